@@ -1,0 +1,61 @@
+from django import forms
+
+from accounts.passwords import MAX_PASSWORD_LENGTH, validate_password
+
+
+class SignInForm(forms.Form):
+    practice_code = forms.SlugField(label="Practice code", max_length=40)
+    username = forms.CharField(label="Username", max_length=150)
+    # max_length here refuses a megabyte password before anything hashes it.
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, practice=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.practice = practice
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
+        )
+        if practice is not None:
+            # The practice comes from the URL: /p/<code>/login/ has no "Practice code" field.
+            del self.fields["practice_code"]
+
+
+class SetPasswordForm(forms.Form):
+    """New password, typed twice, checked against the user's practice rules."""
+
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="Confirm new password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_new_password1(self):
+        password = self.cleaned_data["new_password1"]
+        validate_password(password, user=self.user)
+        return password
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error(
+                "new_password2",
+                forms.ValidationError("The two passwords do not match.", code="password_mismatch"),
+            )
+        return cleaned

@@ -1,0 +1,245 @@
+"""Users, their previous passwords, their weekly login windows and their sessions."""
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from accounts.validators import validate_e164
+from practice.models import Practice, Provider, TwoFactorPolicy
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    USER_MANAGER = "user_manager", "User manager"
+    USER = "user", "User"
+
+
+class TwoFactorSetup(models.TextChoices):
+    PRACTICE_DEFAULT = "", "Practice default"
+    NONE = TwoFactorPolicy.NONE.value, "Not required"
+    PROMPT = TwoFactorPolicy.PROMPT.value, "Prompt to set up at next sign-in"
+    REQUIRE = TwoFactorPolicy.REQUIRE.value, "Require at next sign-in"
+
+
+class PracticeUserManager(UserManager):
+    """Support staff (no practice) are made by createsuperuser; practice users by services."""
+
+    def get_by_natural_key(self, username):
+        # Used by Django for support staff only (createsuperuser, the admin's own login).
+        return self.get(practice__isnull=True, username__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    practice = models.ForeignKey(
+        Practice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text="Empty only for support staff.",
+    )
+    username = models.CharField(max_length=150)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    mobile_phone = models.CharField(
+        "mobile phone", max_length=16, blank=True, validators=[validate_e164]
+    )
+    mobile_phone_verified_at = models.DateTimeField(null=True, blank=True)
+    other_phone = models.CharField(
+        "other phone", max_length=16, blank=True, validators=[validate_e164]
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    npi = models.CharField("NPI", max_length=10, blank=True)
+    ada_number = models.CharField("ADA number", max_length=20, blank=True)
+    specialties = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.USER)
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="user is this provider",
+    )
+
+    is_active = models.BooleanField("active", default=True)
+    is_staff = models.BooleanField("support staff", default=False)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    # Remote access (PCC's "Allow remote server access"): needs a linked PM username.
+    pm_username = models.CharField("practice management username", max_length=150, blank=True)
+    remote_access = models.BooleanField("allow remote access", default=False)
+    remote_access_until = models.DateTimeField(null=True, blank=True)
+    remote_access_reason = models.CharField(max_length=200, blank=True)
+
+    # Sign-in state.
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    must_change_password = models.BooleanField(default=False)
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
+    login_times_restricted = models.BooleanField("restrict login times", default=False)
+
+    # Second factor: empty = the practice's default (OfficeEMR's per-user setup option).
+    two_factor_setup = models.CharField(
+        max_length=10, choices=TwoFactorSetup.choices, default="", blank=True
+    )
+    verify_phone_at_registration = models.BooleanField(
+        "two-step verification at registration", default=False
+    )
+
+    objects = PracticeUserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                "practice", Lower("username"), name="user_username_ci_unique_in_practice"
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                condition=Q(practice__isnull=True),
+                name="user_username_ci_unique_staff",
+            ),
+            models.CheckConstraint(
+                condition=Q(practice__isnull=False) | Q(is_staff=True),
+                name="user_practice_or_staff",
+            ),
+            models.CheckConstraint(condition=~Q(username=""), name="user_username_not_empty"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            models.CheckConstraint(
+                condition=Q(remote_access=False) | ~Q(pm_username=""),
+                name="user_remote_access_needs_pm_username",
+            ),
+            models.CheckConstraint(
+                condition=Q(two_factor_setup__in=TwoFactorSetup.values),
+                name="user_two_factor_setup_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "last_name", "first_name"], name="user_practice_name"),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN and self.practice_id is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class PasswordHistory(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "password history"
+
+    def __str__(self):
+        return f"{self.user} at {self.created_at:%Y-%m-%d}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class LoginWindow(models.Model):
+    """One day's window, wall-clock in the practice's zone. end < start runs past midnight.
+
+    With login times restricted, a day without a window allows no sign-in that day.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_windows")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "weekday"], name="login_window_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="login_window_weekday"
+            ),
+            models.CheckConstraint(
+                condition=~Q(start=models.F("end")), name="login_window_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user, so sessions can be listed and ended one by one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    zone = models.CharField(max_length=10)  # "office" or "remote"
+    created_at = models.DateTimeField()
+    last_activity = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-last_activity"]
+        indexes = [
+            models.Index(fields=["user", "ended_at"], name="user_session_active"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.zone} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """An emailed, single-use registration link (MySecurePractice's invitation)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    # SECURITY: only a hash of the token is stored; the link itself is shown or sent once.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(used_at__isnull=True, voided_at__isnull=True),
+                name="invitation_one_open_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation for {self.user} ({self.created_at:%Y-%m-%d})"

@@ -1,0 +1,187 @@
+"""The practice's password rules, password history, and setting a password.
+
+Rules come from practice.policy.effective_policy(); each failure is a ValidationError with a code
+naming the rule, so forms can show which rule failed and why.
+"""
+
+import secrets
+import string
+from datetime import timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import (
+    CommonPasswordValidator,
+    UserAttributeSimilarityValidator,
+)
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import PasswordHistory, User
+from practice.audit import audit_record
+from practice.policy import Policy, effective_policy
+
+# Refused before hashing: a megabyte "password" must not cost a megabyte of Argon2.
+MAX_PASSWORD_LENGTH = 4096
+SYMBOLS = set(string.punctuation)
+
+CHARACTER_CLASSES = [
+    ("lower", "a lower-case letter", str.islower),
+    ("upper", "an upper-case letter", str.isupper),
+    ("digit", "a number", str.isdigit),
+    ("symbol", "a symbol such as ! or #", lambda ch: ch in SYMBOLS or not ch.isalnum()),
+]
+
+
+def password_rules(policy: Policy) -> list[dict]:
+    """The rules as a checklist for the page (id, text), in the order they are checked."""
+    rules = [{"id": "length", "text": f"At least {policy.password_min_length} characters"}]
+    if policy.password_require_classes:
+        rules += [{"id": cid, "text": f"Contains {label}"} for cid, label, _ in CHARACTER_CLASSES]
+    if policy.password_history:
+        rules.append({"id": "history", "text": f"Not one of your last {policy.password_history}"})
+    rules.append({"id": "common", "text": "Not a common password"})
+    return rules
+
+
+def validate_password(password: str, *, user: User, policy: Policy | None = None) -> None:
+    """Raise ValidationError listing every rule the password breaks."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            "Passwords can be at most %(max)d characters.",
+            code="password_too_long",
+            params={"max": MAX_PASSWORD_LENGTH},
+        )
+    policy = policy or effective_policy(user)
+    errors: list[ValidationError] = []
+    if len(password) < policy.password_min_length:
+        errors.append(
+            ValidationError(
+                "Use at least %(min)d characters (this one has %(length)d).",
+                code="password_too_short",
+                params={"min": policy.password_min_length, "length": len(password)},
+            )
+        )
+    if policy.password_require_classes:
+        for class_id, label, test in CHARACTER_CLASSES:
+            if not any(test(ch) for ch in password):
+                errors.append(
+                    ValidationError(
+                        "Add %(label)s: the practice requires all four kinds of character.",
+                        code=f"password_no_{class_id}",
+                        params={"label": label},
+                    )
+                )
+    if policy.password_blocklist:
+        try:
+            CommonPasswordValidator().validate(password)
+        except ValidationError:
+            errors.append(
+                ValidationError(
+                    "This is one of the most common passwords; attackers try it first.",
+                    code="password_too_common",
+                )
+            )
+    try:
+        UserAttributeSimilarityValidator(
+            user_attributes=("username", "first_name", "last_name", "email")
+        ).validate(password, user)
+    except ValidationError:
+        errors.append(
+            ValidationError(
+                "Too similar to your name, username or email; it would be easy to guess.",
+                code="password_too_similar",
+            )
+        )
+    if user.practice_id and _practice_words_in(password, user):
+        errors.append(
+            ValidationError(
+                "Contains the practice's name or code; it would be easy to guess.",
+                code="password_contains_practice",
+            )
+        )
+    if user.pk and policy.password_history and _in_history(password, user, policy.password_history):
+        errors.append(
+            ValidationError(
+                "You used this password recently; choose one that is not one of your last %(n)d.",
+                code="password_reused",
+                params={"n": policy.password_history},
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _practice_words_in(password: str, user: User) -> bool:
+    lowered = password.lower()
+    words = [user.practice.code] + user.practice.name.split()
+    return any(len(word) >= 4 and word.lower() in lowered for word in words)
+
+
+def _in_history(password: str, user: User, depth: int) -> bool:
+    # The current password counts as one of the last N, so history holds N-1 older ones.
+    if user.has_usable_password() and user.check_password(password):
+        return True
+    hashes = PasswordHistory.objects.filter(user=user).values_list("password", flat=True)
+    return any(check_password(password, encoded) for encoded in hashes[: max(depth - 1, 0)])
+
+
+def generate_password(length: int = 16) -> str:
+    """A random password that satisfies every character-class rule."""
+    alphabet = string.ascii_letters + string.digits + "!#$%&*+-=?@^_"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if all(any(test(ch) for ch in candidate) for _, _, test in CHARACTER_CLASSES):
+            return candidate
+
+
+def _store_password(user: User, password: str, *, now) -> None:
+    if user.has_usable_password():
+        PasswordHistory.objects.create(user=user, password=user.password, created_at=now)
+    user.password = make_password(password)
+    user.password_changed_at = now
+
+
+@transaction.atomic
+def password_set(
+    *, user: User, password: str, actor: User | None, request=None, action: str = "password.changed"
+) -> None:
+    """Set the user's own new password (validated by the caller against the rules)."""
+    now = timezone.now()
+    _store_password(user, password, now=now)
+    user.must_change_password = False
+    user.temporary_password_expires_at = None
+    user.save(
+        update_fields=[
+            "password",
+            "password_changed_at",
+            "must_change_password",
+            "temporary_password_expires_at",
+        ]
+    )
+    audit_record(action=action, actor=actor, target=user, request=request)
+
+
+@transaction.atomic
+def temporary_password_set(*, user: User, password: str, actor: User, request=None) -> None:
+    """An administrator's temporary password: single use, changed at first sign-in, 72 hours."""
+    now = timezone.now()
+    policy = effective_policy(user)
+    _store_password(user, password, now=now)
+    user.must_change_password = True
+    user.temporary_password_expires_at = now + timedelta(hours=policy.temporary_password_hours)
+    user.save(
+        update_fields=[
+            "password",
+            "password_changed_at",
+            "must_change_password",
+            "temporary_password_expires_at",
+        ]
+    )
+    audit_record(
+        action="password.temporary_set",
+        actor=actor,
+        target=user,
+        request=request,
+        details={"expires_at": user.temporary_password_expires_at.isoformat()},
+    )

@@ -1,0 +1,30 @@
+"""Validators for account fields."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+
+def normalize_phone(value: str) -> str:
+    """E.164 text for a phone number; a number without +country is read as US/Canada."""
+    raw = value.strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, None if raw.startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            "“%(value)s” is not a valid phone number. Write it with its country code, "
+            "such as +1 202 555 0143.",
+            code="invalid_phone",
+            params={"value": value},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_e164(value: str) -> None:
+    if value and normalize_phone(value) != value:
+        raise ValidationError(
+            "Store phone numbers in E.164 form, such as +12025550143.", code="not_e164"
+        )

@@ -1,0 +1,198 @@
+"""The tenant: a practice, its policy, its office networks and providers; and the audit log."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from practice.validators import normalize_cidr, validate_cidr, validate_npi, validate_time_zone
+
+
+class TwoFactorPolicy(models.TextChoices):
+    NONE = "none", "Not required"
+    PROMPT = "prompt", "Prompt to set up at next sign-in"
+    REQUIRE = "require", "Require at next sign-in"
+
+
+class PasswordProfile(models.TextChoices):
+    CLASSIC = "classic", "Practice rules (length, four character classes, expiry)"
+    NIST = "nist", "NIST 800-63B (long passwords, blocklist, no expiry)"
+
+
+class Practice(models.Model):
+    code = models.SlugField(
+        "practice code",
+        max_length=40,
+        unique=True,
+        help_text="Short code users type on the sign-in page, e.g. “valley”.",
+    )
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+
+    # Policy. Read it only through practice.policy.effective_policy().
+    two_factor_policy = models.CharField(
+        "require two-factor authentication",
+        max_length=10,
+        choices=TwoFactorPolicy.choices,
+        default=TwoFactorPolicy.NONE,
+    )
+    two_factor_office_exempt = models.BooleanField(
+        "skip two-factor authentication on office networks", default=False
+    )
+    allow_self_pairing_reset = models.BooleanField(
+        "users may reset their own 2FA pairing", default=True
+    )
+    sms_country_codes = models.CharField(
+        "countries allowed for text and voice codes",
+        max_length=60,
+        default="1",
+        help_text="Calling codes, comma-separated (1 = US and Canada).",
+    )
+    lockout_threshold = models.PositiveSmallIntegerField(
+        "lockout threshold", default=5, validators=[MinValueValidator(1)]
+    )
+    auto_unlock_minutes = models.PositiveIntegerField(
+        "auto-unlock (minutes)",
+        default=0,
+        help_text="0 = only an administrator or a reset unlocks.",
+    )
+    notify_admins_on_lock = models.BooleanField(
+        "email administrators when an account locks", default=True
+    )
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "idle sign-out (minutes)", default=30, validators=[MinValueValidator(1)]
+    )
+    one_session_per_user = models.BooleanField("one session per user", default=False)
+    password_profile = models.CharField(
+        max_length=10, choices=PasswordProfile.choices, default=PasswordProfile.CLASSIC
+    )
+    password_min_length = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(8)]
+    )
+    password_history = models.PositiveSmallIntegerField(default=6)
+    password_expiry_days = models.PositiveSmallIntegerField(
+        "password expiry (days)", default=90, help_text="0 = passwords never expire."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lockout_threshold__gte=1), name="practice_lockout_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(idle_timeout_minutes__gte=1), name="practice_idle_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(password_min_length__gte=8), name="practice_pw_len_gte_8"
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="practice_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(two_factor_policy__in=TwoFactorPolicy.values),
+                name="practice_two_factor_policy_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(password_profile__in=PasswordProfile.values),
+                name="practice_password_profile_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class OfficeNetwork(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="office_networks")
+    cidr = models.CharField("network (CIDR)", max_length=43, validators=[validate_cidr])
+    label = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["cidr"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "cidr"], name="office_network_unique"),
+        ]
+
+    def __str__(self):
+        return self.cidr if not self.label else f"{self.cidr} ({self.label})"
+
+    def clean(self):
+        if self.cidr:
+            self.cidr = normalize_cidr(self.cidr)
+
+
+class Provider(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="providers")
+    name = models.CharField(max_length=200)
+    npi = models.CharField("NPI", max_length=10, validators=[validate_npi])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "npi"], name="provider_npi_unique"),
+            models.CheckConstraint(
+                condition=Q(npi__regex=r"^[0-9]{10}$"), name="provider_npi_10_digits"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} (NPI {self.npi})"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Append-only: the queryset refuses bulk updates and deletes."""
+
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    action = models.CharField(max_length=64)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField("client address", null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["practice", "-created_at", "-id"], name="audit_practice_time"),
+            models.Index(fields=["target", "-created_at"], name="audit_target_time"),
+            models.Index(fields=["practice", "action", "-created_at"], name="audit_action_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        # SECURITY: the audit log is append-only; a saved event is never rewritten.
+        if self.pk is not None:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only.")
