@@ -1,10 +1,27 @@
-"""Locking and unlocking accounts."""
+"""Counting failed sign-ins, locking and unlocking accounts, and slowing down noisy addresses.
 
+The count lives in the database (User.failed_logins) and is only ever changed with conditional
+UPDATEs, so concurrent requests on several app servers cannot lose or double a count.
+"""
+
+from datetime import timedelta
+
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.notices import notice_send
 from practice.audit import audit_record
+from practice.network import client_ip, in_networks
+from practice.policy import effective_policy
+
+# One client address failing this often across any accounts is slowed down (refused before any
+# password check) until the window passes. A practice's office networks are never slowed down:
+# a shared front desk must not be locked out by one user's typos.
+ADDRESS_FAILURE_LIMIT = 20
+ADDRESS_WINDOW_SECONDS = 15 * 60
 
 
 @transaction.atomic
@@ -36,3 +53,104 @@ def user_unlock(
         request=request,
         details={"reason": reason},
     )
+
+
+def lock_state(*, user: User, request=None) -> bool:
+    """Whether the account is locked now, after applying the practice's auto-unlock."""
+    if user.locked_at is None:
+        return False
+    minutes = effective_policy(user).auto_unlock_minutes
+    if minutes and timezone.now() >= user.locked_at + timedelta(minutes=minutes):
+        user_unlock(user=user, actor=None, request=request, reason="auto_unlock")
+        return False
+    return True
+
+
+def attempt_reserve(*, user: User) -> bool:
+    """Count the coming password check as a failure before it runs; False if none is left.
+
+    SECURITY: reserving first (one conditional UPDATE) means thirty guesses sent at once get at
+    most `lockout_threshold` password checks, not thirty; a locked account gets none.
+    """
+    threshold = effective_policy(user).lockout_threshold
+    reserved = User.objects.filter(
+        pk=user.pk, locked_at__isnull=True, failed_logins__lt=threshold
+    ).update(failed_logins=F("failed_logins") + 1)
+    return reserved == 1
+
+
+def attempt_succeeded(*, user: User) -> None:
+    """The password (or code) was right: the count starts again."""
+    User.objects.filter(pk=user.pk).update(failed_logins=0)
+    user.failed_logins = 0
+
+
+def failure_record(*, user: User, request, reason: str, reserved: bool = False) -> bool:
+    """Count one failed attempt (a password, a second-factor code); True if it locked the account.
+
+    With `reserved`, attempt_reserve() already counted it. The attempt that reaches the
+    threshold locks the account; the conditional UPDATE lets exactly one request do so.
+    """
+    with transaction.atomic():
+        if not reserved:
+            User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+        policy = effective_policy(user)
+        now = timezone.now()
+        locked = (
+            User.objects.filter(
+                pk=user.pk, locked_at__isnull=True, failed_logins__gte=policy.lockout_threshold
+            ).update(locked_at=now)
+            == 1
+        )
+        audit_record(
+            action="signin.failed", target=user, request=request, details={"reason": reason}
+        )
+        if locked:
+            user.locked_at = now
+            audit_record(
+                action="user.locked",
+                target=user,
+                request=request,
+                details={"reason": "failed_attempts", "threshold": policy.lockout_threshold},
+            )
+    if locked and policy.notify_admins_on_lock and user.practice_id:
+        _notify_admins(user)
+    return locked
+
+
+def _notify_admins(user: User) -> None:
+    admins = User.objects.filter(
+        practice_id=user.practice_id, role=Role.ADMIN, is_active=True
+    ).exclude(email="")
+    for admin in admins:
+        notice_send(
+            user=admin,
+            subject=f"PracticeGate: {user.username}'s account is locked",
+            template="emails/account_locked_admin.txt",
+            context={"locked_user": user},
+        )
+
+
+def _address_key(address: str) -> str:
+    return f"signin-failures:{address}"
+
+
+def address_is_slowed(*, request, office_networks: list[str]) -> bool:
+    """Too many failures from this client address lately (never for an office network)."""
+    address = client_ip(request)
+    if not address or in_networks(address, office_networks):
+        return False
+    return cache.get(_address_key(address), 0) >= ADDRESS_FAILURE_LIMIT
+
+
+def address_failure_record(*, request, office_networks: list[str]) -> None:
+    address = client_ip(request)
+    if not address or in_networks(address, office_networks):
+        return
+    key = _address_key(address)
+    # add() then incr(): atomic on Redis and on the local-memory cache alike.
+    cache.add(key, 0, timeout=ADDRESS_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=ADDRESS_WINDOW_SECONDS)

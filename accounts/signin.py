@@ -119,3 +119,28 @@ def pending_save(request: HttpRequest, pending: PendingSignIn) -> None:
 
 def pending_clear(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
+
+
+# --- The signed-in session's stamp --------------------------------------------------------
+# Written by signin_complete() right after login(); read by SessionGuardMiddleware and by pages
+# that care how this session signed in. A signed-in session without it did not come through
+# the pipeline (for example a login() elsewhere) and is ended by the middleware.
+AUTH_SESSION_KEY = "_pg_auth"
+# Last activity (epoch seconds), refreshed by the middleware at most once a minute.
+ACTIVITY_SESSION_KEY = "_pg_seen"
+
+
+def session_stamp(request: HttpRequest, *, zone: str, second_factor: str = "") -> None:
+    """Mark the session as signed in through the pipeline: zone, time, and the factor used."""
+    now = time.time()
+    request.session[AUTH_SESSION_KEY] = {
+        "zone": zone,
+        "at": now,
+        "second_factor": second_factor,
+    }
+    request.session[ACTIVITY_SESSION_KEY] = now
+
+
+def session_zone(request: HttpRequest) -> str:
+    """ "office" or "remote" for a signed-in session; "" otherwise."""
+    return (request.session.get(AUTH_SESSION_KEY) or {}).get("zone", "")
