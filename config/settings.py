@@ -124,10 +124,8 @@ AUTH_PASSWORD_VALIDATORS = []
 # imports mfa.
 SIGNIN_STAGES = [
     "accounts.stages.CredentialsStage",
-    "accounts.stages.LockoutStage",
     "accounts.stages.LoginTimesStage",
     "accounts.stages.NetworkStage",
-    "mfa.stages.SecondFactorStage",
     "accounts.stages.RequiredActionsStage",
 ]
 
