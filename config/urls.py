@@ -9,5 +9,6 @@ admin.site.site_title = "PracticeGate support"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("console/", include("practice.urls")),
     path("", include("accounts.urls")),
 ]
