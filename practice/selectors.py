@@ -289,7 +289,7 @@ class WeekPicture:
     rows: list[WeekRow]
     ticks: list[dict]
     height: float
-    width: float = 320
+    width: float = 332
     bar_x: float = 80
     bar_width: float = 240
 
