@@ -228,7 +228,10 @@ class UserForm(forms.Form):
                 self.add_error(
                     "remote_access_until", "Choose a date from today on, or leave it empty."
                 )
-        if cleaned.get("remote_access") and not (cleaned.get("pm_username") or "").strip():
+        unlinking = not (cleaned.get("pm_username") or "").strip()
+        # Clearing the username of a user who has remote access removes it (the service says
+        # so); asking for remote access without a username is an error.
+        if cleaned.get("remote_access") and unlinking and not self.user.remote_access:
             self.add_error(
                 "remote_access",
                 "Set the Practice management username first: remote access needs the EHR "
