@@ -41,6 +41,7 @@
     box.hidden = true;
     window.clearInterval(timer);
     timer = window.setInterval(tick, 1000);
+    tick();
   }
 
   form.addEventListener("submit", function (event) {
