@@ -213,3 +213,9 @@ def test_one_session_per_user_ends_the_older_session(client, office, member, dja
     assert SESSION_KEY not in first.session
     assert "signed in somewhere else" in response.content.decode()
     assert SESSION_KEY in client.session
+
+
+def test_django_authenticate_cannot_bypass_the_pipeline(office, member):
+    from django.contrib.auth import authenticate
+
+    assert authenticate(username="nina", password=PASSWORD) is None
