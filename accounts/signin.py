@@ -222,8 +222,8 @@ def signin_complete(request: HttpRequest, pending: PendingSignIn) -> HttpRespons
     next_url = pending.next_url
     with transaction.atomic():
         login(request, user, backend="accounts.backends.PracticeBackend")
+        # login() has saved the session under its new key; session_record() needs that key.
         session_stamp(request, zone=pending.zone, second_factor=device_id)
-        request.session.save()
         session_record(user=user, request=request, zone=pending.zone)
         audit_record(
             action="signin.succeeded",

@@ -53,10 +53,15 @@ def refusal(request, pending: PendingSignIn, *, reason: str, message: str, user=
     return Refused(message=message, code=reason)
 
 
-def office_networks(practice: Practice | None) -> list[str]:
+def office_networks(request, practice: Practice | None) -> list[str]:
+    """The practice's office networks, read once per request."""
     if practice is None:
         return []
-    return list(practice.office_networks.values_list("cidr", flat=True))
+    cached = getattr(request, "_office_networks", None)
+    if cached is None or cached[0] != practice.pk:
+        cidrs = list(practice.office_networks.values_list("cidr", flat=True))
+        request._office_networks = cached = (practice.pk, cidrs)
+    return cached[1]
 
 
 class CredentialsStage(SignInStage):
@@ -74,7 +79,7 @@ class CredentialsStage(SignInStage):
             return Refused(message=INVALID, code="no_credentials")
         practice: Practice | None = credentials["practice"]
         password: str = credentials["password"]
-        networks = office_networks(practice)
+        networks = office_networks(request, practice)
         if address_is_slowed(request=request, office_networks=networks):
             return refusal(request, pending, reason="address_slowed", message=SLOWED)
 
@@ -147,7 +152,7 @@ class NetworkStage(SignInStage):
 
     def run(self, request, pending, credentials):
         user = signin_user(request, pending)
-        office = in_networks(client_ip(request), office_networks(user.practice))
+        office = in_networks(client_ip(request), office_networks(request, user.practice))
         pending.zone = "office" if office else "remote"
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):

@@ -185,3 +185,35 @@ def test_thirty_concurrent_wrong_passwords_get_at_most_five_checks(practice, mon
     assert user.failed_logins == 5
     assert user.locked_at is not None
     assert AuditEvent.objects.filter(action="user.locked", target=user).count() == 1
+
+
+def test_case_variants_of_a_username_share_one_counter(client, office, member):
+    for name in ("nina", "NINA", "Nina", "nInA", "NiNa"):
+        fail(client, office.practice, username=name)
+    member.refresh_from_db()
+    assert member.failed_logins == 5
+    assert member.locked_at is not None
+
+
+def test_the_same_username_in_two_practices_has_two_counters(client, office, member):
+    from tests.factories import PracticeFactory
+
+    other = PracticeFactory(code="hill")
+    twin = UserFactory(practice=other, username="nina")
+    fail(client, office.practice, times=3)
+    fail(client, other, times=1)
+    member.refresh_from_db()
+    twin.refresh_from_db()
+    assert (member.failed_logins, twin.failed_logins) == (3, 1)
+
+
+def test_wrong_second_factor_codes_count_on_the_same_counter(rf, office, member):
+    from accounts.lockout import failure_record
+
+    request = rf.post("/login/verify/")
+    fail(Client(), office.practice, times=3)
+    failure_record(user=member, request=request, reason="second_factor")
+    assert failure_record(user=member, request=request, reason="second_factor") is True
+    member.refresh_from_db()
+    assert member.failed_logins == 5
+    assert member.locked_at is not None

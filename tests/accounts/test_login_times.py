@@ -100,3 +100,35 @@ def test_setting_windows_is_audited_and_same_start_and_end_is_refused(member, ad
     event = AuditEvent.objects.get(action="login_times.changed")
     assert event.actor == admin_user
     assert event.details["windows"] == {"Monday": "09:00-17:00"}
+
+
+def test_spring_forward_day(member, admin_user):
+    # Sunday 2026-03-08: at 02:00 EST the clocks jump to 03:00 EDT.
+    login_windows_set(
+        user=member, actor=admin_user, restricted=True, windows={6: (time(1, 30), time(3, 30))}
+    )
+    assert login_allowed(member, at("2026-03-08T06:45:00"))  # 01:45 EST
+    assert login_allowed(member, at("2026-03-08T07:15:00"))  # 03:15 EDT
+    assert not login_allowed(member, at("2026-03-08T07:45:00"))  # 03:45 EDT
+    assert not login_allowed(member, at("2026-03-08T06:15:00"))  # 01:15 EST
+
+
+def test_fall_back_day(member, admin_user):
+    # Sunday 2026-11-01: 01:00-02:00 happens twice (EDT, then EST).
+    login_windows_set(
+        user=member, actor=admin_user, restricted=True, windows={6: (time(1), time(2))}
+    )
+    assert login_allowed(member, at("2026-11-01T05:30:00"))  # 01:30 EDT
+    assert login_allowed(member, at("2026-11-01T06:30:00"))  # 01:30 EST, the second time
+    assert not login_allowed(member, at("2026-11-01T07:00:00"))  # 02:00 EST
+    assert not login_allowed(member, at("2026-11-01T04:59:00"))  # 00:59 EDT
+
+
+def test_overnight_window_on_the_night_the_clocks_change(member, admin_user):
+    # Saturday 22:00 to Sunday 06:00, over the spring-forward night: 7 real hours, same clock.
+    login_windows_set(
+        user=member, actor=admin_user, restricted=True, windows={5: (time(22), time(6))}
+    )
+    assert login_allowed(member, at("2026-03-08T03:00:00"))  # Sat 22:00 EST
+    assert login_allowed(member, at("2026-03-08T09:59:00"))  # Sun 05:59 EDT
+    assert not login_allowed(member, at("2026-03-08T10:00:00"))  # Sun 06:00 EDT

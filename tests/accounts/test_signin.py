@@ -219,3 +219,21 @@ def test_django_authenticate_cannot_bypass_the_pipeline(office, member):
     from django.contrib.auth import authenticate
 
     assert authenticate(username="nina", password=PASSWORD) is None
+
+
+def test_a_megabyte_password_gets_a_clean_refusal(client, office, member):
+    response = sign_in_post(client, office.practice, "nina", "p" * 1_000_000)
+    assert response.status_code == 200
+    assert "at most 4096 characters" in response.content.decode()
+    member.refresh_from_db()
+    assert member.failed_logins == 0
+
+
+def test_a_sign_in_costs_a_bounded_number_of_queries(
+    client, office, member, django_assert_max_num_queries
+):
+    client.get("/p/valley/login/")
+    with django_assert_max_num_queries(17):
+        response = sign_in_post(client, office.practice, "nina", PASSWORD)
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(member.pk)
