@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import staff_login_view
+from accounts.views import logout_view, staff_login_view
 from practice.views import healthz
 
 admin.site.site_header = "PracticeGate support"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Support staff sign in through the same pipeline (and second factor) as everyone else.
     path("admin/login/", staff_login_view),
+    path("admin/logout/", logout_view),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
 ]

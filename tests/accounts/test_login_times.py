@@ -75,7 +75,7 @@ def test_sign_in_outside_the_window_says_when_it_is_allowed(client, office, week
         response = sign_in_post(client, office.practice, "nina", PASSWORD)
     text = response.content.decode()
     assert "not allowed at this time" in text.lower()
-    assert "Monday 07:00–19:00" in text
+    assert "Monday to Friday 07:00–19:00" in text
     assert "America/New York" in text
     assert SESSION_KEY not in client.session
     assert AuditEvent.objects.get(action="signin.failed").details["reason"] == "login_times"
@@ -132,3 +132,14 @@ def test_overnight_window_on_the_night_the_clocks_change(member, admin_user):
     assert login_allowed(member, at("2026-03-08T03:00:00"))  # Sat 22:00 EST
     assert login_allowed(member, at("2026-03-08T09:59:00"))  # Sun 05:59 EDT
     assert not login_allowed(member, at("2026-03-08T10:00:00"))  # Sun 06:00 EDT
+
+
+def test_the_message_names_day_ranges(member, admin_user):
+    from accounts.login_times import login_times_text
+
+    windows = {**WEEKDAYS_7_TO_19, 2: (time(8), time(12)), 5: (time(22), time(6))}
+    login_windows_set(user=member, actor=admin_user, restricted=True, windows=windows)
+    assert login_times_text(member) == (
+        "Monday to Tuesday 07:00–19:00, Wednesday 08:00–12:00, Thursday to Friday 07:00–19:00, "
+        "Saturday 22:00–06:00 (into the next day)"
+    )
