@@ -51,17 +51,29 @@ def remote_access_revoke(
     )
 
 
-def remote_access_lapse_due(*, now: datetime | None = None, user: User | None = None) -> int:
-    """End every time-limited grant whose "until" has passed (or only `user`'s); returns how many.
+def remote_access_allowed(user: User, *, request=None) -> bool:
+    """Whether the user may sign in from outside the office now.
 
-    Run from cron (`manage.py expire_remote_access`), and cheap enough for the sign-in and the
-    per-request check to call with `user=`. Each lapse is audited with no actor. The conditional
-    UPDATE lets exactly one of two concurrent callers lapse (and audit) a grant.
+    A time-limited grant that has ended is removed here (audited) the first time it is noticed.
+    """
+    if not user.remote_access:
+        return False
+    if user.remote_access_until is not None and user.remote_access_until <= timezone.now():
+        remote_access_revoke(user=user, actor=None, request=request, reason="expired")
+        return False
+    return True
+
+
+def remote_access_lapse_due(*, now: datetime | None = None) -> int:
+    """End every time-limited grant whose "until" has passed; returns how many. For cron.
+
+    remote_access_allowed() ends a grant when its user next signs in or clicks; this ends the
+    rest (`manage.py expire_remote_access`), so the console's list and the audit log show the
+    end even for users who never come back. The conditional UPDATE lets exactly one of two
+    concurrent callers end (and audit) a grant.
     """
     now = now or timezone.now()
     due = User.objects.filter(remote_access=True, remote_access_until__lte=now)
-    if user is not None:
-        due = due.filter(pk=user.pk)
     lapsed = 0
     for candidate in due.select_related("practice").only(
         "pk", "practice", "remote_access_until", "remote_access_reason"
@@ -76,14 +88,10 @@ def remote_access_lapse_due(*, now: datetime | None = None, user: User | None = 
                 action="remote_access.removed",
                 target=candidate,
                 details={
-                    "reason": "lapsed",
+                    "reason": "expired",
                     "until": candidate.remote_access_until.isoformat(),
                     "grant_reason": candidate.remote_access_reason,
                 },
             )
         lapsed += 1
-        if user is not None:
-            user.remote_access = False
-            user.remote_access_until = None
-            user.remote_access_reason = ""
     return lapsed

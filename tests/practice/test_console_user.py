@@ -143,7 +143,7 @@ def test_time_limited_remote_access_ends_at_midnight_after_the_day_and_lapses(
     assert not member.remote_access and member.remote_access_until is None
     lapse = AuditEvent.objects.filter(target=member, action="remote_access.removed").get()
     assert lapse.actor is None
-    assert lapse.details["reason"] == "lapsed"
+    assert lapse.details["reason"] == "expired"
     assert lapse.details["grant_reason"] == "Locum week"
 
 

@@ -1,7 +1,7 @@
 """End time-limited remote access whose "until" has passed. Run it from cron, e.g. every 5 minutes.
 
-Sign-in and the per-request session check can call remote_access_lapse_due(user=...) to end
-one user's grant the moment it passes; this command ends everyone's, with an audit event each.
+Sign-in and the per-request session check end a user's grant when that user comes back
+(accounts.remote_access.remote_access_allowed); this ends everyone else's, audited each.
 """
 
 from django.core.management.base import BaseCommand
