@@ -193,7 +193,7 @@ def test_a_normal_user_gets_403_for_the_console_itself(client, practice, member,
 
 def test_support_staff_and_inactive_admins_are_not_console_users(client, admin_user):
     staff = StaffFactory(username="support")
-    client.force_login(staff)
+    sign_in(client, staff)
     assert client.get("/console/").status_code == 403
     client.logout()
     sign_in(client, admin_user)
