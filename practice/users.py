@@ -48,7 +48,8 @@ def _refuse_self(user: User, actor: User, what: str) -> None:
 def _locked_row(user: User) -> User:
     """Re-read the user under a row lock, so two administrators' saves apply one after the other."""
     fresh = (
-        User.objects.select_for_update()
+        # Only the user's row: PostgreSQL cannot lock the nullable side of the provider join.
+        User.objects.select_for_update(of=("self",))
         .select_related("practice", "provider")
         .prefetch_related("login_windows")
         .get(pk=user.pk)

@@ -128,10 +128,17 @@ def user_list(request):
             }
         )
     is_admin = request.user.role == Role.ADMIN
+    rows = selectors.user_rows(page.object_list)
+    for row in rows:
+        # Administrators open the user page; a user manager, only an invited user's invitation.
+        if is_admin:
+            row.url = reverse("console:user", kwargs={"user_id": row.user.pk})
+        elif not is_registered(row.user):
+            row.url = reverse("console:user_invitation", kwargs={"user_id": row.user.pk})
     context = {
         "form": form,
         "page": page,
-        "rows": selectors.user_rows(page.object_list),
+        "rows": rows,
         "columns": columns,
         "previous_url": _query(params, page=page.previous_page_number())
         if page.has_previous()
