@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Role, TwoFactorSetup, User, Weekday
 from accounts.passwords import MAX_PASSWORD_LENGTH
 from practice.models import PasswordProfile, Practice, Provider, TwoFactorPolicy
-from practice.selectors import KNOWN_ACTIONS, SORTS
+from practice.selectors import SORTS
 from practice.services import SETTINGS_FIELDS
 from practice.users import NewUser, UserChanges
 
@@ -453,8 +453,6 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["action"].widget.attrs.update({"list": "audit-actions"})
         self.fields["username"].widget.attrs.update({"autocomplete": "off"})
-
-    known_actions = KNOWN_ACTIONS
 
     def clean(self):
         cleaned = super().clean()

@@ -89,6 +89,27 @@ def _query(params: QueryDict, **changes) -> str:
 # --- The user list ------------------------------------------------------------------------
 
 
+def _list_columns(params: QueryDict, sort: str) -> list[dict]:
+    """The list's headers; a sortable one links to its order (again: the reverse order)."""
+    columns = []
+    for key, label in selectors.LIST_COLUMNS:
+        if key not in selectors.SORTS:
+            columns.append({"label": label, "url": "", "sorted": ""})
+            continue
+        current = sort.lstrip("-") == key
+        descending = sort.startswith("-")
+        columns.append(
+            {
+                "label": label,
+                "url": _query(
+                    params, sort=f"-{key}" if current and not descending else key, page=None
+                ),
+                "sorted": ("descending" if descending else "ascending") if current else "",
+            }
+        )
+    return columns
+
+
 @never_cache
 @require_GET
 @console_required(for_manager=True)
@@ -112,21 +133,6 @@ def user_list(request):
     params["filtered"] = "1"
     if "active" not in request.GET and not request.GET.get("filtered"):
         params["active"] = "on"
-    columns = []
-    for key, label in selectors.LIST_COLUMNS:
-        if key not in selectors.SORTS:
-            columns.append({"label": label, "url": "", "sorted": ""})
-            continue
-        current = filters.sort.lstrip("-") == key
-        descending = filters.sort.startswith("-")
-        next_sort = f"-{key}" if current and not descending else key
-        columns.append(
-            {
-                "label": label,
-                "url": _query(params, sort=next_sort, page=None),
-                "sorted": ("descending" if descending else "ascending") if current else "",
-            }
-        )
     is_admin = request.user.role == Role.ADMIN
     rows = selectors.user_rows(page.object_list)
     for row in rows:
@@ -139,7 +145,7 @@ def user_list(request):
         "form": form,
         "page": page,
         "rows": rows,
-        "columns": columns,
+        "columns": _list_columns(params, filters.sort),
         "previous_url": _query(params, page=page.previous_page_number())
         if page.has_previous()
         else "",
