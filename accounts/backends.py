@@ -1,4 +1,4 @@
-"""Checking credentials: a practice, a username (any case) and a password."""
+"""The authentication backend: loads the signed-in user; checks no credentials itself."""
 
 from django.contrib.auth.backends import ModelBackend
 
@@ -6,21 +6,11 @@ from accounts.models import User
 
 
 class PracticeBackend(ModelBackend):
-    """Users are unique per practice; support staff (no practice) sign in with practice=None."""
-
-    def authenticate(self, request, username=None, password=None, practice=None, **kwargs):
-        if username is None or password is None:
-            return None
-        try:
-            user = User.objects.select_related("practice").get(
-                practice=practice, username__iexact=username
-            )
-        except User.DoesNotExist:
-            # Run the hasher anyway so the response time does not tell who exists.
-            User().set_password(password)
-            return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # SECURITY: credentials are checked only by the sign-in pipeline
+        # (accounts.stages.CredentialsStage), so django.contrib.auth.authenticate() cannot be
+        # used to get around the lockout gate, the login times, the network rule or the
+        # second factor.
         return None
 
     def get_user(self, user_id):

@@ -14,15 +14,22 @@ class SignInForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, practice=None, **kwargs):
+    def __init__(self, *args, ask_practice_code=True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.practice = practice
         self.fields["username"].widget.attrs.update(
-            {"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
+            {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         )
-        if practice is not None:
-            # The practice comes from the URL: /p/<code>/login/ has no "Practice code" field.
+        first_empty = "username"
+        if ask_practice_code:
+            self.fields["practice_code"].widget.attrs.update(
+                {"autocapitalize": "none", "spellcheck": "false"}
+            )
+            if not self.initial.get("practice_code"):
+                first_empty = "practice_code"
+        else:
+            # The practice comes from the URL (/p/<code>/login/), or it is support staff.
             del self.fields["practice_code"]
+        self.fields[first_empty].widget.attrs["autofocus"] = True
 
 
 class SetPasswordForm(forms.Form):
@@ -59,3 +66,25 @@ class SetPasswordForm(forms.Form):
                 forms.ValidationError("The two passwords do not match.", code="password_mismatch"),
             )
         return cleaned
+
+
+class SignInPasswordChangeForm(SetPasswordForm):
+    """The required change during sign-in: a temporary or an expired password.
+
+    "Current password" is asked only when the password is not temporary: the administrator's
+    temporary password was typed a moment ago and is single use.
+    """
+
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "new_password1", "new_password2"]
+
+    def __init__(self, user, *args, ask_current=True, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        if not ask_current:
+            del self.fields["current_password"]
+        self.order_fields(self.field_order)

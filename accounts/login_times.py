@@ -41,15 +41,33 @@ def login_allowed(user: User, when: datetime | None = None) -> bool:
 
 
 def login_times_text(user: User) -> str:
-    """When sign-in is allowed, for a message: "Monday 07:00–19:00, Tuesday 07:00–19:00 …"."""
+    """When sign-in is allowed, for a message: "Monday to Friday 07:00–19:00, Saturday …".
+
+    Consecutive days with the same window are named as one range.
+    """
     windows = sorted(_windows(user), key=lambda w: w.weekday)
     if not windows:
         return "never (no login times are set)"
-    return ", ".join(
-        f"{Weekday(w.weekday).label} {w.start:%H:%M}–{w.end:%H:%M}"
-        + (" (next day)" if w.end < w.start else "")
-        for w in windows
-    )
+    groups: list[list[LoginWindow]] = []
+    for window in windows:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and last.weekday == window.weekday - 1
+            and (last.start, last.end) == (window.start, window.end)
+        ):
+            groups[-1].append(window)
+        else:
+            groups.append([window])
+    parts = []
+    for group in groups:
+        first, last = group[0], group[-1]
+        days = Weekday(first.weekday).label
+        if len(group) > 1:
+            days += f" to {Weekday(last.weekday).label}"
+        overnight = " (into the next day)" if first.end < first.start else ""
+        parts.append(f"{days} {first.start:%H:%M}–{first.end:%H:%M}{overnight}")
+    return ", ".join(parts)
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from practice.audit import audit_record
@@ -48,3 +49,16 @@ def remote_access_revoke(
         request=request,
         details={"reason": reason},
     )
+
+
+def remote_access_allowed(user: User, *, request=None) -> bool:
+    """Whether the user may sign in from outside the office now.
+
+    A time-limited grant that has ended is removed here (audited) the first time it is noticed.
+    """
+    if not user.remote_access:
+        return False
+    if user.remote_access_until is not None and user.remote_access_until <= timezone.now():
+        remote_access_revoke(user=user, actor=None, request=request, reason="expired")
+        return False
+    return True

@@ -17,8 +17,21 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib import messages
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.module_loading import import_string
+from django_otp.models import Device
+
+from accounts.lockout import lock_state
+from accounts.models import User
+from accounts.sessions import session_record, sessions_end
+from practice.audit import audit_record
+from practice.models import Practice
+from practice.policy import effective_policy
 
 SESSION_KEY = "_pg_signin"
 # A pending sign-in older than this is dropped: the user starts again from the password.
@@ -119,6 +132,121 @@ def pending_save(request: HttpRequest, pending: PendingSignIn) -> None:
 
 def pending_clear(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
+
+
+def signin_user(request: HttpRequest, pending: PendingSignIn):
+    """The user of the pending sign-in, loaded once per request."""
+    user = getattr(request, "_signin_user", None)
+    if user is None or user.pk != pending.user_id:
+        user = User.objects.select_related("practice").get(pk=pending.user_id)
+        request._signin_user = user
+    return user
+
+
+def login_url_for(pending: PendingSignIn | None) -> str:
+    """The sign-in page to go back to: the practice's own, or the general one."""
+    if pending is not None and pending.practice_id is not None:
+        code = Practice.objects.filter(pk=pending.practice_id).values_list("code", flat=True)
+        if code:
+            return reverse("accounts:practice_login", kwargs={"code": code[0]})
+    return reverse("accounts:login")
+
+
+def signin_start(
+    request: HttpRequest,
+    *,
+    practice,
+    username: str,
+    password: str,
+    next_url: str = "",
+    staff: bool = False,
+) -> HttpResponse | Refused:
+    """Begin a sign-in from the sign-in form. Returns a redirect (a step page or, when every
+    stage passed, the signed-in page) or the Refused outcome for the form to show.
+
+    `practice` is None for an unknown practice code (refused like a wrong password) or, with
+    `staff`, for support staff.
+    """
+    pending_clear(request)
+    pending = PendingSignIn(
+        practice_id=practice.pk if practice is not None else None,
+        username=username,
+        next_url=next_url,
+    )
+    credentials = {"practice": practice, "password": password, "staff": staff}
+    return _run(request, pending, credentials)
+
+
+def signin_continue(request: HttpRequest) -> HttpResponse:
+    """Resume the pending sign-in after a step page; a refusal goes back to the sign-in page."""
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None:
+        messages.error(request, "Your sign-in timed out. Please sign in again.")
+        return redirect(login_url_for(pending))
+    outcome = _run(request, pending, None)
+    if isinstance(outcome, Refused):
+        messages.error(request, outcome.message)
+        return redirect(login_url_for(pending))
+    return outcome
+
+
+def _run(request, pending: PendingSignIn, credentials: dict | None) -> HttpResponse | Refused:
+    for stage in stages():
+        if pending.has_passed(stage.key):
+            continue
+        outcome = stage.run(request, pending, credentials)
+        if isinstance(outcome, Refused):
+            pending_clear(request)
+            return outcome
+        if isinstance(outcome, Step):
+            pending_save(request, pending)
+            return redirect(outcome.url)
+        pending.mark_passed(stage.key)
+    return signin_complete(request, pending)
+
+
+def signin_complete(request: HttpRequest, pending: PendingSignIn) -> HttpResponse | Refused:
+    """Every stage passed: sign the user in, stamp and record the session, audit it."""
+    user = signin_user(request, pending)
+    pending_clear(request)
+    # A step page may have taken minutes: the account may have been locked or deactivated since.
+    if not user.is_active or lock_state(user=user, request=request):
+        return Refused(message="Invalid username or password.", code="changed_during_signin")
+    device_id = (pending.state.get("second_factor") or {}).get("device", "")
+    device = Device.from_persistent_id(device_id) if device_id else None
+    if device is not None and device.user_id == user.pk:
+        # django-otp's login signal marks the session verified for this device.
+        user.otp_device = device
+    else:
+        device_id = ""
+    next_url = pending.next_url
+    with transaction.atomic():
+        login(request, user, backend="accounts.backends.PracticeBackend")
+        # login() has saved the session under its new key; session_record() needs that key.
+        session_stamp(request, zone=pending.zone, second_factor=device_id)
+        session_record(user=user, request=request, zone=pending.zone)
+        audit_record(
+            action="signin.succeeded",
+            actor=user,
+            target=user,
+            request=request,
+            details={"zone": pending.zone, "second_factor": device_id.split("/")[0]},
+        )
+        if effective_policy(user).one_session_per_user:
+            sessions_end(
+                user=user,
+                reason="signed_in_elsewhere",
+                actor=user,
+                request=request,
+                except_key=request.session.session_key,
+            )
+    return redirect(next_url or default_landing(user))
+
+
+def default_landing(user) -> str:
+    if user.practice_id is None:
+        return reverse("admin:index")
+    return settings.LOGIN_REDIRECT_URL
 
 
 # --- The signed-in session's stamp --------------------------------------------------------

@@ -1,41 +1,199 @@
-"""HTTP glue for signing in and registering. The rules live in the service modules."""
+"""HTTP glue for signing in and out and registering. The rules live in the service modules."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from accounts.forms import SetPasswordForm, SignInForm
+from accounts.forms import SetPasswordForm, SignInForm, SignInPasswordChangeForm
 from accounts.invitations import invitation_accept, invitation_for_token
+from accounts.lockout import failure_record
+from accounts.middleware import activity_touch, login_path_for
+from accounts.models import UserSession
+from accounts.passwords import password_rules, password_set
+from accounts.signin import (
+    Refused,
+    login_url_for,
+    pending_clear,
+    pending_get,
+    pending_save,
+    session_zone,
+    signin_continue,
+    signin_start,
+    signin_user,
+)
+from accounts.stages import LOCKED
+from practice.audit import audit_record
 from practice.models import Practice
+from practice.policy import effective_policy
 
 INVITATION_SESSION_KEY = "_invitation_token"
 # The path segment that replaces the token once it is in the session; not a secret.
 TOKEN_IN_SESSION = "set"  # noqa: S105
+PRACTICE_CODE_COOKIE = "practice_code"
+PRACTICE_CODE_COOKIE_AGE = 365 * 24 * 60 * 60
 
 
 def home(request):
     if request.user.is_authenticated:
-        return redirect("accounts:login")
+        if request.user.practice_id is None:
+            return redirect("admin:index")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return redirect("accounts:login")
+
+
+def _safe_next(request) -> str:
+    """`next` only when it points into our own site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
-def login_view(request, code=None):
+def login_view(request, code=None, staff=False):
+    """/login/ (asks the practice code), /p/<code>/login/, and support staff's /admin/login/."""
     practice = None
     if code is not None:
         practice = get_object_or_404(Practice, code=code.lower())
         request.practice = practice
+    ask_code = code is None and not staff
     form = SignInForm(
         request.POST or None,
-        practice=practice,
-        initial={"practice_code": request.COOKIES.get("practice_code", "")},
+        ask_practice_code=ask_code,
+        initial={"practice_code": request.COOKIES.get(PRACTICE_CODE_COOKIE, "")},
     )
-    return render(request, "accounts/login.html", {"form": form, "practice": practice})
+    next_url = _safe_next(request)
+    response = None
+    if request.method == "POST" and form.is_valid():
+        if ask_code:
+            practice = Practice.objects.filter(
+                code=form.cleaned_data["practice_code"].lower()
+            ).first()
+        outcome = signin_start(
+            request,
+            practice=practice,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            next_url=next_url,
+            staff=staff,
+        )
+        if isinstance(outcome, Refused):
+            form.add_error(None, outcome.message)
+        else:
+            response = outcome
+    if response is None:
+        context = {"form": form, "practice": practice, "staff": staff, "next": next_url}
+        response = render(request, "accounts/login.html", context)
+    if ask_code and form.is_bound and "practice_code" in form.cleaned_data:
+        # Remembered whether or not the code exists, so the cookie cannot tell which do.
+        response.set_cookie(
+            PRACTICE_CODE_COOKIE,
+            form.cleaned_data["practice_code"].lower(),
+            max_age=PRACTICE_CODE_COOKIE_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def staff_login_view(request, **kwargs):
+    """Django admin's login page, replaced: support staff sign in through the same pipeline."""
+    return login_view(request, staff=True)
+
+
+@sensitive_post_parameters("current_password", "new_password1", "new_password2")
+@csrf_protect
+@never_cache
+def signin_password_view(request):
+    """A temporary or expired password is changed before the sign-in completes."""
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None or not pending.has_passed("credentials"):
+        messages.error(request, "Your sign-in timed out. Please sign in again.")
+        return redirect(login_url_for(pending))
+    user = signin_user(request, pending)
+    request.practice = user.practice
+    temporary = user.must_change_password
+    form = SignInPasswordChangeForm(user, request.POST or None, ask_current=not temporary)
+    if request.method == "POST" and form.is_valid():
+        if not temporary and not user.check_password(form.cleaned_data["current_password"]):
+            if failure_record(user=user, request=request, reason="current_password"):
+                pending_clear(request)
+                messages.error(request, LOCKED)
+                return redirect(login_url_for(pending))
+            form.add_error("current_password", "Your current password is not correct.")
+        else:
+            password_set(
+                user=user,
+                password=form.cleaned_data["new_password1"],
+                actor=user,
+                request=request,
+            )
+            pending.mark_passed("required_actions")
+            pending_save(request, pending)
+            return signin_continue(request)
+    context = {
+        "form": form,
+        "temporary": temporary,
+        "rules": password_rules(effective_policy(user)),
+    }
+    return render(request, "accounts/signin_password.html", context)
+
+
+@require_POST
+@csrf_protect
+def logout_view(request):
+    user = request.user
+    login_path = login_path_for(user if user.is_authenticated else None)
+    if user.is_authenticated:
+        UserSession.objects.filter(session_key=request.session.session_key).update(
+            ended_at=timezone.now(), end_reason="signed_out"
+        )
+        audit_record(action="signout", actor=user, target=user, request=request)
+    logout(request)
+    messages.success(request, "You are signed out.")
+    return redirect(login_path)
+
+
+@require_POST
+@csrf_protect
+def keepalive_view(request):
+    """The "Stay signed in" button: counts as activity (the middleware already checked us)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False}, status=401)
+    activity_touch(request)
+    minutes = effective_policy(request.user).idle_timeout_minutes
+    return JsonResponse({"signed_in": True, "idle_seconds": minutes * 60})
+
+
+@never_cache
+def auth_verify_view(request):
+    """For a reverse proxy's auth request (nginx auth_request, Traefik forwardAuth).
+
+    200 with who and where; 401 when not signed in. A session that is signed in but not
+    allowed now is ended by SessionGuardMiddleware, which answers 403 on this URL.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    response = HttpResponse(status=200)
+    response["X-Auth-User"] = user.username
+    response["X-Auth-Practice"] = user.practice.code if user.practice_id else ""
+    response["X-Auth-Zone"] = session_zone(request)
+    return response
 
 
 @sensitive_post_parameters("new_password1", "new_password2")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import logout_view, staff_login_view
 from practice.views import healthz
 
 admin.site.site_header = "PracticeGate support"
@@ -8,6 +9,9 @@ admin.site.site_title = "PracticeGate support"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Support staff sign in through the same pipeline (and second factor) as everyone else.
+    path("admin/login/", staff_login_view),
+    path("admin/logout/", logout_view),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
 ]

@@ -3,6 +3,7 @@ import pytest
 from practice.audit import audit_record
 from practice.models import AuditEvent
 from tests.factories import StaffFactory
+from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client):
     staff = StaffFactory(username="support")
-    client.force_login(staff)
+    sign_in(client, staff, zone="remote")
     return client
 
 
