@@ -128,6 +128,7 @@ SIGNIN_STAGES = [
     "accounts.stages.CredentialsStage",
     "accounts.stages.LoginTimesStage",
     "accounts.stages.NetworkStage",
+    "mfa.stages.SecondFactorStage",
     "accounts.stages.RequiredActionsStage",
 ]
 
@@ -203,10 +204,15 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 OTP_WEBAUTHN_RP_ID = env_str("OTP_WEBAUTHN_RP_ID", "localhost")
 OTP_WEBAUTHN_RP_NAME = env_str("OTP_WEBAUTHN_RP_NAME", "PracticeGate")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS", "http://localhost:8000")
+# A passkey is a second factor here, never a way in on its own (and security keys without
+# room for discoverable credentials can still be registered).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 OTP_TOTP_ISSUER = "PracticeGate"
 OTP_EMAIL_SENDER = DEFAULT_FROM_EMAIL
 OTP_EMAIL_TOKEN_VALIDITY = 600
+OTP_EMAIL_SUBJECT = "PracticeGate verification code"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "emails/mfa_email_code.txt"
 
 SILENCED_SYSTEM_CHECKS = [
     # Usernames are unique per practice, ignoring case (a database constraint on User), not

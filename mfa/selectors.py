@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
 from django_otp import device_classes
 from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -22,6 +23,13 @@ KIND_FIELD_BY_MODEL = {
     "mfa.phonedevice": ("method", {PhoneChannel.SMS: "text", PhoneChannel.VOICE: "voice"}),
 }
 KIND_ORDER = ["app", "text", "voice", "key"]
+REF_BY_MODEL = {
+    "mfa.authenticatorapp": "app",
+    "mfa.phonedevice": "phone",
+    "django_otp_webauthn.webauthncredential": "key",
+    "mfa.recoverycodedevice": "recovery",
+    "otp_email.emaildevice": "email",
+}
 KIND_LABELS = {
     "app": "Authenticator app",
     "text": "Text message",
@@ -64,6 +72,11 @@ class Factor:
     @property
     def persistent_id(self) -> str:
         return self.device.persistent_id
+
+    @property
+    def ref(self) -> str:
+        """A short id for URLs: "app-5", "phone-2", "key-7"."""
+        return f"{REF_BY_MODEL[self.device._meta.label_lower]}-{self.device.pk}"
 
     @property
     def kind_label(self) -> str:
@@ -117,24 +130,30 @@ def user_factors(user, *, include_fallbacks: bool = False) -> list[Factor]:
 
 
 def has_second_factor(user) -> bool:
-    """Whether the user has a confirmed app, phone or key (fallbacks alone do not count)."""
+    """Whether the user has a confirmed app, phone or key (fallbacks alone do not count).
+
+    One query (it runs in every sign-in).
+    """
+    mine = {"user_id": OuterRef("pk"), "confirmed": True}
     return (
-        AuthenticatorApp.objects.filter(user=user, confirmed=True).exists()
-        or PhoneDevice.objects.filter(user=user, confirmed=True).exists()
-        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+        type(user)
+        .objects.filter(pk=user.pk)
+        .filter(
+            Exists(AuthenticatorApp.objects.filter(**mine))
+            | Exists(PhoneDevice.objects.filter(**mine))
+            | Exists(WebAuthnCredential.objects.filter(**mine))
+        )
+        .exists()
     )
 
 
-def user_factor(user, persistent_id: str, *, include_fallbacks: bool = True) -> Factor | None:
-    """The user's own confirmed factor with this id, or None.
+def user_factor(user, ref: str) -> Factor | None:
+    """The user's own confirmed app, phone or key with this ref ("app-5"), or None.
 
-    SECURITY: looked up among the user's devices only, so an id from another account (or a
-    forged one) finds nothing.
+    SECURITY: looked up among the user's devices only, so the id of another account's device
+    (or a forged one) finds nothing.
     """
-    for factor in user_factors(user, include_fallbacks=include_fallbacks):
-        if factor.persistent_id == persistent_id:
-            return factor
-    return None
+    return next((factor for factor in user_factors(user) if factor.ref == ref), None)
 
 
 def recovery_codes_left(user) -> int | None:
