@@ -36,7 +36,7 @@ EMAIL_METHOD = "email"
 RECOVERY_METHOD = "recovery"
 
 WRONG_CODE_MESSAGE = "Invalid code. Check the code and try again."
-THROTTLED_MESSAGE = "Too many wrong codes in a row. Wait {seconds} seconds, then try again."
+THROTTLED_MESSAGE = "Too many wrong codes in a row. Wait {seconds}, then try again."
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,11 @@ def seconds_left(pending: PendingSignIn) -> int | None:
     expires_at = pending.state.get(STATE_KEY, {}).get("expires_at")
     if expires_at is None:
         return None
-    return max(0, math.floor(expires_at - timezone.now().timestamp()))
+    return max(0, math.ceil(expires_at - timezone.now().timestamp()))
+
+
+def seconds_text(seconds: int) -> str:
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 def throttle_seconds(device: Device) -> int:
@@ -191,7 +195,7 @@ def code_check(request, pending: PendingSignIn, method: Method, code: str) -> Ch
     seconds = throttle_seconds(device)
     if seconds:
         # Not counted as a failure: the code was not even looked at.
-        return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds))
+        return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
     device = _verify(device, code, purpose=signin_purpose(pending))
     if device is None:
         locked = failure_record(user=user, request=request, reason="second_factor")
@@ -292,7 +296,11 @@ def identity_code_check(request, pending: PendingSignIn, code: str) -> CheckResu
         return CheckResult(locked=True)
     channel = state.get("identity_channel")
     if channel == EMAIL_METHOD:
-        ok = _verify(email_device(user), code, purpose="") is not None
+        device = email_device(user)
+        seconds = throttle_seconds(device)
+        if seconds:
+            return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+        ok = _verify(device, code, purpose="") is not None
     elif channel:
         ok = phone_code_verify(
             user=user, purpose=signin_purpose(pending, "signin-setup"), code=code

@@ -9,7 +9,12 @@ from mfa.models import PhoneDevice
 from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup_start
 from mfa.phone.forms import PhoneForm
 from mfa.phone_verification import PhoneCodeError, mask_number
-from mfa.verification import THROTTLED_MESSAGE, WRONG_CODE_MESSAGE, throttle_seconds
+from mfa.verification import (
+    THROTTLED_MESSAGE,
+    WRONG_CODE_MESSAGE,
+    seconds_text,
+    throttle_seconds,
+)
 
 SETUP_SESSION_KEY = "_mfa_phone_setup"
 
@@ -52,7 +57,7 @@ def phone_confirm(request, enrollment: Enrollment):
         if form.is_valid():
             seconds = throttle_seconds(device)
             if seconds:
-                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds))
+                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
             elif phone_setup_confirm(
                 device=device,
                 code=form.cleaned_data["code"],

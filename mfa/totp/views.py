@@ -15,7 +15,12 @@ from mfa.totp.flows import (
     totp_title_set,
 )
 from mfa.totp.forms import AppSetupForm, TitleForm
-from mfa.verification import THROTTLED_MESSAGE, WRONG_CODE_MESSAGE, throttle_seconds
+from mfa.verification import (
+    THROTTLED_MESSAGE,
+    WRONG_CODE_MESSAGE,
+    seconds_text,
+    throttle_seconds,
+)
 
 SETUP_SESSION_KEY = "_mfa_app_setup"
 
@@ -50,7 +55,7 @@ def app_setup(request, enrollment: Enrollment):
                 totp_title_set(device=device, title=form.cleaned_data["title"])
             seconds = throttle_seconds(device)
             if seconds:
-                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds))
+                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
             elif totp_setup_confirm(
                 device=device,
                 code=form.cleaned_data["code"],
