@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django_otp import device_classes
 from django_otp.models import Device
@@ -136,7 +137,7 @@ def has_second_factor(user) -> bool:
     """
     mine = {"user_id": OuterRef("pk"), "confirmed": True}
     return (
-        type(user)
+        get_user_model()
         .objects.filter(pk=user.pk)
         .filter(
             Exists(AuthenticatorApp.objects.filter(**mine))

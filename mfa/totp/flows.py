@@ -54,7 +54,7 @@ def totp_setup_confirm(
 def provisioning_uri(device: AuthenticatorApp) -> str:
     """The otpauth:// URI of Google's Key URI Format: what the QR code holds."""
     title = device.name.replace(":", "")
-    label = quote(f"{title}:{device.user.get_username()}")
+    label = f"{quote(title)}:{quote(device.user.get_username().replace(':', ''))}"
     params = urlencode(
         {
             "secret": secret_base32(device),
