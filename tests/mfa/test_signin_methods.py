@@ -252,3 +252,32 @@ def test_office_first_setup_needs_no_confirmation(client, office, member, sms_ou
     assert client.session[SESSION_KEY] == str(member.pk)
     assert member.phonedevice_set.get().confirmed
     assert PASSWORD  # the password was typed once, at the start
+
+
+def test_remote_first_setup_can_be_confirmed_by_the_verified_mobile(
+    client, office, member, sms_outbox
+):
+    allow_remote(member)
+    member.mobile_phone = "+12025550187"
+    member.mobile_phone_verified_at = timezone.now()
+    member.save()
+    sign_in(client, office.practice, REMOTE_ADDR=REMOTE)
+    assert "Text a code to +1••••••0187" in page_text(client.get("/login/setup/"))
+    client.post("/login/setup/", {"action": "send", "channel": "sms"}, REMOTE_ADDR=REMOTE)
+    assert sms_outbox[-1].to == "+12025550187"
+    response = client.post("/login/setup/", {"code": code_in(sms_outbox[-1])}, REMOTE_ADDR=REMOTE)
+    assert response["Location"] == "/login/setup/"
+    assert client.get("/login/setup/app/", REMOTE_ADDR=REMOTE).status_code == 200
+
+
+def test_an_unverified_mobile_is_not_offered_for_the_remote_check(
+    client, office, member, sms_outbox
+):
+    allow_remote(member)
+    member.mobile_phone = "+12025550187"
+    member.save()
+    sign_in(client, office.practice, REMOTE_ADDR=REMOTE)
+    html = page_text(client.get("/login/setup/"))
+    assert "Text a code" not in html
+    client.post("/login/setup/", {"action": "send", "channel": "sms"}, REMOTE_ADDR=REMOTE)
+    assert sms_outbox == []
