@@ -29,6 +29,7 @@ from accounts.lockout import failure_record
 from accounts.password_reset import (
     password_reset_complete,
     password_reset_request,
+    reset_code_purpose,
     reset_code_send,
     reset_code_verify,
     reset_needs_phone_code,
@@ -40,6 +41,7 @@ from accounts.profile import (
     email_change_confirm,
     email_change_request,
     phone_change_confirm,
+    phone_change_purpose,
     phone_change_start,
     phone_ending,
     phone_remove,
@@ -177,14 +179,24 @@ def _profile_save(request, form):
             phone_remove(user=user, request=request)
             messages.success(request, "Your mobile phone number is removed.")
         else:
-            request.session[PHONE_CHANGE_SESSION_KEY] = {"number": number, "sent_to": ""}
+            request.session[PHONE_CHANGE_SESSION_KEY] = {
+                "number": number,
+                "purpose": phone_change_purpose(),
+                "sent_to": "",
+            }
             return redirect("accounts:account_phone")
     return redirect("accounts:account")
 
 
 def _phone_change_send(request, pending: dict, channel: str) -> None:
     try:
-        phone_change_start(user=request.user, number=pending["number"], channel=channel)
+        phone_change_start(
+            user=request.user,
+            number=pending["number"],
+            purpose=pending["purpose"],
+            channel=channel,
+            request=request,
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return
@@ -223,6 +235,7 @@ def account_phone_view(request):
                 phone_change_confirm(
                     user=request.user,
                     number=pending["number"],
+                    purpose=pending["purpose"],
                     code=form.cleaned_data["code"],
                     request=request,
                 )
@@ -395,7 +408,12 @@ def password_reset_sent_view(request):
 @never_cache
 def password_reset_confirm_view(request, uidb64: str, token: str):
     if token != RESET_URL_TOKEN:
-        request.session[RESET_SESSION_KEY] = {"uid": uidb64, "token": token, "phone_ok": False}
+        request.session[RESET_SESSION_KEY] = {
+            "uid": uidb64,
+            "token": token,
+            "purpose": reset_code_purpose(),
+            "phone_ok": False,
+        }
         return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_URL_TOKEN)
     state = request.session.get(RESET_SESSION_KEY) or {}
     user = reset_user(uidb64) if state.get("uid") == uidb64 else None
@@ -411,7 +429,7 @@ def password_reset_confirm_view(request, uidb64: str, token: str):
 
 def _reset_code_send(request, user, state: dict, channel: str) -> None:
     try:
-        reset_code_send(user=user, channel=channel, request=request)
+        reset_code_send(user=user, purpose=state["purpose"], channel=channel, request=request)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return
@@ -433,7 +451,9 @@ def _reset_phone_step(request, user, state: dict):
     form = VerificationCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            verified = reset_code_verify(user=user, code=form.cleaned_data["code"], request=request)
+            verified = reset_code_verify(
+                user=user, purpose=state["purpose"], code=form.cleaned_data["code"], request=request
+            )
         except ValidationError as exc:
             del request.session[RESET_SESSION_KEY]
             messages.error(request, exc.messages[0])

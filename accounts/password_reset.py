@@ -8,6 +8,7 @@ Support staff never set a password: they can only have the link emailed to the u
 """
 
 import logging
+import secrets
 import time
 
 from django.conf import settings
@@ -45,8 +46,6 @@ CODE_FAILURE_LIMIT = 5
 # Every request takes at least this long, so an SMTP round trip for a real account does not
 # stand out against the nothing done for an unknown one.
 MIN_REQUEST_SECONDS = 0.25
-
-RESET_CODE_PURPOSE = "password_reset"
 
 
 def _hit(key: str, limit: int) -> bool:
@@ -168,17 +167,18 @@ def reset_needs_phone_code(user: User) -> bool:
     return bool(user.mobile_phone and user.mobile_phone_verified_at)
 
 
-def reset_code_send(*, user: User, channel: str = "sms", request=None) -> None:
+def reset_code_purpose() -> str:
+    """A fresh purpose for one opening of a reset link: its codes verify for it only."""
+    return f"password-reset:{secrets.token_urlsafe(12)}"
+
+
+def reset_code_send(*, user: User, purpose: str, channel: str = "sms", request=None) -> None:
     phone_code_send(
-        user=user,
-        number=user.mobile_phone,
-        channel=channel,
-        purpose=RESET_CODE_PURPOSE,
-        request=request,
+        user=user, number=user.mobile_phone, channel=channel, purpose=purpose, request=request
     )
 
 
-def reset_code_verify(*, user: User, code: str, request=None) -> bool:
+def reset_code_verify(*, user: User, purpose: str, code: str, request=None) -> bool:
     """Check the phone code of a reset; too many wrong ones stop this account's resets a while.
 
     SECURITY: the count is per account, not per browser session, so opening the link again
@@ -189,7 +189,7 @@ def reset_code_verify(*, user: User, code: str, request=None) -> bool:
         raise ValidationError(
             "Too many wrong codes. Request a new reset link in an hour.", code="too_many_codes"
         )
-    if phone_code_verify(user=user, purpose=RESET_CODE_PURPOSE, code=code.strip(), request=request):
+    if phone_code_verify(user=user, purpose=purpose, code=code, request=request):
         cache.delete(key)
         return True
     _hit(key, CODE_FAILURE_LIMIT)

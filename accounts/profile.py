@@ -6,6 +6,7 @@ only once a code sent to the new number comes back. Practice details are not the
 """
 
 import logging
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,7 +36,6 @@ PROFILE_FIELDS = (
     "ada_number",
     "specialties",
 )
-PHONE_CHANGE_PURPOSE = "phone_change"
 
 
 def absolute_url(request, path: str) -> str:
@@ -146,18 +146,21 @@ def email_change_confirm(*, token: str, request=None) -> User:
     return user
 
 
-def phone_change_start(*, user: User, number: str, channel: str = "sms", request=None) -> None:
+def phone_change_purpose() -> str:
+    """A fresh purpose for one phone change: its codes verify for that change only."""
+    return f"phone-change:{secrets.token_urlsafe(12)}"
+
+
+def phone_change_start(
+    *, user: User, number: str, purpose: str, channel: str = "sms", request=None
+) -> None:
     """Send a code to the new mobile number; it becomes the user's once the code comes back."""
-    phone_code_send(
-        user=user, number=number, channel=channel, purpose=PHONE_CHANGE_PURPOSE, request=request
-    )
+    phone_code_send(user=user, number=number, channel=channel, purpose=purpose, request=request)
 
 
-def phone_change_confirm(*, user: User, number: str, code: str, request=None) -> None:
+def phone_change_confirm(*, user: User, number: str, purpose: str, code: str, request=None) -> None:
     """Check the code sent to `number`; on success it is the user's verified mobile phone."""
-    if not phone_code_verify(
-        user=user, purpose=PHONE_CHANGE_PURPOSE, code=code.strip(), request=request
-    ):
+    if not phone_code_verify(user=user, purpose=purpose, code=code, request=request):
         raise ValidationError(
             "Invalid code. Enter the latest code we sent, or send a new one.",
             code="invalid_code",
