@@ -309,7 +309,7 @@ def account_session_end_view(request, session_id: int):
     # sessions_end only ever looks at the signed-in user's own sessions; this one is kept.
     ended = sessions_end(
         user=request.user,
-        reason="signed_out_by_user",
+        reason="signed_out_remotely",
         actor=request.user,
         request=request,
         session_ids=[session_id],
@@ -328,7 +328,7 @@ def account_session_end_view(request, session_id: int):
 def account_sessions_end_others_view(request):
     ended = sessions_end(
         user=request.user,
-        reason="signed_out_by_user",
+        reason="signed_out_remotely",
         actor=request.user,
         request=request,
         except_key=request.session.session_key,
@@ -473,6 +473,8 @@ def _reset_phone_step(request, user, state: dict):
 def _reset_password_step(request, user, state: dict):
     form = ResetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Asked before the change: afterwards the session's auth hash no longer matches.
+        signed_in_as_user = request.user.is_authenticated and request.user.pk == user.pk
         try:
             password_reset_complete(
                 user=user,
@@ -483,11 +485,11 @@ def _reset_password_step(request, user, state: dict):
         except ValidationError:
             request.session.pop(RESET_SESSION_KEY, None)
             return render(request, "accounts/password_reset/invalid.html", status=400)
-        if request.user.is_authenticated and request.user.pk == user.pk:
+        if signed_in_as_user:
             # The reset ended every session of the user, this browser's too.
             logout(request)
         else:
-            del request.session[RESET_SESSION_KEY]
+            request.session.pop(RESET_SESSION_KEY, None)
         # Never signed in here: the next sign-in asks for the second factor as always.
         messages.success(request, "Your password is changed. Sign in with your new password.")
         return redirect(_login_url(user))
