@@ -36,7 +36,12 @@ from accounts.password_reset import (
     reset_token_valid,
     reset_user,
 )
-from accounts.passwords import password_change, password_expires_at, password_rules
+from accounts.passwords import (
+    password_change,
+    password_expires_at,
+    password_rules,
+    rules_broken,
+)
 from accounts.profile import (
     email_change_confirm,
     email_change_request,
@@ -74,19 +79,6 @@ CHANNEL_SENT_MESSAGES = {
     "voice": "We are calling your phone ending in {ending} with a code.",
 }
 
-# Which checklist rule each of accounts.passwords' error codes breaks.
-RULE_OF_ERROR = {
-    "password_too_short": "length",
-    "password_no_lower": "lower",
-    "password_no_upper": "upper",
-    "password_no_digit": "digit",
-    "password_no_symbol": "symbol",
-    "password_reused": "history",
-    "password_too_common": "common",
-    "password_too_similar": "similar",
-    "password_contains_practice": "similar",
-}
-
 
 def _login_url(user) -> str:
     if user.practice_id:
@@ -110,9 +102,7 @@ def _display_time_zone(user) -> str:
 
 def _checklist(user, form) -> list[dict]:
     """The practice's rules for the live checklist, marked where the last attempt broke one."""
-    failed = {
-        RULE_OF_ERROR.get(error.code) for error in form.errors.as_data().get("new_password1", [])
-    }
+    failed = rules_broken(form.errors.as_data().get("new_password1", []))
     return [
         {**rule, "failed": rule["id"] in failed} for rule in password_rules(effective_policy(user))
     ]

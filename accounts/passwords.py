@@ -76,6 +76,22 @@ def password_rules(policy: Policy) -> list[dict]:
     return rules
 
 
+# The checklist rule that each of validate_password's error codes breaks.
+RULE_OF_ERROR = {
+    "password_too_short": "length",
+    **{f"password_no_{cid}": cid for cid, _, _ in CHARACTER_CLASSES},
+    "password_reused": "history",
+    "password_too_common": "common",
+    "password_too_similar": "similar",
+    "password_contains_practice": "similar",
+}
+
+
+def rules_broken(errors: list[ValidationError]) -> set[str]:
+    """The ids of the checklist rules that validate_password's errors say were broken."""
+    return {RULE_OF_ERROR[error.code] for error in errors if error.code in RULE_OF_ERROR}
+
+
 def validate_password(password: str, *, user: User, policy: Policy | None = None) -> None:
     """Raise ValidationError listing every rule the password breaks."""
     if len(password) > MAX_PASSWORD_LENGTH:

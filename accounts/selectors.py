@@ -59,11 +59,11 @@ class SessionRow:
 
 
 def sessions_active(user: User, *, current_key: str | None = None) -> list[SessionRow]:
-    """The user's sessions that have not ended, most recently active first."""
+    """The user's sessions that have not ended: this browser's first, then the most recent."""
     sessions = UserSession.objects.filter(user=user, ended_at__isnull=True).order_by(
         "-last_activity", "-id"
     )
-    return [
+    rows = [
         SessionRow(
             id=session.pk,
             browser=browser_label(session.user_agent),
@@ -75,6 +75,7 @@ def sessions_active(user: User, *, current_key: str | None = None) -> list[Sessi
         )
         for session in sessions
     ]
+    return sorted(rows, key=lambda row: not row.is_current)
 
 
 @dataclass(frozen=True)
