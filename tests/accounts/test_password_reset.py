@@ -18,6 +18,7 @@ from mfa import sms
 from practice.models import AuditEvent
 from tests.account_helpers import code_in, link_path, signed_in_client
 from tests.factories import PASSWORD, StaffFactory, UserFactory
+from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -311,7 +312,7 @@ def test_support_staff_send_the_link_but_never_set_the_password(member):
 
 def test_admin_action_sends_the_link(client, member):
     staff = StaffFactory(username="support")
-    client.force_login(staff)
+    sign_in(client, staff, zone="remote")
     response = client.post(
         "/admin/accounts/user/",
         {"action": "send_password_reset_link", "_selected_action": [member.pk]},
