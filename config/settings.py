@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "practice.context_processors.chrome",
+                "accounts.context_processors.password_expiry",
             ],
         },
     },
@@ -199,6 +200,9 @@ SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+# The module that sends and checks text/voice codes for accounts (phone change, password
+# reset): named here so accounts never imports mfa.
+PHONE_CODES_MODULE = "mfa.phone_verification"
 
 # Security keys and passkeys (django-otp-webauthn).
 OTP_WEBAUTHN_RP_ID = env_str("OTP_WEBAUTHN_RP_ID", "localhost")
