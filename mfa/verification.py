@@ -295,8 +295,8 @@ def identity_code_check(request, pending: PendingSignIn, code: str) -> CheckResu
     if lock_state(user=user, request=request):
         return CheckResult(locked=True)
     channel = state.get("identity_channel")
-    if channel == EMAIL_METHOD:
-        device = email_device(user)
+    device = email_device(user) if channel == EMAIL_METHOD else None
+    if device is not None:
         seconds = throttle_seconds(device)
         if seconds:
             return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))

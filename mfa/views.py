@@ -86,6 +86,11 @@ def signin_verify(request):
     user = signin_user(request, pending)
     request.practice = user.practice
     state = pending.state[STATE_KEY]
+    if not methods_for(user):
+        # Every factor was removed while this sign-in waited (a pairing reset): start again.
+        pending_clear(request)
+        messages.error(request, SIGNIN_TIMED_OUT)
+        return redirect(login_url_for(pending))
     method = method_for(user, state.get("method", "")) or default_method(user)
     form = CodeForm(numeric=method.kind != "recovery")
 

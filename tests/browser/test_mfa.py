@@ -8,13 +8,10 @@ import pyotp
 import pytest
 import time_machine
 import zxingcpp
-from django.conf import settings as django_settings
-from django.urls import NoReverseMatch, reverse
 from django_otp_webauthn.models import WebAuthnCredential
 from PIL import Image
 from playwright.sync_api import expect
 
-from accounts.reauth import REAUTH_SESSION_KEY
 from mfa.models import AuthenticatorApp
 from practice.models import AuditEvent
 from tests.factories import PASSWORD, OfficeNetworkFactory
@@ -34,23 +31,11 @@ def sign_in_with_password(page, live_server):
     page.get_by_role("button", name="Sign in").click()
 
 
-def password_confirmed_recently(page):
-    """Pass the five-minute password check (the lead's confirmation page, once it exists)."""
-    try:
-        reverse("accounts:reauth")
-    except NoReverseMatch:
-        from importlib import import_module
-
-        store = import_module(django_settings.SESSION_ENGINE).SessionStore
-        cookie = next(c for c in page.context.cookies() if c["name"] == "sessionid")
-        session = store(session_key=cookie["value"])
-        session[REAUTH_SESSION_KEY] = time.time()
-        session.save()
-        return
-    # The confirmation page asks for the password and comes back here.
-    if page.get_by_label("Password").count():
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button").filter(has_text="Confirm").first.click()
+def confirm_password(page):
+    """Changing a second factor asks for the password again (accounts:reauth)."""
+    expect(page.get_by_role("heading", name="Confirm your password")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
 
 
 def read_qr_from_screen(page) -> str:
@@ -66,13 +51,10 @@ def test_enroll_an_authenticator_app_from_the_screen_then_sign_in_with_it(
 ):
     sign_in_with_password(page, live_server)
     page.wait_for_url("**/account/")
-    page.goto(f"{live_server.url}/account/security/")
+    page.get_by_role("link", name="Two-factor authentication").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    password_confirmed_recently(page)
     page.get_by_role("link", name="Add authenticator app").click()
-    password_confirmed_recently(page)
-    if "/app/add/" not in page.url:
-        page.goto(f"{live_server.url}/account/security/app/add/")
+    confirm_password(page)
 
     expect(page.get_by_label("Title for authenticator")).to_have_value("Valley Pediatrics")
     phone = pyotp.parse_uri(read_qr_from_screen(page))
@@ -125,9 +107,8 @@ def test_register_a_passkey_then_sign_in_with_it(live_server, page, office, memb
     sign_in_with_password(page, live_server)
     page.wait_for_url("**/account/")
     page.goto(f"{live_server.url}/account/security/")
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    password_confirmed_recently(page)
-    page.goto(f"{live_server.url}/account/security/key/add/")
+    page.get_by_role("link", name="Add a security key or passkey").click()
+    confirm_password(page)
     page.get_by_role("button", name="Add security key or passkey").click()
     expect(page.get_by_text("Your passkey is set up")).to_be_visible()
     assert WebAuthnCredential.objects.filter(user=member, confirmed=True).count() == 1

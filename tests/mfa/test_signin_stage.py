@@ -174,3 +174,16 @@ def test_first_remote_sign_in_without_a_factor_goes_straight_to_setup(client, of
     html = client.get("/login/setup/").content.decode()
     assert "Confirm it is you" in html
     assert "Not now" not in html
+
+
+def test_a_pairing_reset_during_the_verify_step_starts_the_sign_in_again(
+    client, office, member, admin_user
+):
+    from mfa.pairing import pairing_reset
+
+    app_device(member)
+    sign_in(client, office.practice)
+    pairing_reset(user=member, actor=admin_user)
+    response = client.get("/login/verify/", follow=True)
+    assert "Please sign in again" in response.content.decode()
+    assert SESSION_KEY not in client.session
