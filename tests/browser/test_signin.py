@@ -47,8 +47,8 @@ def test_temporary_password_change_then_signed_in_then_sign_out(
     page.get_by_label("Confirm new password").fill("Blue-Canyon-Rain-4!")
     page.get_by_role("button", name="Change password").click()
     expect(page).to_have_url(f"{live_server.url}/account/")
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     # The practice code is remembered on this browser.
     page.goto(f"{live_server.url}/login/")
