@@ -100,7 +100,7 @@ def _display_time_zone(user) -> str:
     return user.time_zone or (user.practice.time_zone if user.practice_id else "UTC")
 
 
-def _checklist(user, form) -> list[dict]:
+def password_checklist(user, form) -> list[dict]:
     """The practice's rules for the live checklist, marked where the last attempt broke one."""
     failed = rules_broken(form.errors.as_data().get("new_password1", []))
     return [
@@ -266,7 +266,7 @@ def account_password_view(request):
     return render(
         request,
         "accounts/account/password.html",
-        {"form": form, "rules": _checklist(user, form), "checklist_id": CHECKLIST_ID},
+        {"form": form, "rules": password_checklist(user, form), "checklist_id": CHECKLIST_ID},
     )
 
 
@@ -486,5 +486,5 @@ def _reset_password_step(request, user, state: dict):
     return render(
         request,
         "accounts/password_reset/password.html",
-        {"form": form, "rules": _checklist(user, form), "account": user},
+        {"form": form, "rules": password_checklist(user, form), "account": user},
     )
