@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/logout/", logout_view),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("mfa.urls")),
 ]

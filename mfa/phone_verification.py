@@ -30,14 +30,20 @@ from django_otp.util import random_number_token
 
 from accounts.models import User
 from accounts.validators import normalize_phone
-from mfa.models import PhoneChannel, PhoneCode, PhoneCodeStatus
+from mfa.models import (
+    PHONE_CODE_VALID_SECONDS,
+    PHONE_RESEND_COOLDOWN_SECONDS,
+    PhoneChannel,
+    PhoneCode,
+    PhoneCodeStatus,
+)
 from mfa.sms import SendError, SmsMessage, VoiceMessage, send_message
 from practice.audit import audit_record
 from practice.policy import effective_policy
 
 CODE_DIGITS = 6
-CODE_VALID_SECONDS = 10 * 60
-RESEND_COOLDOWN_SECONDS = 30
+CODE_VALID_SECONDS = PHONE_CODE_VALID_SECONDS
+RESEND_COOLDOWN_SECONDS = PHONE_RESEND_COOLDOWN_SECONDS
 MAX_WRONG_CODES = 5
 # (window, most codes in it), for each user and for each number.
 SEND_LIMITS = ((timedelta(minutes=15), 5), (timedelta(days=1), 10))
