@@ -1,8 +1,10 @@
 """Support staff's view of users: search across practices; no password is ever shown or set."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from accounts.password_reset import password_reset_send
 
 
 @admin.register(User)
@@ -49,6 +51,19 @@ class UserAdmin(admin.ModelAdmin):
         "remote_access_until",
         "mobile_phone_verified_at",
     ]
+
+    actions = ["send_password_reset_link"]
+
+    @admin.action(description="Send a password reset link")
+    def send_password_reset_link(self, request, queryset):
+        # The user resets their own password from the emailed link; support never sets it.
+        sent = 0
+        for user in queryset.select_related("practice"):
+            try:
+                sent += password_reset_send(user=user, actor=request.user, request=request)
+            except ValidationError as exc:
+                self.message_user(request, f"{user.username}: {exc.messages[0]}", messages.WARNING)
+        self.message_user(request, f"Sent a password reset link to {sent} user(s).")
 
     def has_add_permission(self, request):
         # Practice users are created by create_user or the console, which audit it.

@@ -88,3 +88,4 @@ class SignInPasswordChangeForm(SetPasswordForm):
         if not ask_current:
             del self.fields["current_password"]
         self.order_fields(self.field_order)
+        self.fields["new_password1"].widget.attrs["data-password-checklist"] = "password-rules"

@@ -43,6 +43,7 @@ END_MESSAGES = {
         "You were signed out because your account signed in somewhere else (one session per user)."
     ),
     "password_changed": "You were signed out because your password was changed.",
+    "password_reset": "You were signed out because your password was reset.",
     "signed_out_remotely": "This session was signed out from another session.",
 }
 DEFAULT_END_MESSAGE = "Your session has ended. Please sign in again."

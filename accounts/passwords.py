@@ -4,9 +4,10 @@ Rules come from practice.policy.effective_policy(); each failure is a Validation
 naming the rule, so forms can show which rule failed and why.
 """
 
+import math
 import secrets
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import (
@@ -18,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PasswordHistory, User
+from accounts.notices import notice_send
+from accounts.sessions import session_auth_refresh, sessions_end
 from practice.audit import audit_record
 from practice.policy import Policy, effective_policy
 
@@ -34,14 +37,59 @@ CHARACTER_CLASSES = [
 
 
 def password_rules(policy: Policy) -> list[dict]:
-    """The rules as a checklist for the page (id, text), in the order they are checked."""
-    rules = [{"id": "length", "text": f"At least {policy.password_min_length} characters"}]
+    """The rules as a checklist for the page, in the order they are checked.
+
+    Each rule has an `id` (the error code's suffix), its `text`, and `live`: whether the page's
+    script can tick it as the user types (length and character classes). The others need the
+    server (history, the blocklist, similarity) and are checked when the form is sent.
+    """
+    rules = [
+        {
+            "id": "length",
+            "text": f"At least {policy.password_min_length} characters",
+            "live": True,
+            "min": policy.password_min_length,
+        }
+    ]
     if policy.password_require_classes:
-        rules += [{"id": cid, "text": f"Contains {label}"} for cid, label, _ in CHARACTER_CLASSES]
+        rules += [
+            {"id": cid, "text": f"Contains {label}", "live": True}
+            for cid, label, _ in CHARACTER_CLASSES
+        ]
     if policy.password_history:
-        rules.append({"id": "history", "text": f"Not one of your last {policy.password_history}"})
-    rules.append({"id": "common", "text": "Not a common password"})
+        rules.append(
+            {
+                "id": "history",
+                "text": f"Not one of your last {policy.password_history} passwords",
+                "live": False,
+            }
+        )
+    if policy.password_blocklist:
+        rules.append({"id": "common", "text": "Not a common password", "live": False})
+    rules.append(
+        {
+            "id": "similar",
+            "text": "Not like your username, name, email or practice",
+            "live": False,
+        }
+    )
     return rules
+
+
+# The checklist rule that each of validate_password's error codes breaks.
+RULE_OF_ERROR = {
+    "password_too_short": "length",
+    **{f"password_no_{cid}": cid for cid, _, _ in CHARACTER_CLASSES},
+    "password_reused": "history",
+    "password_too_common": "common",
+    "password_too_similar": "similar",
+    "password_contains_practice": "similar",
+}
+
+
+def rules_broken(errors: list[ValidationError]) -> set[str]:
+    """The ids of the checklist rules that validate_password's errors say were broken."""
+    return {RULE_OF_ERROR[error.code] for error in errors if error.code in RULE_OF_ERROR}
 
 
 def validate_password(password: str, *, user: User, policy: Policy | None = None) -> None:
@@ -82,11 +130,7 @@ def validate_password(password: str, *, user: User, policy: Policy | None = None
                     code="password_too_common",
                 )
             )
-    try:
-        UserAttributeSimilarityValidator(
-            user_attributes=("username", "first_name", "last_name", "email")
-        ).validate(password, user)
-    except ValidationError:
+    if _too_like_the_user(password, user):
         errors.append(
             ValidationError(
                 "Too similar to your name, username or email; it would be easy to guess.",
@@ -110,6 +154,20 @@ def validate_password(password: str, *, user: User, policy: Policy | None = None
         )
     if errors:
         raise ValidationError(errors)
+
+
+def _too_like_the_user(password: str, user: User) -> bool:
+    # Django's similarity check compares the whole password with each attribute, so
+    # "Nina2024!" passes for Nina; a name, username or mailbox inside it is refused too.
+    try:
+        UserAttributeSimilarityValidator(
+            user_attributes=("username", "first_name", "last_name", "email")
+        ).validate(password, user)
+    except ValidationError:
+        return True
+    lowered = password.lower()
+    words = [user.username, user.first_name, user.last_name, user.email.partition("@")[0]]
+    return any(len(word) >= 4 and word.lower() in lowered for word in words)
 
 
 def _practice_words_in(password: str, user: User) -> bool:
@@ -185,3 +243,66 @@ def temporary_password_set(*, user: User, password: str, actor: User, request=No
         request=request,
         details={"expires_at": user.temporary_password_expires_at.isoformat()},
     )
+
+
+def password_change(*, user: User, password: str, request) -> int:
+    """The signed-in user changes their own password (validated by the caller, with the current
+    password checked). Ends their other sessions, keeps this one, emails a notice; returns how
+    many other sessions ended."""
+    with transaction.atomic():
+        password_set(user=user, password=password, actor=user, request=request)
+        # SECURITY: whoever else holds a session of this user (a stolen cookie, a shared
+        # computer left signed in) is signed out by the change; this browser stays signed in.
+        ended = sessions_end(
+            user=user,
+            reason="password_changed",
+            actor=user,
+            request=request,
+            except_key=request.session.session_key,
+        )
+    # The session's auth hash derives from the password hash: refresh it, or this browser too
+    # would be signed out at its next request.
+    session_auth_refresh(request, user)
+    notice_send(
+        user=user,
+        subject="PracticeGate: your password was changed",
+        template="emails/password_changed.txt",
+        context={"sessions_ended": ended, "reset": False},
+    )
+    return ended
+
+
+# --- Expiry ---------------------------------------------------------------------------------
+# A password older than the policy's expiry must be changed at the next sign-in (the sign-in's
+# required-actions stage asks password_is_expired); from EXPIRY_WARNING_DAYS before, every page
+# says how many days are left.
+
+
+def password_expires_at(user: User, *, policy: Policy | None = None) -> datetime | None:
+    """When the user's password expires; None when it never does (NIST profile, expiry 0)."""
+    policy = policy or effective_policy(user)
+    if (
+        not policy.password_expiry_days
+        or user.password_changed_at is None
+        or not user.has_usable_password()
+    ):
+        return None
+    return user.password_changed_at + timedelta(days=policy.password_expiry_days)
+
+
+def password_expiry_days_left(
+    user: User, *, now: datetime | None = None, policy: Policy | None = None
+) -> int | None:
+    """Whole days until expiry, rounded up (0 once expired); None when it never expires."""
+    expires_at = password_expires_at(user, policy=policy)
+    if expires_at is None:
+        return None
+    seconds = (expires_at - (now or timezone.now())).total_seconds()
+    return max(math.ceil(seconds / 86400), 0)
+
+
+def password_is_expired(
+    user: User, *, now: datetime | None = None, policy: Policy | None = None
+) -> bool:
+    expires_at = password_expires_at(user, policy=policy)
+    return expires_at is not None and (now or timezone.now()) >= expires_at

@@ -3,6 +3,7 @@
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.utils import timezone
 
@@ -69,3 +70,18 @@ def sessions_end(
         details={"count": len(ended), "reason": reason},
     )
     return len(ended)
+
+
+def session_auth_refresh(request, user: User) -> None:
+    """After the signed-in user's own password changed: keep this browser signed in.
+
+    Django's update_session_auth_hash() stores the new hash and rotates the session key; the
+    UserSession row follows the key so this session is still listed (and not taken for ended).
+    """
+    old_key = request.session.session_key
+    update_session_auth_hash(request, user)
+    new_key = request.session.session_key
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(
+            session_key=new_key
+        )

@@ -4,8 +4,6 @@ and required actions. settings.SIGNIN_STAGES puts them in order; mfa adds the se
 Each stage that refuses writes the "signin.failed" audit event with its reason.
 """
 
-from datetime import timedelta
-
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 from django.utils import timezone
@@ -20,12 +18,12 @@ from accounts.lockout import (
 )
 from accounts.login_times import login_allowed, login_times_text
 from accounts.models import User
+from accounts.passwords import password_is_expired
 from accounts.remote_access import remote_access_allowed
 from accounts.signin import Passed, PendingSignIn, Refused, SignInStage, Step, signin_user
 from practice.audit import audit_record
 from practice.models import Practice
 from practice.network import client_ip, in_networks
-from practice.policy import effective_policy
 
 INVALID = "Invalid username or password."
 LOCKED = (
@@ -162,13 +160,6 @@ class NetworkStage(SignInStage):
         )
 
 
-def password_expired(user: User) -> bool:
-    days = effective_policy(user).password_expiry_days
-    if not days or user.password_changed_at is None:
-        return False
-    return timezone.now() >= user.password_changed_at + timedelta(days=days)
-
-
 class RequiredActionsStage(SignInStage):
     """A temporary or expired password is changed before the session is complete."""
 
@@ -176,6 +167,6 @@ class RequiredActionsStage(SignInStage):
 
     def run(self, request, pending, credentials):
         user = signin_user(request, pending)
-        if user.must_change_password or password_expired(user):
+        if user.must_change_password or password_is_expired(user):
             return Step(url=reverse("accounts:signin_password"))
         return Passed()

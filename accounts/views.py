@@ -13,12 +13,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.account_views import password_checklist
 from accounts.forms import SetPasswordForm, SignInForm, SignInPasswordChangeForm
 from accounts.invitations import invitation_accept, invitation_for_token
 from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
 from accounts.models import UserSession
-from accounts.passwords import password_rules, password_set
+from accounts.passwords import password_set
 from accounts.signin import (
     Refused,
     login_url_for,
@@ -145,11 +146,7 @@ def signin_password_view(request):
             pending.mark_passed("required_actions")
             pending_save(request, pending)
             return signin_continue(request)
-    context = {
-        "form": form,
-        "temporary": temporary,
-        "rules": password_rules(effective_policy(user)),
-    }
+    context = {"form": form, "temporary": temporary, "rules": password_checklist(user, form)}
     return render(request, "accounts/signin_password.html", context)
 
 

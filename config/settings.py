@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "practice.context_processors.chrome",
+                "accounts.context_processors.password_expiry",
             ],
         },
     },
@@ -128,6 +129,7 @@ SIGNIN_STAGES = [
     "accounts.stages.CredentialsStage",
     "accounts.stages.LoginTimesStage",
     "accounts.stages.NetworkStage",
+    "mfa.stages.SecondFactorStage",
     "accounts.stages.RequiredActionsStage",
 ]
 
@@ -198,15 +200,25 @@ SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+# The module that sends and checks text/voice codes for accounts (phone change, password
+# reset): named here so accounts never imports mfa.
+PHONE_CODES_MODULE = "mfa.phone_verification"
 
 # Security keys and passkeys (django-otp-webauthn).
 OTP_WEBAUTHN_RP_ID = env_str("OTP_WEBAUTHN_RP_ID", "localhost")
 OTP_WEBAUTHN_RP_NAME = env_str("OTP_WEBAUTHN_RP_NAME", "PracticeGate")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS", "http://localhost:8000")
+# A passkey is a second factor here, never a way in on its own (and security keys without
+# room for discoverable credentials can still be registered).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 OTP_TOTP_ISSUER = "PracticeGate"
+# Keep TOTP keys out of django-otp's admin pages.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_EMAIL_SENDER = DEFAULT_FROM_EMAIL
 OTP_EMAIL_TOKEN_VALIDITY = 600
+OTP_EMAIL_SUBJECT = "PracticeGate verification code"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "emails/mfa_email_code.txt"
 
 SILENCED_SYSTEM_CHECKS = [
     # Usernames are unique per practice, ignoring case (a database constraint on User), not

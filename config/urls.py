@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("practice.urls")),
     path("", include("accounts.urls")),
+    path("", include("mfa.urls")),
 ]

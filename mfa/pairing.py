@@ -1,30 +1,42 @@
 """Resetting a user's 2FA pairing (PCC's "Reset Authy Pairing"): every second factor goes.
 
-The next sign-in that needs a second factor sends the user to set one up again.
+Used by the console's "Reset 2FA pairing" and by the user's own reset on My Account. Every
+device and recovery code is removed, the user's sessions end (a session verified with a removed
+device must not outlive it), and the next sign-in requires setting up a second factor again.
 """
 
 from django.db import transaction
 from django_otp import devices_for_user
 
-from accounts.models import User
+from accounts.models import TwoFactorSetup, User
 from accounts.notices import notice_send
+from accounts.sessions import sessions_end
 from practice.audit import audit_record
+from practice.models import TwoFactorPolicy
+from practice.policy import effective_policy
 
 
-@transaction.atomic
 def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
     """Delete all of the user's second factors (confirmed or not); returns how many."""
-    devices = list(devices_for_user(user, confirmed=None))
-    kinds = sorted({device._meta.label_lower for device in devices})
-    for device in devices:
-        device.delete()
-    audit_record(
-        action="mfa.pairing_reset",
-        actor=actor,
-        target=user,
-        request=request,
-        details={"removed": len(devices), "kinds": kinds},
-    )
+    with transaction.atomic():
+        devices = list(devices_for_user(user, confirmed=None))
+        kinds = sorted({device._meta.label_lower for device in devices})
+        for device in devices:
+            device.delete()
+        # The user had a second factor: they set one up again at the next sign-in, wherever
+        # they sign in from (OfficeEMR's "Require 2FA setup upon login").
+        required = bool(devices) and effective_policy(user).two_factor != TwoFactorPolicy.REQUIRE
+        if required:
+            user.two_factor_setup = TwoFactorSetup.REQUIRE
+            user.save(update_fields=["two_factor_setup"])
+        audit_record(
+            action="mfa.pairing_reset",
+            actor=actor,
+            target=user,
+            request=request,
+            details={"removed": len(devices), "kinds": kinds, "setup_required": required},
+        )
+        sessions_end(user=user, reason="pairing_reset", actor=actor, request=request)
     notice_send(
         user=user,
         subject="PracticeGate: your two-factor authentication was reset",

@@ -1,14 +1,43 @@
-"""Reading second factors: which kinds each user has, for many users at once."""
+"""Reading second factors: which kinds each user has, for many users at once; one user's list."""
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django_otp import device_classes
+from django_otp.models import Device
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from mfa.models import AuthenticatorApp, PhoneChannel, PhoneDevice, RecoveryCodeDevice
 
 # A device model's label -> the kind shown to administrators. Factors that are only fallbacks
 # (email codes, recovery codes) are not listed: they do not make a user "have 2FA" on their own.
 KIND_BY_MODEL = {
     "otp_totp.totpdevice": "app",
     "django_otp_webauthn.webauthncredential": "key",
+}
+# Models whose kind depends on a field: label -> (field, {value: kind}).
+KIND_FIELD_BY_MODEL = {
+    "mfa.phonedevice": ("method", {PhoneChannel.SMS: "text", PhoneChannel.VOICE: "voice"}),
+}
+KIND_ORDER = ["app", "text", "voice", "key"]
+REF_BY_MODEL = {
+    "mfa.authenticatorapp": "app",
+    "mfa.phonedevice": "phone",
+    "django_otp_webauthn.webauthncredential": "key",
+    "mfa.recoverycodedevice": "recovery",
+    "otp_email.emaildevice": "email",
+}
+KIND_LABELS = {
+    "app": "Authenticator app",
+    "text": "Text message",
+    "voice": "Voice call",
+    "key": "Security key or passkey",
+    "recovery": "Recovery code",
+    "email": "Email",
 }
 
 
@@ -19,14 +48,116 @@ def second_factor_kinds(user_ids) -> dict[int, list[str]]:
     if not ids:
         return {}
     for model in device_classes():
-        kind = KIND_BY_MODEL.get(model._meta.label_lower)
+        label = model._meta.label_lower
+        confirmed = model.objects.filter(user_id__in=ids, confirmed=True)
+        if label in KIND_FIELD_BY_MODEL:
+            field, kind_of = KIND_FIELD_BY_MODEL[label]
+            for user_id, value in confirmed.values_list("user_id", field).distinct():
+                kinds[user_id].add(kind_of[value])
+            continue
+        kind = KIND_BY_MODEL.get(label)
         if kind is None:
             continue
-        for user_id in (
-            model.objects.filter(user_id__in=ids, confirmed=True)
-            .values_list("user_id", flat=True)
-            .distinct()
-        ):
+        for user_id in confirmed.values_list("user_id", flat=True).distinct():
             kinds[user_id].add(kind)
-    order = ["app", "text", "voice", "key"]
-    return {user_id: sorted(found, key=order.index) for user_id, found in kinds.items()}
+    return {user_id: sorted(found, key=KIND_ORDER.index) for user_id, found in kinds.items()}
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One confirmed second factor of a user, as the pages show it."""
+
+    device: Device
+    kind: str  # app, text, voice, key, recovery, email
+
+    @property
+    def persistent_id(self) -> str:
+        return self.device.persistent_id
+
+    @property
+    def ref(self) -> str:
+        """A short id for URLs: "app-5", "phone-2", "key-7"."""
+        return f"{REF_BY_MODEL[self.device._meta.label_lower]}-{self.device.pk}"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def name(self) -> str:
+        return self.device.name or self.kind_label
+
+    @property
+    def created_at(self) -> datetime | None:
+        return getattr(self.device, "created_at", None)
+
+    @property
+    def last_used_at(self) -> datetime | None:
+        return getattr(self.device, "last_used_at", None)
+
+    @property
+    def is_primary(self) -> bool:
+        return self.kind in KIND_ORDER
+
+
+def user_factors(user, *, include_fallbacks: bool = False) -> list[Factor]:
+    """The user's confirmed factors: apps, phones, keys; with fallbacks, recovery codes and email.
+
+    Apps are loaded as AuthenticatorApp (our one-step-back check), never as bare TOTPDevice.
+    """
+    factors = [
+        Factor(device, "app")
+        for device in AuthenticatorApp.objects.filter(user=user, confirmed=True)
+    ]
+    factors += [
+        Factor(device, "voice" if device.method == PhoneChannel.VOICE else "text")
+        for device in PhoneDevice.objects.filter(user=user, confirmed=True)
+    ]
+    factors += [
+        Factor(device, "key")
+        for device in WebAuthnCredential.objects.filter(user=user, confirmed=True)
+    ]
+    factors.sort(key=lambda f: (f.created_at is None, f.created_at, f.kind))
+    if include_fallbacks:
+        factors += [
+            Factor(device, "recovery")
+            for device in RecoveryCodeDevice.objects.filter(user=user, confirmed=True)
+        ]
+        factors += [
+            Factor(device, "email")
+            for device in EmailDevice.objects.filter(user=user, confirmed=True)
+        ]
+    return factors
+
+
+def has_second_factor(user) -> bool:
+    """Whether the user has a confirmed app, phone or key (fallbacks alone do not count).
+
+    One query (it runs in every sign-in).
+    """
+    mine = {"user_id": OuterRef("pk"), "confirmed": True}
+    return (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .filter(
+            Exists(AuthenticatorApp.objects.filter(**mine))
+            | Exists(PhoneDevice.objects.filter(**mine))
+            | Exists(WebAuthnCredential.objects.filter(**mine))
+        )
+        .exists()
+    )
+
+
+def user_factor(user, ref: str) -> Factor | None:
+    """The user's own confirmed app, phone or key with this ref ("app-5"), or None.
+
+    SECURITY: looked up among the user's devices only, so the id of another account's device
+    (or a forged one) finds nothing.
+    """
+    return next((factor for factor in user_factors(user) if factor.ref == ref), None)
+
+
+def recovery_codes_left(user) -> int | None:
+    """Unused recovery codes, or None when the user has no set."""
+    device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    return None if device is None else device.codes_left

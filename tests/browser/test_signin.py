@@ -38,8 +38,7 @@ def test_temporary_password_change_then_signed_in_then_sign_out(
     live_server, page, office, member, admin_user
 ):
     temporary_password_set(user=member, password="Welcome-Aboard-7!", actor=admin_user)
-    # Land on a page that shows the signed-in header.
-    page.goto(f"{live_server.url}/login/?next=/p/valley/login/")
+    page.goto(f"{live_server.url}/login/")
     page.get_by_label("Practice code").fill("valley")
     fill_sign_in(page, "nina", "Welcome-Aboard-7!")
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
@@ -47,8 +46,9 @@ def test_temporary_password_change_then_signed_in_then_sign_out(
     page.get_by_label("New password", exact=True).fill("Blue-Canyon-Rain-4!")
     page.get_by_label("Confirm new password").fill("Blue-Canyon-Rain-4!")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{live_server.url}/account/")
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     # The practice code is remembered on this browser.
     page.goto(f"{live_server.url}/login/")
@@ -58,7 +58,7 @@ def test_temporary_password_change_then_signed_in_then_sign_out(
 def test_idle_warning_offers_stay_signed_in(live_server, page, office, member):
     office.practice.idle_timeout_minutes = 1  # the warning shows at once: under two minutes
     office.practice.save()
-    page.goto(f"{live_server.url}/p/valley/login/?next=/p/valley/login/")
+    page.goto(f"{live_server.url}/p/valley/login/")
     fill_sign_in(page, "nina", PASSWORD)
     warning = page.get_by_role("alertdialog")
     expect(warning).to_be_visible()

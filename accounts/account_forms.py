@@ -1,0 +1,178 @@
+"""Forms of My Account and of the forgotten-password pages. They validate; services change."""
+
+import zoneinfo
+
+from django import forms
+
+from accounts.forms import SetPasswordForm
+from accounts.models import User
+from accounts.passwords import MAX_PASSWORD_LENGTH, validate_password
+from accounts.profile import PROFILE_FIELDS
+from accounts.validators import normalize_phone
+from practice.validators import validate_npi
+
+# The id of the live checklist beside the new-password field (see password_checklist.js).
+CHECKLIST_ID = "password-rules"
+
+
+def _password_field(label: str, autocomplete: str) -> forms.CharField:
+    # max_length refuses a megabyte "password" before anything hashes it.
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+    )
+
+
+def _time_zone_choices():
+    return [("", "The practice's time zone")] + [
+        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+    ]
+
+
+class ProfileForm(forms.Form):
+    """The user's own details. Email and mobile phone changes are confirmed before they apply,
+    and need the current password (unless it was confirmed in the last few minutes)."""
+
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(label="Email", max_length=254)
+    mobile_phone = forms.CharField(
+        label="Mobile phone",
+        max_length=30,
+        required=False,
+        help_text="Receives verification codes. A new number is confirmed with a code first.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    other_phone = forms.CharField(
+        label="Other phone",
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    time_zone = forms.ChoiceField(label="Time zone", required=False, choices=_time_zone_choices)
+    npi = forms.CharField(label="NPI", max_length=10, required=False)
+    ada_number = forms.CharField(label="ADA number", max_length=20, required=False)
+    specialties = forms.CharField(label="Specialties", max_length=200, required=False)
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        required=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        help_text="Needed only to change your email or mobile phone.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args, **kwargs):
+        initial = {name: getattr(user, name) for name in (*PROFILE_FIELDS, "email", "mobile_phone")}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.user = user
+
+    def clean_mobile_phone(self):
+        return normalize_phone(self.cleaned_data["mobile_phone"])
+
+    def clean_other_phone(self):
+        return normalize_phone(self.cleaned_data["other_phone"])
+
+    def clean_npi(self):
+        npi = self.cleaned_data["npi"].strip()
+        if npi:
+            validate_npi(npi)
+        return npi
+
+    @property
+    def email_changed(self) -> bool:
+        return self.cleaned_data["email"].lower() != self.user.email.lower()
+
+    @property
+    def mobile_phone_changed(self) -> bool:
+        return self.cleaned_data["mobile_phone"] != self.user.mobile_phone
+
+    def profile_changes(self) -> dict:
+        """The plain details, for accounts.profile.profile_update."""
+        return {name: self.cleaned_data[name] for name in PROFILE_FIELDS}
+
+
+class CurrentPasswordForm(forms.Form):
+    """The confirm-password page (re-authentication before a dangerous change)."""
+
+    password = _password_field("Password", "current-password")
+
+
+class PasswordChangeForm(forms.Form):
+    """Change password: the current one, then a new one under the practice's rules, twice."""
+
+    current_password = _password_field("Current password", "current-password")
+    new_password1 = _password_field("New password", "new-password")
+    new_password2 = _password_field("Confirm new password", "new-password")
+
+    def __init__(self, user: User, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["new_password1"].widget.attrs["aria-describedby"] = CHECKLIST_ID
+        self.fields["new_password1"].widget.attrs["data-password-checklist"] = CHECKLIST_ID
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                "Your current password is not right.", code="password_incorrect"
+            )
+        return password
+
+    def clean_new_password1(self):
+        password = self.cleaned_data["new_password1"]
+        validate_password(password, user=self.user)
+        return password
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error(
+                "new_password2",
+                forms.ValidationError("The two passwords do not match.", code="password_mismatch"),
+            )
+        return cleaned
+
+    @property
+    def current_password_wrong(self) -> bool:
+        return self.has_error("current_password", "password_incorrect")
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """The reset link's page: "New password", "Confirm new password", with the checklist."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["new_password1"].widget.attrs["aria-describedby"] = CHECKLIST_ID
+        self.fields["new_password1"].widget.attrs["data-password-checklist"] = CHECKLIST_ID
+
+
+class PasswordResetRequestForm(forms.Form):
+    practice_code = forms.CharField(label="Practice code", max_length=40)
+    identifier = forms.CharField(label="Username or email", max_length=254)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice_code"].widget.attrs.update(
+            {"autocapitalize": "none", "autocomplete": "organization"}
+        )
+        self.fields["identifier"].widget.attrs.update(
+            {"autocapitalize": "none", "autocomplete": "username"}
+        )
+
+
+class VerificationCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Verification code",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+            }
+        ),
+    )

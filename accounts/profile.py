@@ -1,0 +1,209 @@
+"""A user's own profile (My Account): names, contact details, professional details.
+
+Plain details change at once. The email address changes only once the new mailbox confirms it
+(a link sent there; the old address gets a notice), and the mobile phone, which receives codes,
+only once a code sent to the new number comes back. Practice details are not the user's to edit.
+"""
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.notices import notice_send
+from accounts.phone_codes import phone_code_send, phone_code_verify
+from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
+from practice.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+# What a user may change directly on their profile. Email and mobile phone go through their
+# own confirmation; nothing else (role, practice, access) is the user's to change.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "other_phone",
+    "time_zone",
+    "npi",
+    "ada_number",
+    "specialties",
+)
+
+
+def absolute_url(request, path: str) -> str:
+    """A full link for an email: from the request's (ALLOWED_HOSTS-checked) host if there is
+    one, else from the first CSRF_TRUSTED_ORIGINS entry, the site's public origin."""
+    if request is not None:
+        return request.build_absolute_uri(path)
+    origins = settings.CSRF_TRUSTED_ORIGINS or ["http://localhost:8000"]
+    return f"{origins[0].rstrip('/')}{path}"
+
+
+def phone_ending(number: str) -> str:
+    """The last digits of a number, for notices that must not spell it out."""
+    return number[-4:] if number else ""
+
+
+@transaction.atomic
+def profile_update(*, user: User, actor: User, changes: dict, request=None) -> list[str]:
+    """Change the user's plain profile details; returns the names of the fields that changed."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        # A programming error, not user input: forms offer only PROFILE_FIELDS.
+        raise ValueError(f"Not profile fields: {', '.join(sorted(unknown))}")
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, changes[name])
+    user.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name not in changed])
+    user.save(update_fields=changed)
+    audit_record(
+        action="profile.updated",
+        actor=actor,
+        target=user,
+        request=request,
+        details={"fields": changed},
+    )
+    return changed
+
+
+def email_change_request(*, user: User, new_email: str, request=None) -> None:
+    """Send a confirmation link to the new address and a notice to the current one."""
+    new_email = new_email.strip()
+    validate_email(new_email)
+    if new_email.lower() == user.email.lower():
+        raise ValidationError("That is already your email address.", code="email_unchanged")
+    token = email_change_token(user=user, new_email=new_email)
+    link = absolute_url(request, reverse("accounts:email_confirm", kwargs={"token": token}))
+    with transaction.atomic():
+        audit_record(
+            action="email.change_requested",
+            actor=user,
+            target=user,
+            request=request,
+            details={"new_email": new_email},
+        )
+    body = render_to_string(
+        "emails/email_change_confirm.txt",
+        {
+            "user": user,
+            "practice": user.practice,
+            "link": link,
+            "hours": EMAIL_CHANGE_SECONDS // 3600,
+        },
+    )
+    try:
+        send_mail(
+            "PracticeGate: confirm your new email address",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [new_email],
+        )
+    except OSError:
+        logger.exception("Could not email an address confirmation for user %s", user.pk)
+        raise ValidationError(
+            "We could not send the confirmation email. Try again in a few minutes.",
+            code="email_not_sent",
+        ) from None
+    # SECURITY: the current address hears of it, so a change it did not ask for is noticed.
+    notice_send(
+        user=user,
+        subject="PracticeGate: a change of your email address was requested",
+        template="emails/email_change_requested.txt",
+        context={"new_email": new_email},
+    )
+
+
+def email_change_confirm(*, token: str, request=None) -> User:
+    """The new mailbox opened its link: the address changes. The link is spent by that."""
+    with transaction.atomic():
+        found = email_change_read(token, lock=True)
+        if found is None:
+            raise ValidationError(
+                "This confirmation link has expired or has already been used.",
+                code="email_link_invalid",
+            )
+        user, new_email = found
+        old_email = user.email
+        user.email = new_email
+        user.save(update_fields=["email"])
+        audit_record(
+            action="email.changed",
+            actor=user,
+            target=user,
+            request=request,
+            details={"old_email": old_email, "new_email": new_email},
+        )
+    return user
+
+
+def phone_change_purpose() -> str:
+    """A fresh purpose for one phone change: its codes verify for that change only."""
+    return f"phone-change:{secrets.token_urlsafe(12)}"
+
+
+def phone_change_start(
+    *, user: User, number: str, purpose: str, channel: str = "sms", request=None
+) -> None:
+    """Send a code to the new mobile number; it becomes the user's once the code comes back."""
+    phone_code_send(user=user, number=number, channel=channel, purpose=purpose, request=request)
+
+
+def phone_change_confirm(*, user: User, number: str, purpose: str, code: str, request=None) -> None:
+    """Check the code sent to `number`; on success it is the user's verified mobile phone."""
+    if not phone_code_verify(user=user, purpose=purpose, code=code, request=request):
+        raise ValidationError(
+            "Invalid code. Enter the latest code we sent, or send a new one.",
+            code="invalid_code",
+        )
+    with transaction.atomic():
+        old_number = user.mobile_phone
+        user.mobile_phone = number
+        user.mobile_phone_verified_at = timezone.now()
+        user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
+        audit_record(
+            action="phone.changed",
+            actor=user,
+            target=user,
+            request=request,
+            details={"old": old_number, "new": number},
+        )
+    notice_send(
+        user=user,
+        subject="PracticeGate: your mobile phone number was changed",
+        template="emails/phone_changed.txt",
+        context={"ending": phone_ending(number), "removed": False},
+    )
+
+
+def phone_remove(*, user: User, request=None) -> None:
+    """The user removes their mobile phone: no more codes to it, and no code step at reset."""
+    if not user.mobile_phone:
+        return
+    with transaction.atomic():
+        old_number = user.mobile_phone
+        user.mobile_phone = ""
+        user.mobile_phone_verified_at = None
+        user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
+        audit_record(
+            action="phone.removed",
+            actor=user,
+            target=user,
+            request=request,
+            details={"old": old_number},
+        )
+    notice_send(
+        user=user,
+        subject="PracticeGate: your mobile phone number was removed",
+        template="emails/phone_changed.txt",
+        context={"ending": phone_ending(old_number), "removed": True},
+    )

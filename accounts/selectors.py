@@ -1,0 +1,115 @@
+"""Reading a user's own account activity for My Account: sessions and recent sign-ins."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from accounts.models import User, UserSession
+from practice.models import AuditEvent
+
+SIGNIN_ACTIVITY_LIMIT = 20
+SIGNIN_ACTIONS = ("signin.succeeded", "signin.failed", "user.locked")
+
+# Why a sign-in attempt failed (lockout.failure_record's reason), in the user's words.
+FAILURE_REASONS = {
+    "password": "Wrong password",
+    "second_factor": "Wrong verification code",
+    "current_password": "Wrong current password (changing password)",
+    "reauth_password": "Wrong password (confirming it)",
+}
+
+ZONE_LABELS = {"office": "Office", "remote": "Remote"}
+
+# Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = [
+    ("Edge", r"Edg(e|A|iOS)?/"),
+    ("Opera", r"OPR/|Opera"),
+    ("Firefox", r"Firefox/|FxiOS/"),
+    ("Chrome", r"Chrome/|CriOS/|Chromium/"),
+    ("Safari", r"Safari/"),
+]
+_SYSTEMS = [
+    ("iOS", r"iPhone|iPad|iPod"),
+    ("Android", r"Android"),
+    ("Windows", r"Windows"),
+    ("macOS", r"Mac OS X|Macintosh"),
+    ("ChromeOS", r"CrOS"),
+    ("Linux", r"Linux"),
+]
+
+
+def browser_label(user_agent: str) -> str:
+    """ "Chrome on Windows" from a User-Agent header; "Unknown browser" when it says nothing."""
+    browser = next((name for name, pattern in _BROWSERS if re.search(pattern, user_agent)), "")
+    system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    browser: str
+    address: str
+    zone: str
+    signed_in_at: datetime
+    last_activity: datetime
+    is_current: bool
+
+
+def sessions_active(user: User, *, current_key: str | None = None) -> list[SessionRow]:
+    """The user's sessions that have not ended: this browser's first, then the most recent."""
+    sessions = UserSession.objects.filter(user=user, ended_at__isnull=True).order_by(
+        "-last_activity", "-id"
+    )
+    rows = [
+        SessionRow(
+            id=session.pk,
+            browser=browser_label(session.user_agent),
+            address=session.ip_address or "Unknown",
+            zone=ZONE_LABELS.get(session.zone, session.zone.title()),
+            signed_in_at=session.created_at,
+            last_activity=session.last_activity,
+            is_current=bool(current_key) and session.session_key == current_key,
+        )
+        for session in sessions
+    ]
+    return sorted(rows, key=lambda row: not row.is_current)
+
+
+@dataclass(frozen=True)
+class SigninRow:
+    at: datetime
+    address: str
+    result: str
+    succeeded: bool
+
+
+def _result(event: AuditEvent) -> tuple[str, bool]:
+    if event.action == "signin.succeeded":
+        zone = ZONE_LABELS.get(event.details.get("zone", ""), "")
+        return (f"Signed in ({zone.lower()})" if zone else "Signed in"), True
+    if event.action == "user.locked":
+        return "Account locked", False
+    reason = event.details.get("reason", "")
+    return FAILURE_REASONS.get(reason, "Sign-in refused"), False
+
+
+def signin_activity(user: User, *, limit: int = SIGNIN_ACTIVITY_LIMIT) -> list[SigninRow]:
+    """The user's last sign-in events (succeeded, failed, locked), newest first."""
+    events = AuditEvent.objects.filter(target=user, action__in=SIGNIN_ACTIONS).order_by(
+        "-created_at", "-id"
+    )[:limit]
+    rows = []
+    for event in events:
+        result, succeeded = _result(event)
+        rows.append(
+            SigninRow(
+                at=event.created_at,
+                address=event.ip_address or "Unknown",
+                result=result,
+                succeeded=succeeded,
+            )
+        )
+    return rows

@@ -1,0 +1,142 @@
+"""Who is adding a second factor, and what happens when they are done.
+
+The same setup pages serve two places: My Account's security page (a signed-in user, who typed
+their password within the last five minutes) and the sign-in's first setup (a user half-way
+through signing in, whose password was just checked). Each factor's views are written once and
+mounted twice, wrapped by account_enrollment or signin_enrollment.
+"""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.reauth import reauth_is_recent, reauth_required
+from accounts.signin import PendingSignIn, login_url_for, pending_get, signin_user
+from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
+from mfa.verification import STATE_KEY, second_factor_passed
+
+SIGNIN_TIMED_OUT = "Your sign-in timed out. Please sign in again."
+
+
+@dataclass
+class Enrollment:
+    user: User
+    pending: PendingSignIn | None = None
+
+    @property
+    def in_signin(self) -> bool:
+        return self.pending is not None
+
+    @property
+    def actor(self) -> User:
+        return self.user
+
+    def url(self, name: str, **kwargs) -> str:
+        """The URL of a setup page in this place ("app_add" -> sign-in or account version)."""
+        prefix = "signin_setup_" if self.in_signin else ""
+        return reverse(f"mfa:{prefix}{name}", kwargs=kwargs or None)
+
+    @property
+    def phone_add_url(self) -> str:
+        return self.url("phone_add")
+
+    @property
+    def back_url(self) -> str:
+        return reverse("mfa:signin_setup") if self.in_signin else reverse("mfa:security")
+
+    def finish(self, request, device, message: str) -> HttpResponse:
+        """The factor is confirmed: back to the security page, or on with the sign-in."""
+        if self.in_signin:
+            return second_factor_passed(request, self.pending, device)
+        messages.success(request, message)
+        return redirect("mfa:security")
+
+
+def account_enrollment(view):
+    """Signed in, with the password typed again in the last five minutes."""
+
+    @login_required
+    @reauth_required
+    @csrf_protect
+    @never_cache
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return view(request, Enrollment(user=request.user), *args, **kwargs)
+
+    return wrapper
+
+
+def signin_pending_setup(request) -> PendingSignIn | None:
+    """The pending sign-in, if it is at the first-setup step (and, remote, has proved who)."""
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None or pending.has_passed(STATE_KEY):
+        return None
+    state = pending.state.get(STATE_KEY) or {}
+    if state.get("mode") not in (SETUP_REQUIRED, SETUP_OPTIONAL):
+        return None
+    return pending
+
+
+def signin_enrollment(view):
+    """Half-way through signing in, at the first-setup step."""
+
+    @csrf_protect
+    @never_cache
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        pending = signin_pending_setup(request)
+        if pending is None:
+            messages.error(request, SIGNIN_TIMED_OUT)
+            return redirect(login_url_for(pending_get(request)))
+        if pending.state[STATE_KEY].get("identity_confirmed") is False:
+            return redirect("mfa:signin_setup")
+        user = signin_user(request, pending)
+        request.practice = user.practice
+        return view(request, Enrollment(user=user, pending=pending), *args, **kwargs)
+
+    return wrapper
+
+
+def _json_error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": "not_allowed"}, status=status)
+
+
+def account_enrollment_json(view):
+    """account_enrollment for the security key's JSON calls: an error body, not a redirect."""
+
+    @require_POST
+    @csrf_protect
+    @never_cache
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _json_error("Sign in again, then try again.", 401)
+        if not reauth_is_recent(request):
+            return _json_error("Confirm your password again, then try again.", 403)
+        return view(request, Enrollment(user=request.user), *args, **kwargs)
+
+    return wrapper
+
+
+def signin_enrollment_json(view):
+    @require_POST
+    @csrf_protect
+    @never_cache
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        pending = signin_pending_setup(request)
+        if pending is None or pending.state[STATE_KEY].get("identity_confirmed") is False:
+            return _json_error(SIGNIN_TIMED_OUT, 403)
+        user = signin_user(request, pending)
+        return view(request, Enrollment(user=user, pending=pending), *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,23 @@
+from django import forms
+
+from mfa.models import PhoneChannel
+
+
+class PhoneForm(forms.Form):
+    number = forms.CharField(
+        label="Mobile number",
+        max_length=20,
+        help_text="With its country code, such as +1 202 555 0143.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    method = forms.ChoiceField(
+        label="Send codes by",
+        choices=PhoneChannel.choices,
+        initial=PhoneChannel.SMS,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, initial_number: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if initial_number:
+            self.fields["number"].initial = initial_number

@@ -1,0 +1,80 @@
+"""Adding a phone for text or voice codes: the number, then the code it received."""
+
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+
+from mfa.enrollment import Enrollment
+from mfa.forms import CodeForm
+from mfa.models import PhoneDevice
+from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup_start
+from mfa.phone.forms import PhoneForm
+from mfa.phone_verification import PhoneCodeError, mask_number
+from mfa.verification import (
+    THROTTLED_MESSAGE,
+    WRONG_CODE_MESSAGE,
+    seconds_text,
+    throttle_seconds,
+)
+
+SETUP_SESSION_KEY = "_mfa_phone_setup"
+
+
+def phone_add(request, enrollment: Enrollment):
+    user = enrollment.user
+    form = PhoneForm(request.POST or None, initial_number=user.mobile_phone)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = phone_setup_start(
+                user=user,
+                number=form.cleaned_data["number"],
+                method=form.cleaned_data["method"],
+                request=request,
+            )
+        except PhoneCodeError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session[SETUP_SESSION_KEY] = device.pk
+            return redirect(enrollment.url("phone_confirm"))
+    return render(request, "mfa/phone_add.html", {"enrollment": enrollment, "form": form})
+
+
+@sensitive_post_parameters("code")
+def phone_confirm(request, enrollment: Enrollment):
+    device = PhoneDevice.objects.filter(
+        pk=request.session.get(SETUP_SESSION_KEY) or 0, user=enrollment.user, confirmed=False
+    ).first()
+    if device is None:
+        return redirect(enrollment.url("phone_add"))
+    form = CodeForm()
+    notice = ""
+    if request.method == "POST" and "resend" in request.POST:
+        try:
+            notice = phone_setup_resend(device=device, request=request)
+        except PhoneCodeError as exc:
+            form.add_error(None, exc.message)
+    elif request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            seconds = throttle_seconds(device)
+            if seconds:
+                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+            elif phone_setup_confirm(
+                device=device,
+                code=form.cleaned_data["code"],
+                actor=enrollment.actor,
+                request=request,
+            ):
+                request.session.pop(SETUP_SESSION_KEY, None)
+                return enrollment.finish(
+                    request, device, "Your phone is set up. Use it at your next sign-in."
+                )
+            else:
+                form.add_error("code", WRONG_CODE_MESSAGE)
+    context = {
+        "enrollment": enrollment,
+        "form": form,
+        "device": device,
+        "number": mask_number(device.number),
+        "notice": notice,
+    }
+    return render(request, "mfa/phone_confirm.html", context)

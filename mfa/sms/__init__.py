@@ -1,0 +1,46 @@
+"""Sending text messages and voice calls, like Django's email backends.
+
+settings.SMS_BACKEND names the backend: "console" (the default: print to standard output),
+"file" (one file a message in settings.SMS_FILE_PATH), "locmem" (append to `outbox`, for tests)
+or "twilio" (Twilio's Messages and Calls APIs through the real twilio client). A dotted path to
+a BaseBackend subclass works too.
+
+Backends raise SendError: `opted_out` when the carrier says the number replied STOP (Twilio
+error 21610), `failed` for anything else (an API error, a timeout). They never log the text of a
+message: it holds a code.
+"""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from mfa.sms.base import BaseBackend, SendError, SmsMessage, VoiceMessage
+
+__all__ = [
+    "BaseBackend",
+    "SendError",
+    "SmsMessage",
+    "VoiceMessage",
+    "get_backend",
+    "outbox",
+    "send_message",
+]
+
+BACKENDS = {
+    "console": "mfa.sms.backends.ConsoleBackend",
+    "file": "mfa.sms.backends.FileBackend",
+    "locmem": "mfa.sms.backends.LocmemBackend",
+    "twilio": "mfa.sms.twilio_backend.TwilioBackend",
+}
+
+# The locmem backend appends every message here (tests clear it), as django.core.mail.outbox.
+outbox: list[SmsMessage | VoiceMessage] = []
+
+
+def get_backend(name: str | None = None, **kwargs) -> BaseBackend:
+    name = name or settings.SMS_BACKEND
+    return import_string(BACKENDS.get(name, name))(**kwargs)
+
+
+def send_message(message: SmsMessage | VoiceMessage, *, backend: str | None = None) -> None:
+    """Send one text message or voice call; raises SendError."""
+    get_backend(backend).send(message)

@@ -1,0 +1,18 @@
+from django import forms
+
+from mfa.devices import NAME_MAX_LENGTH
+from mfa.forms import CodeForm
+
+
+class TitleForm(forms.Form):
+    title = forms.CharField(
+        label="Title for authenticator",
+        max_length=NAME_MAX_LENGTH,
+        help_text="Shown in your authenticator app next to the codes for this account.",
+    )
+
+
+class AppSetupForm(TitleForm, CodeForm):
+    """The title (which the QR code carries) and the first code the app shows."""
+
+    field_order = ["title", "code"]

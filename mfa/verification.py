@@ -1,0 +1,324 @@
+"""The second factor during sign-in: which methods a user has, sending their codes, checking
+them (wrong codes count on the sign-in failure counter), and finishing the stage.
+
+The stage's working state lives in the pending sign-in under STATE_KEY; when the stage passes it
+is replaced by {"device": <persistent id>}, which signin_complete hands to django-otp.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from django_otp.models import Device
+
+from accounts.lockout import attempt_succeeded, failure_record, lock_state
+from accounts.models import User
+from accounts.signin import PendingSignIn, pending_save, signin_continue, signin_user
+from mfa.email.flows import EmailCodeError, email_code_send, email_device
+from mfa.models import PHONE_CODE_VALID_SECONDS, PhoneChannel, PhoneDevice, RecoveryCodeDevice
+from mfa.phone_verification import (
+    PhoneCodeError,
+    mask_number,
+    phone_code_send,
+    phone_code_verify,
+)
+from mfa.recovery_codes.flows import recovery_code_used_notice
+from mfa.selectors import user_factors
+from practice.audit import audit_record
+
+STATE_KEY = "second_factor"
+KEY_METHOD = "key"
+EMAIL_METHOD = "email"
+RECOVERY_METHOD = "recovery"
+
+WRONG_CODE_MESSAGE = "Invalid code. Check the code and try again."
+THROTTLED_MESSAGE = "Too many wrong codes in a row. Wait {seconds}, then try again."
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way to pass the second factor: an app, a phone, the keys, recovery codes, email."""
+
+    key: str  # a device's persistent id, or KEY_METHOD / EMAIL_METHOD / RECOVERY_METHOD
+    kind: str  # app, text, voice, key, recovery, email
+    label: str
+    device: Device | None = None
+
+    @property
+    def sends_code(self) -> bool:
+        return self.kind in ("text", "voice", "email")
+
+    @property
+    def takes_code(self) -> bool:
+        return self.kind != "key"
+
+
+def methods_for(user: User) -> list[Method]:
+    """The user's methods, best first: apps, phones, keys; then recovery codes and email."""
+    methods: list[Method] = []
+    factors = user_factors(user)
+    apps = [f for f in factors if f.kind == "app"]
+    for factor in apps:
+        label = "Authenticator app"
+        if len(apps) > 1:
+            label += f" ({factor.name})"
+        methods.append(Method(factor.persistent_id, "app", label, factor.device))
+    for factor in factors:
+        if factor.kind in ("text", "voice"):
+            verb = "Text message" if factor.kind == "text" else "Voice call"
+            label = f"{verb} to {mask_number(factor.device.number)}"
+            methods.append(Method(factor.persistent_id, factor.kind, label, factor.device))
+    if any(f.kind == "key" for f in factors):
+        methods.append(Method(KEY_METHOD, "key", "Security key or passkey"))
+    recovery = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    if recovery is not None and recovery.codes_left:
+        methods.append(Method(RECOVERY_METHOD, "recovery", "Recovery code", recovery))
+    if user.email and methods:
+        methods.append(Method(EMAIL_METHOD, "email", f"Email to {mask_email(user.email)}"))
+    return methods
+
+
+def method_for(user: User, key: str) -> Method | None:
+    """SECURITY: only among the user's own methods, so a posted id of another account is None."""
+    return next((m for m in methods_for(user) if m.key == key), None)
+
+
+def default_method(user: User) -> Method:
+    """The primary method used last (what this user is used to), else the first one."""
+    methods = methods_for(user)
+    primary = [m for m in methods if m.kind in ("app", "text", "voice", "key")]
+
+    def last_used(method: Method):
+        if method.kind == "key":
+            return max(
+                (f.last_used_at for f in user_factors(user) if f.kind == "key" and f.last_used_at),
+                default=None,
+            )
+        return getattr(method.device, "last_used_at", None)
+
+    used = [(last_used(m), m) for m in primary]
+    used = [(at, m) for at, m in used if at is not None]
+    if used:
+        return max(used, key=lambda pair: pair[0])[1]
+    return (primary or methods)[0]
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def signin_purpose(pending: PendingSignIn, prefix: str = "signin") -> str:
+    return f"{prefix}:{pending.state[STATE_KEY]['nonce']}"
+
+
+def method_start(request, pending: PendingSignIn, method: Method) -> None:
+    """Make `method` the current one; for text, voice and email, send a code now.
+
+    What happened (sent, or why not) is told with a message on the next page.
+    """
+    state = pending.state[STATE_KEY]
+    state["method"] = method.key
+    state.pop("expires_at", None)
+    if method.sends_code:
+        code_send(request, pending, method)
+
+
+def code_send(request, pending: PendingSignIn, method: Method) -> bool:
+    """Send a new code for the current method; the message says what happened."""
+    state = pending.state[STATE_KEY]
+    user = signin_user(request, pending)
+    try:
+        if method.kind == "email":
+            expires_at = email_code_send(user=user)
+            said = f"We emailed a code to {mask_email(user.email)}."
+        else:
+            said = method.device.generate_challenge(
+                purpose=signin_purpose(pending), request=request
+            )
+            expires_at = method.device.valid_until
+    except (PhoneCodeError, EmailCodeError) as exc:
+        messages.error(request, exc.message)
+        return False
+    state["expires_at"] = expires_at.timestamp()
+    messages.info(request, said)
+    return True
+
+
+def seconds_left(pending: PendingSignIn) -> int | None:
+    """Seconds until the code sent for this sign-in expires (None when none was sent)."""
+    expires_at = pending.state.get(STATE_KEY, {}).get("expires_at")
+    if expires_at is None:
+        return None
+    return max(0, math.ceil(expires_at - timezone.now().timestamp()))
+
+
+def seconds_text(seconds: int) -> str:
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+def throttle_seconds(device: Device) -> int:
+    """Seconds until django-otp's throttling lets this device check a code again (0: now)."""
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return 0
+    wait = (data or {}).get("locked_until")
+    return max(1, math.ceil((wait - timezone.now()).total_seconds())) if wait else 1
+
+
+def countdown(pending: PendingSignIn) -> dict | None:
+    """What the page shows as "Time left" (the script counts it down)."""
+    seconds = seconds_left(pending)
+    if seconds is None:
+        return None
+    return {"seconds": seconds, "text": f"{seconds // 60}:{seconds % 60:02d}"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool = False
+    locked: bool = False
+    message: str = ""
+    device: Device | None = None
+
+
+def code_check(request, pending: PendingSignIn, method: Method, code: str) -> CheckResult:
+    """Check a code for `method`. A wrong code counts on the sign-in failure counter."""
+    user = signin_user(request, pending)
+    if lock_state(user=user, request=request):
+        return CheckResult(locked=True)
+    device = email_device(user) if method.kind == "email" else method.device
+    seconds = throttle_seconds(device)
+    if seconds:
+        # Not counted as a failure: the code was not even looked at.
+        return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+    device = _verify(device, code, purpose=signin_purpose(pending))
+    if device is None:
+        locked = failure_record(user=user, request=request, reason="second_factor")
+        if locked or lock_state(user=user, request=request):
+            return CheckResult(locked=True)
+        return CheckResult(message=WRONG_CODE_MESSAGE)
+    if method.kind == "recovery":
+        audit_record(
+            action="mfa.recovery_code_used",
+            actor=user,
+            target=user,
+            request=request,
+            details={"codes_left": device.codes_left},
+        )
+        recovery_code_used_notice(user=user, codes_left=device.codes_left)
+    return CheckResult(ok=True, device=device)
+
+
+def _verify(device: Device, code: str, *, purpose: str) -> Device | None:
+    """The device, if the code is right; verified with its row locked (one use wins)."""
+    code = (code or "").strip()
+    with transaction.atomic():
+        locked = type(device).objects.select_for_update().get(pk=device.pk)
+        if isinstance(locked, PhoneDevice):
+            ok = locked.verify_token(code, purpose=purpose)
+        else:
+            ok = locked.verify_token(code)
+    return locked if ok else None
+
+
+def second_factor_passed(request, pending: PendingSignIn, device: Device) -> HttpResponse:
+    """The stage is done: remember the device for django-otp and go on with the sign-in."""
+    attempt_succeeded(user=signin_user(request, pending))
+    pending.state[STATE_KEY] = {"device": device.persistent_id}
+    pending.mark_passed(STATE_KEY)
+    pending_save(request, pending)
+    return signin_continue(request)
+
+
+def second_factor_skipped(request, pending: PendingSignIn) -> HttpResponse:
+    """ "Not now" on an optional setup (policy "prompt"): go on without a second factor."""
+    user = signin_user(request, pending)
+    audit_record(action="mfa.setup_skipped", actor=user, target=user, request=request)
+    pending.state[STATE_KEY] = {}
+    pending.mark_passed(STATE_KEY)
+    pending_save(request, pending)
+    return signin_continue(request)
+
+
+# --- Proving who you are before a first setup from outside the office (Keycloak 21837) ----
+
+
+def identity_channels(user: User) -> list[str]:
+    """Where a confirmation code can go: the email on file, a verified mobile on file."""
+    channels = []
+    if user.email:
+        channels.append(EMAIL_METHOD)
+    if user.mobile_phone and user.mobile_phone_verified_at:
+        channels.append(PhoneChannel.SMS.value)
+    return channels
+
+
+def identity_destination(user: User, channel: str) -> str:
+    if channel == EMAIL_METHOD:
+        return mask_email(user.email)
+    return mask_number(user.mobile_phone)
+
+
+def identity_code_send(request, pending: PendingSignIn, channel: str) -> bool:
+    user = signin_user(request, pending)
+    state = pending.state[STATE_KEY]
+    try:
+        if channel == EMAIL_METHOD:
+            expires_at = email_code_send(user=user)
+        else:
+            phone_code_send(
+                user=user,
+                number=user.mobile_phone,
+                channel="sms",
+                purpose=signin_purpose(pending, "signin-setup"),
+                request=request,
+            )
+            expires_at = timezone.now() + timedelta(seconds=PHONE_CODE_VALID_SECONDS)
+    except (PhoneCodeError, EmailCodeError) as exc:
+        messages.error(request, exc.message)
+        return False
+    state["identity_channel"] = channel
+    state["expires_at"] = expires_at.timestamp()
+    verb = "emailed" if channel == EMAIL_METHOD else "texted"
+    messages.info(request, f"We {verb} a code to {identity_destination(user, channel)}.")
+    return True
+
+
+def identity_code_check(request, pending: PendingSignIn, code: str) -> CheckResult:
+    user = signin_user(request, pending)
+    state = pending.state[STATE_KEY]
+    if lock_state(user=user, request=request):
+        return CheckResult(locked=True)
+    channel = state.get("identity_channel")
+    device = email_device(user) if channel == EMAIL_METHOD else None
+    if device is not None:
+        seconds = throttle_seconds(device)
+        if seconds:
+            return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+        ok = _verify(device, code, purpose="") is not None
+    elif channel:
+        ok = phone_code_verify(
+            user=user, purpose=signin_purpose(pending, "signin-setup"), code=code
+        )
+    else:
+        ok = False
+    if not ok:
+        locked = failure_record(user=user, request=request, reason="second_factor_setup")
+        if locked or lock_state(user=user, request=request):
+            return CheckResult(locked=True)
+        return CheckResult(message=WRONG_CODE_MESSAGE)
+    state["identity_confirmed"] = True
+    state.pop("expires_at", None)
+    audit_record(
+        action="mfa.setup_identity_confirmed",
+        actor=user,
+        target=user,
+        request=request,
+        details={"channel": channel},
+    )
+    return CheckResult(ok=True)

@@ -1,0 +1,325 @@
+"""HTTP glue for the second factor: the sign-in's verify and first-setup steps, and My Account's
+security page (list, rename, remove, reset pairing). Each factor's own setup pages live in its
+package (totp/, phone/, webauthn/, recovery_codes/)."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp_webauthn.exceptions import OTPWebAuthnApiError
+
+from accounts.lockout import failure_record, lock_state
+from accounts.reauth import reauth_required
+from accounts.signin import (
+    PendingSignIn,
+    login_url_for,
+    pending_clear,
+    pending_get,
+    pending_save,
+    signin_user,
+)
+from accounts.stages import LOCKED
+from mfa.devices import device_remove, device_rename
+from mfa.enrollment import SIGNIN_TIMED_OUT, signin_pending_setup
+from mfa.forms import CodeForm, RenameForm
+from mfa.pairing import pairing_reset
+from mfa.selectors import has_second_factor, recovery_codes_left, user_factor, user_factors
+from mfa.stages import SETUP_OPTIONAL, VERIFY
+from mfa.verification import (
+    STATE_KEY,
+    code_check,
+    code_send,
+    countdown,
+    default_method,
+    identity_channels,
+    identity_code_check,
+    identity_code_send,
+    identity_destination,
+    method_for,
+    method_start,
+    methods_for,
+    second_factor_passed,
+    second_factor_skipped,
+)
+from mfa.webauthn.flows import key_authenticate_begin, key_authenticate_complete
+from mfa.webauthn.views import api_error, json_body, script_config
+from practice.policy import effective_policy
+
+# --- Sign-in: verify -----------------------------------------------------------------------
+
+
+def _pending_verify(request) -> PendingSignIn | None:
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None or pending.has_passed(STATE_KEY):
+        return None
+    if (pending.state.get(STATE_KEY) or {}).get("mode") != VERIFY:
+        return None
+    return pending
+
+
+def _timed_out(request):
+    messages.error(request, SIGNIN_TIMED_OUT)
+    return redirect(login_url_for(pending_get(request)))
+
+
+def _locked(request, pending: PendingSignIn):
+    pending_clear(request)
+    messages.error(request, LOCKED)
+    return redirect(login_url_for(pending))
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def signin_verify(request):
+    """ "Verification code" for the user's current method; other methods one click away."""
+    pending = _pending_verify(request)
+    if pending is None:
+        return _timed_out(request)
+    user = signin_user(request, pending)
+    request.practice = user.practice
+    state = pending.state[STATE_KEY]
+    if not methods_for(user):
+        # Every factor was removed while this sign-in waited (a pairing reset): start again.
+        pending_clear(request)
+        messages.error(request, SIGNIN_TIMED_OUT)
+        return redirect(login_url_for(pending))
+    method = method_for(user, state.get("method", "")) or default_method(user)
+    form = CodeForm(numeric=method.kind != "recovery")
+
+    if request.method == "POST":
+        action = request.POST.get("action", "verify")
+        if action == "switch":
+            chosen = method_for(user, request.POST.get("method", ""))
+            if chosen is not None:
+                method_start(request, pending, chosen)
+                pending_save(request, pending)
+            return redirect("mfa:signin_verify")
+        if action == "resend":
+            if method.sends_code:
+                code_send(request, pending, method)
+                pending_save(request, pending)
+            return redirect("mfa:signin_verify")
+        form = CodeForm(request.POST, numeric=method.kind != "recovery")
+        if method.takes_code and form.is_valid():
+            result = code_check(request, pending, method, form.cleaned_data["code"])
+            if result.ok:
+                return second_factor_passed(request, pending, result.device)
+            if result.locked:
+                return _locked(request, pending)
+            form.add_error("code", result.message)
+
+    context = {
+        "method": method,
+        "other_methods": [m for m in methods_for(user) if m.key != method.key],
+        "form": form,
+        "countdown": countdown(pending) if method.sends_code else None,
+    }
+    if method.kind == "key":
+        context["key_config"] = script_config(
+            request,
+            begin_url=reverse("mfa:signin_verify_key_begin"),
+            complete_url=reverse("mfa:signin_verify_key_complete"),
+            kind="authenticate",
+        )
+    return render(request, "mfa/signin_verify.html", context)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def signin_verify_key_begin(request):
+    pending = _pending_verify(request)
+    if pending is None:
+        return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
+    return JsonResponse(key_authenticate_begin(request=request, user=signin_user(request, pending)))
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def signin_verify_key_complete(request):
+    pending = _pending_verify(request)
+    if pending is None:
+        return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
+    user = signin_user(request, pending)
+    if lock_state(user=user, request=request):
+        pending_clear(request)
+        return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
+    try:
+        device = key_authenticate_complete(request=request, user=user, data=json_body(request))
+    except OTPWebAuthnApiError as exc:
+        # A signature that does not check out counts like a wrong code.
+        if failure_record(user=user, request=request, reason="second_factor"):
+            pending_clear(request)
+            return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
+        return api_error(exc)
+    response = second_factor_passed(request, pending, device)
+    return JsonResponse({"id": device.pk, "redirect_url": response.url})
+
+
+# --- Sign-in: first setup ------------------------------------------------------------------
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def signin_setup(request):
+    """Choose what to set up; from outside the office, first prove who you are."""
+    pending = signin_pending_setup(request)
+    if pending is None:
+        return _timed_out(request)
+    user = signin_user(request, pending)
+    request.practice = user.practice
+    state = pending.state[STATE_KEY]
+    if state.get("identity_confirmed") is False:
+        return _identity_step(request, pending, user)
+    context = {"optional": state["mode"] == SETUP_OPTIONAL}
+    return render(request, "mfa/signin_setup.html", context)
+
+
+def _identity_step(request, pending, user):
+    state = pending.state[STATE_KEY]
+    form = CodeForm()
+    if request.method == "POST" and request.POST.get("action") == "send":
+        channel = request.POST.get("channel", "")
+        if channel in identity_channels(user):
+            identity_code_send(request, pending, channel)
+            pending_save(request, pending)
+        return redirect("mfa:signin_setup")
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            result = identity_code_check(request, pending, form.cleaned_data["code"])
+            pending_save(request, pending)
+            if result.ok:
+                return redirect("mfa:signin_setup")
+            if result.locked:
+                return _locked(request, pending)
+            form.add_error("code", result.message)
+    channels = [
+        {"value": channel, "destination": identity_destination(user, channel)}
+        for channel in identity_channels(user)
+    ]
+    context = {
+        "channels": channels,
+        "sent": bool(state.get("identity_channel")),
+        "form": form,
+        "countdown": countdown(pending),
+    }
+    return render(request, "mfa/signin_identity.html", context)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def signin_setup_skip(request):
+    """ "Not now": only where the policy merely prompts (never for require or remote)."""
+    pending = signin_pending_setup(request)
+    if pending is None:
+        return _timed_out(request)
+    if pending.state[STATE_KEY]["mode"] != SETUP_OPTIONAL:
+        return redirect("mfa:signin_setup")
+    return second_factor_skipped(request, pending)
+
+
+# --- My Account: security ------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def security(request):
+    user = request.user
+    policy = effective_policy(user)
+    factors = user_factors(user)
+    context = {
+        "factors": factors,
+        "has_factor": bool(factors),
+        "codes_left": recovery_codes_left(user),
+        "required": policy.two_factor_required,
+        "self_reset": policy.allow_self_pairing_reset and bool(factors),
+    }
+    return render(request, "mfa/security.html", context)
+
+
+def _own_factor(request, ref: str):
+    # SECURITY: the user's own devices only; anything else is a 404.
+    factor = user_factor(request.user, ref)
+    if factor is None:
+        raise Http404("No such sign-in method.")
+    return factor
+
+
+@login_required
+@csrf_protect
+@never_cache
+def device_rename_view(request, ref: str):
+    factor = _own_factor(request, ref)
+    form = RenameForm(request.POST or None, initial={"name": factor.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            device_rename(
+                user=request.user,
+                factor=factor,
+                name=form.cleaned_data["name"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            messages.success(request, "The name is saved.")
+            return redirect("mfa:security")
+    return render(request, "mfa/device_rename.html", {"factor": factor, "form": form})
+
+
+@login_required
+@reauth_required
+@csrf_protect
+@never_cache
+def device_remove_view(request, ref: str):
+    factor = _own_factor(request, ref)
+    if request.method == "POST":
+        try:
+            device_remove(user=request.user, factor=factor, actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, f"{factor.name} is removed.")
+        return redirect("mfa:security")
+    last = len(user_factors(request.user)) == 1
+    return render(request, "mfa/device_remove.html", {"factor": factor, "last": last})
+
+
+@login_required
+@reauth_required
+@csrf_protect
+@never_cache
+def pairing_reset_view(request):
+    """The user's own "Reset my 2FA pairing" (PCC SecureConnect's), when the practice allows."""
+    user = request.user
+    if not effective_policy(user).allow_self_pairing_reset:
+        raise Http404("Your practice does not allow this.")
+    if request.method == "POST":
+        pairing_reset(user=user, actor=user, request=request)
+        logout(request)
+        messages.success(
+            request,
+            "Your two-factor authentication was reset and you were signed out everywhere. "
+            "Sign in again to set it up.",
+        )
+        return redirect(_login_page(user))
+    return render(request, "mfa/pairing_reset.html", {"has_factor": has_second_factor(user)})
+
+
+def _login_page(user) -> str:
+    if user.practice_id is None:
+        return reverse("accounts:login")
+    return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
