@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_otp import device_classes
 
 from accounts.models import Invitation, User, UserSession, Weekday
-from mfa.selectors import KIND_BY_MODEL, second_factor_kinds
+from mfa.selectors import KIND_BY_MODEL, KIND_FIELD_BY_MODEL, second_factor_kinds
 from practice.models import AuditEvent, Practice
 from practice.policy import EXPIRY_WARNING_DAYS, Policy, effective_policy, practice_policy
 
@@ -62,10 +62,11 @@ KNOWN_ACTIONS = [
 
 
 def _has_second_factor() -> Q:
-    """True for a user with a confirmed device of a kind that counts as 2FA (mfa.selectors)."""
+    """A confirmed device of a kind second_factor_kinds() counts (app, text, voice, key)."""
+    counted = set(KIND_BY_MODEL) | set(KIND_FIELD_BY_MODEL)
     condition = Q(pk__in=[])
     for model in device_classes():
-        if model._meta.label_lower in KIND_BY_MODEL:
+        if model._meta.label_lower in counted:
             condition |= Q(Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True)))
     return condition
 

@@ -33,7 +33,8 @@ def act(client, action, *users):
 
 def test_the_actions_are_offered(staff_client):
     body = staff_client.get(CHANGELIST).content.decode()
-    for name in ("unlock_users", "deactivate_users", "reset_pairing"):
+    # Ours, and accounts' own "Send a password reset link".
+    for name in ("unlock_users", "deactivate_users", "reset_pairing", "send_password_reset_link"):
         assert f'value="{name}"' in body
 
 

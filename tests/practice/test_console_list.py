@@ -14,6 +14,7 @@ from accounts.lockout import user_lock
 from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
+from mfa.models import PhoneChannel, PhoneDevice
 from tests.factories import UserFactory
 from tests.signin_helpers import sign_in
 
@@ -42,6 +43,9 @@ def test_each_row_shows_the_users_state_at_a_glance(console, practice, admin_use
     remote_access_grant(user=locum, actor=admin_user, until=now + timedelta(days=3), reason="locum")
     with_app = UserFactory(practice=practice, first_name="Abe", last_name="App")
     TOTPDevice.objects.create(user=with_app, name="Phone", confirmed=True)
+    PhoneDevice.objects.create(
+        user=with_app, number="+12025550187", method=PhoneChannel.VOICE, confirmed=True
+    )
     invited = UserFactory(practice=practice, first_name="Ivy", last_name="Invited")
     invited.set_unusable_password()
     invited.save(update_fields=["password"])
@@ -76,7 +80,7 @@ def test_each_row_shows_the_users_state_at_a_glance(console, practice, admin_use
     last_day = (now + timedelta(days=3)).astimezone(timezone.get_current_timezone())
     assert "remote access until" in row_of(body, "Lou Locum")
     assert f"{last_day:%b} " in row_of(body, "Lou Locum")
-    assert " app " in row_of(body, "Abe App")
+    assert " app, voice " in row_of(body, "Abe App")
     assert " none " in row_of(body, "Lee Locke")
     assert "invited" in row_of(body, "Ivy Invited")
     assert "phone not verified" in row_of(body, "Pat Phone")
@@ -136,6 +140,8 @@ def test_filters_locked_remote_access_and_without_2fa(console, practice, admin_u
     remote_access_grant(user=remote, actor=admin_user)
     secured = UserFactory(practice=practice, first_name="Abe", last_name="App")
     TOTPDevice.objects.create(user=secured, name="Phone", confirmed=True)
+    texter = UserFactory(practice=practice, first_name="Tex", last_name="Text")
+    PhoneDevice.objects.create(user=texter, number="+12025550143", confirmed=True)
     TOTPDevice.objects.create(user=admin_user, name="Unconfirmed", confirmed=False)
 
     assert names(console.get("/console/?filtered=1&active=on&locked=on").content.decode()) == [
@@ -145,7 +151,7 @@ def test_filters_locked_remote_access_and_without_2fa(console, practice, admin_u
         "Dana Okafor"
     ]
     without = names(console.get("/console/?filtered=1&active=on&without_2fa=on").content.decode())
-    assert "Abe App" not in without
+    assert "Abe App" not in without and "Tex Text" not in without
     assert {"Avery Admin", "Lee Locke", "Dana Okafor"} <= set(without)
 
 
