@@ -411,8 +411,22 @@ def is_registered(user: User) -> bool:
     return user.has_usable_password()
 
 
+def _refuse_manager_escalation(user: User, actor: User) -> None:
+    """A user manager handles the invitations of plain users only.
+
+    SECURITY: otherwise a user manager could point an invited administrator's invitation at
+    their own address, register with it, and become an administrator.
+    """
+    if actor.role == Role.USER_MANAGER and user.role != Role.USER:
+        raise ValidationError(
+            "Only an administrator can change the invitation of an administrator or user manager.",
+            code="manager_escalation",
+        )
+
+
 def user_reinvite(*, user: User, actor: User, request) -> bool:
     """A new invitation link; the old one stops working. True if the email went out."""
+    _refuse_manager_escalation(user, actor)
     if is_registered(user):
         raise ValidationError(
             "%(username)s has already registered; set a temporary password instead.",
@@ -432,6 +446,7 @@ def invited_contact_update(
 ) -> bool:
     """Correct an invited user's email and mobile phone (before they register). True if changed."""
     user = _locked_row(user)
+    _refuse_manager_escalation(user, actor)
     if is_registered(user):
         raise ValidationError(
             "%(username)s has already registered: they change their own email and phone.",

@@ -260,3 +260,23 @@ def test_a_user_manager_of_another_practice_gets_404_for_our_users(client, stran
     body = client.get("/console/?q=nina&filtered=1").content.decode()
     assert "Reyes" not in body
     assert "No users match." in body
+
+
+def test_a_user_manager_cannot_redirect_an_invited_administrators_invitation(client, practice):
+    manager = UserFactory(practice=practice, username="morgan", role=Role.USER_MANAGER)
+    future_admin = UserFactory(
+        practice=practice, username="boss", email="boss@example.test", role=Role.ADMIN
+    )
+    future_admin.set_unusable_password()
+    future_admin.save(update_fields=["password"])
+    sign_in(client, manager)
+    response = client.post(
+        f"/console/users/{future_admin.pk}/invitation/", {"email": "morgan@evil.test"}
+    )
+    assert response.status_code == 400
+    assert "Only an administrator can change the invitation" in response.content.decode()
+    response = client.post(f"/console/users/{future_admin.pk}/reinvite/", follow=True)
+    assert "Only an administrator can change the invitation" in response.content.decode()
+    future_admin.refresh_from_db()
+    assert future_admin.email == "boss@example.test"
+    assert mail.outbox == []
