@@ -1,5 +1,7 @@
 """Who gets into the console, and the tenant wall: another practice's rows are a 404, untouched."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -280,3 +282,27 @@ def test_a_user_manager_cannot_redirect_an_invited_administrators_invitation(cli
     future_admin.refresh_from_db()
     assert future_admin.email == "boss@example.test"
     assert mail.outbox == []
+
+
+def test_every_console_page_is_no_store_under_the_strict_csp(verified_console, member):
+    member.set_unusable_password()
+    member.save(update_fields=["password"])
+    pages = [
+        *CONSOLE_PAGES[:-1],
+        f"/console/users/{member.pk}/",
+        f"/console/users/{member.pk}/invitation/",
+        f"/console/users/{member.pk}/reset-2fa/",
+        f"/console/users/new/?copy={member.pk}",
+    ]
+    for url in pages:
+        response = verified_console.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+        assert "default-src 'self'" in response["Content-Security-Policy"], url
+        body = response.content.decode()
+        assert "style=" not in body, url
+        assert not re.search(r"<script(?![^>]*\bsrc=)", body), url
+    generated = verified_console.post(
+        f"/console/users/{member.pk}/temporary-password/", {"generate": "1"}
+    )
+    assert "no-store" in generated["Cache-Control"]
