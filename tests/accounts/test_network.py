@@ -12,6 +12,7 @@ from accounts.signin import AUTH_SESSION_KEY
 from practice.models import AuditEvent
 from tests.accounts.conftest import REMOTE, sign_in_post
 from tests.factories import PASSWORD, OfficeNetworkFactory
+from tests.mfa.helpers import app_code, app_device
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,11 @@ def test_remote_with_the_grant_signs_in_as_remote(client, office_net, member, ad
     member.pm_username = "nreyes"
     member.save()
     remote_access_grant(user=member, actor=admin_user)
-    sign_in_post(client, office_net.practice, "nina", PASSWORD, REMOTE_ADDR=REMOTE)
+    device = app_device(member)
+    response = sign_in_post(client, office_net.practice, "nina", PASSWORD, REMOTE_ADDR=REMOTE)
+    # A remote sign-in always asks for the second factor.
+    assert response["Location"] == "/login/verify/"
+    client.post("/login/verify/", {"code": app_code(device)}, REMOTE_ADDR=REMOTE)
     assert client.session[AUTH_SESSION_KEY]["zone"] == "remote"
 
 

@@ -11,16 +11,21 @@ from accounts.lockout import user_lock
 from accounts.login_times import login_windows_set
 from accounts.models import UserSession
 from accounts.remote_access import remote_access_grant, remote_access_revoke
+from mfa.models import AuthenticatorApp
 from practice.models import AuditEvent
 from tests.accounts.conftest import REMOTE, sign_in_post
 from tests.factories import PASSWORD
+from tests.mfa.helpers import app_code, app_device
 from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(client, office, member, **extra):
-    sign_in_post(client, office.practice, "nina", PASSWORD, **extra)
+    response = sign_in_post(client, office.practice, "nina", PASSWORD, **extra)
+    if response["Location"] == "/login/verify/":
+        device = AuthenticatorApp.objects.get(user=member)
+        client.post("/login/verify/", {"code": app_code(device)}, **extra)
     assert client.session[SESSION_KEY] == str(member.pk)
 
 
@@ -87,6 +92,7 @@ def test_an_access_change_ends_the_session_on_the_next_request(
     member.pm_username = "nreyes"
     member.save()
     remote_access_grant(user=member, actor=admin_user)
+    app_device(member)
     extra = {"REMOTE_ADDR": REMOTE} if reason == "remote_access" else {}
     with time_machine.travel(datetime(2026, 1, 5, 15, tzinfo=UTC), tick=False):  # Mon 10:00 EST
         signed_in(client, office, member, **extra)

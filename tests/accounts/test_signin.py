@@ -10,6 +10,7 @@ from accounts.signin import AUTH_SESSION_KEY
 from practice.models import AuditEvent
 from tests.accounts.conftest import sign_in_post
 from tests.factories import PASSWORD, PracticeFactory, StaffFactory, UserFactory
+from tests.mfa.helpers import app_code, app_device
 
 pytestmark = pytest.mark.django_db
 
@@ -180,14 +181,19 @@ def test_logout_is_post_only_and_ends_the_session(client, office, member):
     assert AuditEvent.objects.filter(action="signout", target=member).exists()
 
 
-def test_support_staff_sign_in_on_the_admin_login_page(client):
+def test_support_staff_sign_in_on_the_admin_login_page_with_a_second_factor(client):
     staff = StaffFactory(username="support")
+    device = app_device(staff)
     page = client.get("/admin/login/?next=/admin/")
     assert b"Support sign-in" in page.content
     assert b"Practice code" not in page.content
     response = client.post(
         "/admin/login/?next=/admin/", {"username": "SUPPORT", "password": PASSWORD}
     )
+    # Support staff always need their second factor.
+    assert response["Location"] == "/login/verify/"
+    assert SESSION_KEY not in client.session
+    response = client.post("/login/verify/", {"code": app_code(device)})
     assert response["Location"] == "/admin/"
     assert client.session[SESSION_KEY] == str(staff.pk)
     assert client.session[AUTH_SESSION_KEY]["zone"] == "remote"
@@ -233,7 +239,7 @@ def test_a_sign_in_costs_a_bounded_number_of_queries(
     client, office, member, django_assert_max_num_queries
 ):
     client.get("/p/valley/login/")
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = sign_in_post(client, office.practice, "nina", PASSWORD)
     assert response.status_code == 302
     assert client.session[SESSION_KEY] == str(member.pk)
