@@ -62,3 +62,36 @@ def remote_access_allowed(user: User, *, request=None) -> bool:
         remote_access_revoke(user=user, actor=None, request=request, reason="expired")
         return False
     return True
+
+
+def remote_access_lapse_due(*, now: datetime | None = None) -> int:
+    """End every time-limited grant whose "until" has passed; returns how many. For cron.
+
+    remote_access_allowed() ends a grant when its user next signs in or clicks; this ends the
+    rest (`manage.py expire_remote_access`), so the console's list and the audit log show the
+    end even for users who never come back. The conditional UPDATE lets exactly one of two
+    concurrent callers end (and audit) a grant.
+    """
+    now = now or timezone.now()
+    due = User.objects.filter(remote_access=True, remote_access_until__lte=now)
+    lapsed = 0
+    for candidate in due.select_related("practice").only(
+        "pk", "practice", "remote_access_until", "remote_access_reason"
+    ):
+        with transaction.atomic():
+            updated = User.objects.filter(
+                pk=candidate.pk, remote_access=True, remote_access_until__lte=now
+            ).update(remote_access=False, remote_access_until=None, remote_access_reason="")
+            if not updated:
+                continue
+            audit_record(
+                action="remote_access.removed",
+                target=candidate,
+                details={
+                    "reason": "expired",
+                    "until": candidate.remote_access_until.isoformat(),
+                    "grant_reason": candidate.remote_access_reason,
+                },
+            )
+        lapsed += 1
+    return lapsed

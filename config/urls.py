@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/login/", staff_login_view),
     path("admin/logout/", logout_view),
     path("admin/", admin.site.urls),
+    path("console/", include("practice.urls")),
     path("", include("accounts.urls")),
     path("", include("mfa.urls")),
 ]

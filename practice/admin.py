@@ -1,8 +1,13 @@
-"""Support staff's view of practices and the (read-only) audit log."""
+"""Support staff's view of practices and the (read-only) audit log; their actions on users."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from accounts.admin import UserAdmin
+from accounts.lockout import user_unlock
+from accounts.models import User
+from mfa.pairing import pairing_reset
 from practice.models import AuditEvent, OfficeNetwork, Practice, Provider
+from practice.users import user_deactivate
 
 
 class OfficeNetworkInline(admin.TabularInline):
@@ -44,3 +49,61 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         return {}
+
+
+# --- Support staff's actions on practice users ----------------------------------------------
+# Each calls the same service as the console, with the staff member as the actor, so the audit
+# log names them. None of them sets or shows a password: support sends a reset link instead.
+
+
+def _practice_users(queryset):
+    # Support staff accounts (no practice) are managed with createsuperuser, not from here.
+    return queryset.filter(practice__isnull=False).select_related("practice")
+
+
+@admin.action(description="Unlock selected users")
+def unlock_users(modeladmin, request, queryset):
+    unlocked = 0
+    for user in _practice_users(queryset):
+        if user.locked_at is not None or user.failed_logins:
+            user_unlock(user=user, actor=request.user, request=request, reason="support")
+            unlocked += 1
+    modeladmin.message_user(request, f"Unlocked {unlocked} user(s).", messages.SUCCESS)
+
+
+@admin.action(description="Deactivate selected users (ends their sessions and remote access)")
+def deactivate_users(modeladmin, request, queryset):
+    deactivated = 0
+    for user in _practice_users(queryset).filter(is_active=True):
+        user_deactivate(user=user, actor=request.user, request=request)
+        deactivated += 1
+    modeladmin.message_user(request, f"Deactivated {deactivated} user(s).", messages.SUCCESS)
+
+
+@admin.action(description="Reset 2FA pairing of selected users")
+def reset_pairing(modeladmin, request, queryset):
+    if not request.user.is_verified():
+        # SECURITY: removing someone's second factors is what an attacker with a stolen staff
+        # password would do first; it needs a staff session that passed its own second factor.
+        modeladmin.message_user(
+            request,
+            "Sign in with your own second factor before resetting anyone's 2FA pairing.",
+            messages.ERROR,
+        )
+        return
+    users = list(_practice_users(queryset))
+    for user in users:
+        pairing_reset(user=user, actor=request.user, request=request)
+    modeladmin.message_user(
+        request, f"Reset the 2FA pairing of {len(users)} user(s).", messages.SUCCESS
+    )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class SupportUserAdmin(UserAdmin):
+    """accounts' UserAdmin with support's actions (they use mfa, which accounts never imports)."""
+
+    actions = [*UserAdmin.actions, unlock_users, deactivate_users, reset_pairing]

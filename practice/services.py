@@ -49,3 +49,67 @@ def validate_networks(lines: list[str]) -> list[str]:
     if errors:
         raise ValidationError(errors)
     return list(dict.fromkeys(networks))
+
+
+# The practice settings an administrator may change in the console; anything else in a POST is
+# ignored (support staff change the rest).
+SETTINGS_FIELDS = (
+    "time_zone",
+    "two_factor_policy",
+    "two_factor_office_exempt",
+    "lockout_threshold",
+    "auto_unlock_minutes",
+    "notify_admins_on_lock",
+    "idle_timeout_minutes",
+    "one_session_per_user",
+    "password_profile",
+    "password_expiry_days",
+    "allow_self_pairing_reset",
+)
+
+
+@transaction.atomic
+def practice_settings_update(
+    *, practice: Practice, actor, values: dict, office_networks: list[str], request=None
+) -> bool:
+    """Change the practice's policy and office networks; one audit event with before and after.
+
+    Returns False (and writes nothing) when nothing changed.
+    """
+    practice = Practice.objects.select_for_update().get(pk=practice.pk)
+    networks = validate_networks(office_networks)
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a console setting: {', '.join(sorted(unknown))}")
+    before = {name: getattr(practice, name) for name in values}
+    for name, value in values.items():
+        setattr(practice, name, value)
+    practice.full_clean()
+    changed = {name for name in values if before[name] != getattr(practice, name)}
+    old_networks = sorted(practice.office_networks.values_list("cidr", flat=True))
+    new_networks = sorted(networks)
+    details = {
+        "before": {name: before[name] for name in sorted(changed)},
+        "after": {name: getattr(practice, name) for name in sorted(changed)},
+    }
+    if old_networks != new_networks:
+        practice.office_networks.exclude(cidr__in=new_networks).delete()
+        OfficeNetwork.objects.bulk_create(
+            OfficeNetwork(practice=practice, cidr=cidr)
+            for cidr in new_networks
+            if cidr not in old_networks
+        )
+        details["before"]["office_networks"] = old_networks
+        details["after"]["office_networks"] = new_networks
+    if not details["before"]:
+        return False
+    if changed:
+        practice.save(update_fields=sorted(changed))
+    audit_record(
+        action="practice.settings_changed",
+        actor=actor,
+        practice=practice,
+        request=request,
+        details=details,
+    )
+    return True

@@ -1,0 +1,82 @@
+"""Who may use the console, and the one door to "a user of my practice".
+
+SECURITY: every console lookup of a user goes through `user_for_admin`, which filters by the
+administrator's own practice. A user of another practice is a 404, never a 403: the answer must
+not confirm that the id exists somewhere else (Zulip's `access_user_by_id`).
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Role, User
+
+# Who may open which part of the console. A user manager sees the list and manages
+# invitations (MySecurePractice's "Manage Users"); everything else is for administrators.
+ADMIN_ROLES = frozenset({Role.ADMIN})
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.USER_MANAGER})
+
+
+def is_console_user(user, *, for_manager: bool = False) -> bool:
+    roles = MANAGER_ROLES if for_manager else ADMIN_ROLES
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.practice_id is not None
+        and user.role in roles
+    )
+
+
+def console_required(view=None, *, for_manager: bool = False):
+    """Only a practice administrator (or, with for_manager, a user manager) gets past.
+
+    Not signed in: the sign-in page. Signed in without the role: 403 (the console exists for
+    everyone; only rows of another practice are hidden behind 404).
+    """
+
+    def decorator(view_func):
+        @wraps(view_func)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not is_console_user(request.user, for_manager=for_manager):
+                raise PermissionDenied
+            # Dates and times on console pages read in the practice's zone, as login times do.
+            with timezone.override(request.user.practice.time_zone):
+                return view_func(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
+
+
+def practice_users(request):
+    """All users of the administrator's practice: the base of every console query of users."""
+    return User.objects.filter(practice_id=request.user.practice_id)
+
+
+def user_for_admin(request, user_id, *, for_manager: bool = False) -> User:
+    """A user of request.user's practice, or Http404 (also for a malformed id).
+
+    Raises PermissionDenied when the caller may not use the console at all (a view decorated
+    with console_required never gets here with such a caller).
+    """
+    if not is_console_user(request.user, for_manager=for_manager):
+        raise PermissionDenied
+    try:
+        pk = int(user_id)
+    except (TypeError, ValueError):
+        raise Http404("No such user.") from None
+    user = (
+        practice_users(request)
+        .select_related("practice", "provider")
+        .prefetch_related("login_windows")
+        .filter(pk=pk)
+        .first()
+    )
+    if user is None:
+        raise Http404("No such user.")
+    return user
