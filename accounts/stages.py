@@ -19,6 +19,7 @@ from accounts.lockout import (
 from accounts.login_times import login_allowed, login_times_text
 from accounts.models import User
 from accounts.passwords import password_is_expired
+from accounts.profile import registration_phone_pending
 from accounts.remote_access import remote_access_allowed
 from accounts.signin import Passed, PendingSignIn, Refused, SignInStage, Step, signin_user
 from practice.audit import audit_record
@@ -161,7 +162,8 @@ class NetworkStage(SignInStage):
 
 
 class RequiredActionsStage(SignInStage):
-    """A temporary or expired password is changed before the session is complete."""
+    """Before the session is complete: a temporary or expired password is changed, and an
+    invited user's phone is verified when the practice asks for it."""
 
     key = "required_actions"
 
@@ -169,4 +171,6 @@ class RequiredActionsStage(SignInStage):
         user = signin_user(request, pending)
         if user.must_change_password or password_is_expired(user):
             return Step(url=reverse("accounts:signin_password"))
+        if registration_phone_pending(user):
+            return Step(url=reverse("accounts:signin_phone"))
         return Passed()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("login/password/", views.signin_password_view, name="signin_password"),
+    path("login/phone/", views.signin_phone_view, name="signin_phone"),
     path("p/<slug:code>/login/", views.login_view, name="practice_login"),
     path("logout/", views.logout_view, name="logout"),
     path("session/keepalive/", views.keepalive_view, name="keepalive"),

@@ -1,5 +1,7 @@
 """HTTP glue for signing in and out and registering. The rules live in the service modules."""
 
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -13,6 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.account_forms import VerificationCodeForm
 from accounts.account_views import password_checklist
 from accounts.forms import SetPasswordForm, SignInForm, SignInPasswordChangeForm
 from accounts.invitations import invitation_accept, invitation_for_token
@@ -20,6 +23,8 @@ from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
 from accounts.models import UserSession
 from accounts.passwords import password_set
+from accounts.phone_codes import phone_code_send
+from accounts.profile import phone_ending, phone_verify, registration_phone_pending
 from accounts.signin import (
     Refused,
     login_url_for,
@@ -143,11 +148,82 @@ def signin_password_view(request):
                 actor=user,
                 request=request,
             )
-            pending.mark_passed("required_actions")
-            pending_save(request, pending)
+            # The required-actions stage runs again and finds the password done.
             return signin_continue(request)
     context = {"form": form, "temporary": temporary, "rules": password_checklist(user, form)}
     return render(request, "accounts/signin_password.html", context)
+
+
+PHONE_STATE_KEY = "registration_phone"
+PHONE_SENT_MESSAGES = {
+    "sms": "We sent a code by text message to your phone ending in {ending}.",
+    "voice": "We are calling your phone ending in {ending} with a code.",
+}
+
+
+def _registration_code_send(request, pending, user, channel: str) -> None:
+    state = pending.state.setdefault(PHONE_STATE_KEY, {})
+    state.setdefault("purpose", f"registration:{secrets.token_urlsafe(12)}")
+    pending_save(request, pending)
+    try:
+        phone_code_send(
+            user=user,
+            number=user.mobile_phone,
+            channel=channel,
+            purpose=state["purpose"],
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        ending = phone_ending(user.mobile_phone)
+        messages.info(request, PHONE_SENT_MESSAGES[channel].format(ending=ending))
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def signin_phone_view(request):
+    """An invited user's phone is verified with a text or voice code before the first session."""
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None or not pending.has_passed("credentials"):
+        messages.error(request, "Your sign-in timed out. Please sign in again.")
+        return redirect(login_url_for(pending))
+    user = signin_user(request, pending)
+    request.practice = user.practice
+    if not registration_phone_pending(user):
+        return signin_continue(request)
+    action = request.POST.get("action", "verify")
+    if request.method == "GET" and PHONE_STATE_KEY not in pending.state:
+        # The code goes out as the step opens.
+        _registration_code_send(request, pending, user, "sms")
+        return redirect("accounts:signin_phone")
+    if request.method == "POST" and action in PHONE_SENT_MESSAGES:
+        _registration_code_send(request, pending, user, action)
+        return redirect("accounts:signin_phone")
+    form = VerificationCodeForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        purpose = pending.state.get(PHONE_STATE_KEY, {}).get("purpose", "")
+        try:
+            phone_verify(
+                user=user, purpose=purpose, code=form.cleaned_data["code"], request=request
+            )
+        except ValidationError as exc:
+            if failure_record(user=user, request=request, reason="phone_code"):
+                pending_clear(request)
+                messages.error(request, LOCKED)
+                return redirect(login_url_for(pending))
+            form.add_error("code", exc)
+        else:
+            messages.success(request, "Your phone is verified.")
+            return signin_continue(request)
+    context = {
+        "form": form,
+        "ending": phone_ending(user.mobile_phone),
+        "heading": "Verify your phone",
+        "intro": "Your practice asks new users to verify their mobile phone.",
+    }
+    return render(request, "accounts/password_reset/phone.html", context)
 
 
 @require_POST
