@@ -4,15 +4,13 @@ import zoneinfo
 
 from django import forms
 
-from accounts.forms import SetPasswordForm
 from accounts.models import User
-from accounts.passwords import MAX_PASSWORD_LENGTH, validate_password
+from accounts.passwords import MAX_PASSWORD_LENGTH
 from accounts.profile import PROFILE_FIELDS
 from accounts.validators import normalize_phone
 from practice.validators import validate_npi
 
 # The id of the live checklist beside the new-password field (see password_checklist.js).
-CHECKLIST_ID = "password-rules"
 
 
 def _password_field(label: str, autocomplete: str) -> forms.CharField:
@@ -98,56 +96,6 @@ class CurrentPasswordForm(forms.Form):
     """The confirm-password page (re-authentication before a dangerous change)."""
 
     password = _password_field("Password", "current-password")
-
-
-class PasswordChangeForm(forms.Form):
-    """Change password: the current one, then a new one under the practice's rules, twice."""
-
-    current_password = _password_field("Current password", "current-password")
-    new_password1 = _password_field("New password", "new-password")
-    new_password2 = _password_field("Confirm new password", "new-password")
-
-    def __init__(self, user: User, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.fields["new_password1"].widget.attrs["aria-describedby"] = CHECKLIST_ID
-        self.fields["new_password1"].widget.attrs["data-password-checklist"] = CHECKLIST_ID
-
-    def clean_current_password(self):
-        password = self.cleaned_data["current_password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(
-                "Your current password is not right.", code="password_incorrect"
-            )
-        return password
-
-    def clean_new_password1(self):
-        password = self.cleaned_data["new_password1"]
-        validate_password(password, user=self.user)
-        return password
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if first and second and first != second:
-            self.add_error(
-                "new_password2",
-                forms.ValidationError("The two passwords do not match.", code="password_mismatch"),
-            )
-        return cleaned
-
-    @property
-    def current_password_wrong(self) -> bool:
-        return self.has_error("current_password", "password_incorrect")
-
-
-class ResetPasswordForm(SetPasswordForm):
-    """The reset link's page: "New password", "Confirm new password", with the checklist."""
-
-    def __init__(self, user, *args, **kwargs):
-        super().__init__(user, *args, **kwargs)
-        self.fields["new_password1"].widget.attrs["aria-describedby"] = CHECKLIST_ID
-        self.fields["new_password1"].widget.attrs["data-password-checklist"] = CHECKLIST_ID
 
 
 class PasswordResetRequestForm(forms.Form):

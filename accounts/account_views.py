@@ -17,14 +17,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.account_forms import (
-    CHECKLIST_ID,
     CurrentPasswordForm,
-    PasswordChangeForm,
     PasswordResetRequestForm,
     ProfileForm,
-    ResetPasswordForm,
     VerificationCodeForm,
 )
+from accounts.forms import CHECKLIST_ID, PasswordChangeForm, SetPasswordForm
 from accounts.lockout import failure_record
 from accounts.password_reset import (
     password_reset_complete,
@@ -461,7 +459,7 @@ def _reset_phone_step(request, user, state: dict):
 
 
 def _reset_password_step(request, user, state: dict):
-    form = ResetPasswordForm(user, request.POST or None)
+    form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Asked before the change: afterwards the session's auth hash no longer matches.
         signed_in_as_user = request.user.is_authenticated and request.user.pk == user.pk

@@ -32,6 +32,10 @@ class SignInForm(forms.Form):
         self.fields[first_empty].widget.attrs["autofocus"] = True
 
 
+# The id of the live checklist of password rules beside the "New password" field.
+CHECKLIST_ID = "password-rules"
+
+
 class SetPasswordForm(forms.Form):
     """New password, typed twice, checked against the user's practice rules."""
 
@@ -51,6 +55,9 @@ class SetPasswordForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        attrs = self.fields["new_password1"].widget.attrs
+        attrs["aria-describedby"] = CHECKLIST_ID
+        attrs["data-password-checklist"] = CHECKLIST_ID
 
     def clean_new_password1(self):
         password = self.cleaned_data["new_password1"]
@@ -68,11 +75,11 @@ class SetPasswordForm(forms.Form):
         return cleaned
 
 
-class SignInPasswordChangeForm(SetPasswordForm):
-    """The required change during sign-in: a temporary or an expired password.
+class PasswordChangeForm(SetPasswordForm):
+    """Current password, then a new one twice (My Account, and an expired one at sign-in).
 
-    "Current password" is asked only when the password is not temporary: the administrator's
-    temporary password was typed a moment ago and is single use.
+    Without `ask_current` (a temporary password at sign-in: the administrator's password was
+    typed a moment ago and is single use) only the new password is asked.
     """
 
     current_password = forms.CharField(
@@ -88,4 +95,15 @@ class SignInPasswordChangeForm(SetPasswordForm):
         if not ask_current:
             del self.fields["current_password"]
         self.order_fields(self.field_order)
-        self.fields["new_password1"].widget.attrs["data-password-checklist"] = "password-rules"
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                "Your current password is not right.", code="password_incorrect"
+            )
+        return password
+
+    @property
+    def current_password_wrong(self) -> bool:
+        return self.has_error("current_password", "password_incorrect")

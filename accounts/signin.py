@@ -5,8 +5,9 @@ passes, refuses with a message (the pending sign-in ends), or sends the user to 
 (a second-factor code, a forced password change). A step page's view, once its step is done,
 calls `signin_continue(request)`, which runs the stages that have not passed yet; a stage that
 cannot see for itself that its step is done (a code was verified) is marked first with
-`pending.mark_passed(stage.key)`. Only `signin_complete` calls django.contrib.auth.login(), which rotates
-the session key, so nothing a visitor did before signing in survives into the signed-in session.
+`pending.mark_passed(stage.key)`. Only `signin_complete` calls django.contrib.auth.login(),
+which rotates the session key, so nothing a visitor did before signing in survives into the
+signed-in session.
 
 accounts never imports mfa: the second factor is a stage listed in settings.
 """

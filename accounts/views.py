@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.account_forms import VerificationCodeForm
 from accounts.account_views import password_checklist
-from accounts.forms import SetPasswordForm, SignInForm, SignInPasswordChangeForm
+from accounts.forms import PasswordChangeForm, SetPasswordForm, SignInForm
 from accounts.invitations import invitation_accept, invitation_for_token
 from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
@@ -126,32 +126,45 @@ def staff_login_view(request, **kwargs):
 @never_cache
 def signin_password_view(request):
     """A temporary or expired password is changed before the sign-in completes."""
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None or not pending.has_passed("credentials"):
-        messages.error(request, "Your sign-in timed out. Please sign in again.")
-        return redirect(login_url_for(pending))
-    user = signin_user(request, pending)
-    request.practice = user.practice
+    pending, user = _step_user(request)
+    if user is None:
+        return _step_timed_out(request, pending)
     temporary = user.must_change_password
-    form = SignInPasswordChangeForm(user, request.POST or None, ask_current=not temporary)
-    if request.method == "POST" and form.is_valid():
-        if not temporary and not user.check_password(form.cleaned_data["current_password"]):
-            if failure_record(user=user, request=request, reason="current_password"):
-                pending_clear(request)
-                messages.error(request, LOCKED)
-                return redirect(login_url_for(pending))
-            form.add_error("current_password", "Your current password is not correct.")
-        else:
+    form = PasswordChangeForm(user, request.POST or None, ask_current=not temporary)
+    if request.method == "POST":
+        if form.is_valid():
             password_set(
-                user=user,
-                password=form.cleaned_data["new_password1"],
-                actor=user,
-                request=request,
+                user=user, password=form.cleaned_data["new_password1"], actor=user, request=request
             )
             # The required-actions stage runs again and finds the password done.
             return signin_continue(request)
+        if form.current_password_wrong and failure_record(
+            user=user, request=request, reason="current_password"
+        ):
+            return _step_locked(request, pending)
     context = {"form": form, "temporary": temporary, "rules": password_checklist(user, form)}
     return render(request, "accounts/signin_password.html", context)
+
+
+def _step_user(request):
+    """The pending sign-in and its user, for a step page; the user is None once it timed out."""
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None or not pending.has_passed("credentials"):
+        return pending, None
+    user = signin_user(request, pending)
+    request.practice = user.practice
+    return pending, user
+
+
+def _step_timed_out(request, pending):
+    messages.error(request, "Your sign-in timed out. Please sign in again.")
+    return redirect(login_url_for(pending))
+
+
+def _step_locked(request, pending):
+    pending_clear(request)
+    messages.error(request, LOCKED)
+    return redirect(login_url_for(pending))
 
 
 PHONE_STATE_KEY = "registration_phone"
@@ -185,12 +198,9 @@ def _registration_code_send(request, pending, user, channel: str) -> None:
 @never_cache
 def signin_phone_view(request):
     """An invited user's phone is verified with a text or voice code before the first session."""
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None or not pending.has_passed("credentials"):
-        messages.error(request, "Your sign-in timed out. Please sign in again.")
-        return redirect(login_url_for(pending))
-    user = signin_user(request, pending)
-    request.practice = user.practice
+    pending, user = _step_user(request)
+    if user is None:
+        return _step_timed_out(request, pending)
     if not registration_phone_pending(user):
         return signin_continue(request)
     action = request.POST.get("action", "verify")
@@ -210,9 +220,7 @@ def signin_phone_view(request):
             )
         except ValidationError as exc:
             if failure_record(user=user, request=request, reason="phone_code"):
-                pending_clear(request)
-                messages.error(request, LOCKED)
-                return redirect(login_url_for(pending))
+                return _step_locked(request, pending)
             form.add_error("code", exc)
         else:
             messages.success(request, "Your phone is verified.")

@@ -84,7 +84,7 @@ def test_an_expired_password_asks_for_the_current_one(client, office, member):
         "/login/password/",
         {"current_password": "Not-It-1!", "new_password1": NEW, "new_password2": NEW},
     )
-    assert "current password is not correct" in response.content.decode()
+    assert "current password is not right" in response.content.decode()
     member.refresh_from_db()
     assert member.failed_logins == 1
     client.post(
