@@ -1,16 +1,8 @@
 """Helpers for the My Account and password tests (issue 6): links and codes out of messages."""
 
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test import Client
-
-from tests.signin_helpers import sign_in
 
 LINK = re.compile(r"https?://\S+")
 CODE = re.compile(r"\b(\d{6})\b")
@@ -34,13 +26,6 @@ def code_in(text: str) -> str:
     return match.group(1)
 
 
-def signed_in_client(user, *, zone: str = "office", user_agent: str = "") -> Client:
-    """Another browser, signed in as `user` (its own session and UserSession row)."""
-    client = Client(HTTP_USER_AGENT=user_agent) if user_agent else Client()
-    sign_in(client, user, zone=zone)
-    return client
-
-
 def file_email_bodies(directory) -> list[str]:
     """The messages Django's file email backend wrote into `directory`, oldest first."""
     files = sorted(Path(directory).glob("*.log"), key=lambda p: p.stat().st_mtime_ns)
@@ -55,39 +40,3 @@ def file_sms_messages(directory) -> list[tuple[str, str]]:
         assert head.startswith("To: "), head
         messages.append((head.removeprefix("To: "), text))
     return messages
-
-
-def browser_signed_in(context, base_url: str, user, *, zone: str = "office") -> None:
-    """Sign a Playwright browser context in as `user` through a test client's session."""
-    client = signed_in_client(user, zone=zone)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.session.session_key,
-                "url": base_url,
-            }
-        ]
-    )
-
-
-def run_together(count: int, work) -> tuple[list, list]:
-    """Run work(0..count-1) in threads released at once; (results, ValidationErrors)."""
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def runner(index):
-        barrier.wait()
-        try:
-            results.append(work(index))
-        except ValidationError as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors

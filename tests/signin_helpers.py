@@ -5,6 +5,8 @@ stamp read by SessionGuardMiddleware, a UserSession row, and optionally a verifi
 factor (django-otp's session key), so request.user.is_verified() is true.
 """
 
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
@@ -34,4 +36,25 @@ def sign_in(client, user, *, zone: str = "office", device=None) -> None:
         zone=zone,
         created_at=now,
         last_activity=now,
+    )
+
+
+def signed_in_client(user, *, zone: str = "office", user_agent: str = "", device=None) -> Client:
+    """Another browser, signed in as `user` (its own session and UserSession row)."""
+    client = Client(HTTP_USER_AGENT=user_agent) if user_agent else Client()
+    sign_in(client, user, zone=zone, device=device)
+    return client
+
+
+def browser_signed_in(context, base_url: str, user, *, zone: str = "office", device=None) -> None:
+    """Sign a Playwright browser context in as `user` through a test client's session."""
+    client = signed_in_client(user, zone=zone, device=device)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.session.session_key,
+                "url": base_url,
+            }
+        ]
     )

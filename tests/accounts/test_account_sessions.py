@@ -11,9 +11,8 @@ from accounts.models import UserSession
 from accounts.selectors import browser_label
 from practice.audit import audit_record
 from practice.models import AuditEvent
-from tests.account_helpers import signed_in_client
 from tests.factories import UserFactory
-from tests.signin_helpers import sign_in
+from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
 

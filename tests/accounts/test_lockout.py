@@ -1,6 +1,5 @@
 """Lockout: counted in the database, locks at the threshold, locked means locked."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from accounts.lockout import ADDRESS_FAILURE_LIMIT, user_unlock
 from practice.models import AuditEvent
 from tests.accounts.conftest import REMOTE, sign_in_post
 from tests.factories import PASSWORD, AdminFactory, UserFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -163,23 +163,9 @@ def test_thirty_concurrent_wrong_passwords_get_at_most_five_checks(practice, mon
         return original(self, password, encoded)
 
     monkeypatch.setattr(type(hasher), "verify", counting_verify)
-    barrier = threading.Barrier(30)
-    results = []
-
-    def attempt():
-        client = Client()
-        barrier.wait()
-        try:
-            response = sign_in_post(client, practice, "target", WRONG)
-            results.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, _ = run_together(
+        30, lambda i: sign_in_post(Client(), practice, "target", WRONG).status_code
+    )
     user.refresh_from_db()
     assert results == [200] * 30
     assert len(checks) <= 5

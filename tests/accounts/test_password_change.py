@@ -5,9 +5,8 @@ from django.core import mail
 
 from accounts.models import PasswordHistory, UserSession
 from practice.models import AuditEvent
-from tests.account_helpers import signed_in_client
 from tests.factories import PASSWORD
-from tests.signin_helpers import sign_in
+from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,9 @@ from accounts.models import UserSession
 from accounts.password_reset import ACCOUNT_LIMIT, ADDRESS_LIMIT, password_reset_send
 from mfa import sms
 from practice.models import AuditEvent
-from tests.account_helpers import code_in, link_path, signed_in_client
+from tests.account_helpers import code_in, link_path
 from tests.factories import PASSWORD, StaffFactory, UserFactory
-from tests.signin_helpers import sign_in
+from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from accounts.password_reset import password_reset_complete
 from accounts.profile import email_change_confirm
 from accounts.tokens import email_change_token, password_reset_tokens
 from practice.models import AuditEvent
-from tests.account_helpers import run_together
 from tests.factories import UserFactory
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,9 +1,6 @@
 """Races that matter, with real threads on PostgreSQL (skipped on SQLite)."""
 
-import threading
-
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounts.invitations import invitation_accept, invitation_create, invitation_for_token
@@ -11,6 +8,7 @@ from accounts.models import Role, User
 from accounts.users import user_create
 from practice.models import AuditEvent
 from tests.factories import PracticeFactory
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,27 +17,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locking")
-
-
-def run_together(count, work):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def runner(index):
-        barrier.wait()
-        try:
-            results.append(work(index))
-        except ValidationError as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def test_an_invitation_link_clicked_twice_at_once_is_used_once():

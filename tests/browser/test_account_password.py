@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.account_helpers import browser_signed_in
 from tests.factories import PASSWORD
+from tests.signin_helpers import browser_signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,9 +4,7 @@ from datetime import time
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -20,7 +18,7 @@ from tests.factories import (
     PracticeFactory,
     UserFactory,
 )
-from tests.signin_helpers import sign_in
+from tests.signin_helpers import browser_signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,17 +53,7 @@ def user_signs_in(live_server, page, username, password):
 
 def open_console(live_server, page, admin, *, device=None):
     """Sign the browser in as `admin` by handing it a session made by the test client."""
-    client = Client()
-    sign_in(client, admin, device=device)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    browser_signed_in(page.context, live_server.url, admin, device=device)
     page.goto(f"{live_server.url}/console/")
 
 

@@ -1,6 +1,5 @@
 """The same code sent twice at once is accepted once: real threads on PostgreSQL."""
 
-import threading
 from http.cookies import SimpleCookie
 
 import pytest
@@ -14,6 +13,7 @@ from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.verification import _verify
 from tests.factories import PASSWORD, OfficeNetworkFactory, PracticeFactory, UserFactory
 from tests.mfa.helpers import app_code, app_device, code_in
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -22,25 +22,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locking")
-
-
-def run_together(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(index):
-        barrier.wait()
-        try:
-            results[index] = work(index)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.fixture
@@ -53,14 +34,14 @@ def user():
 def test_one_app_code_at_once_from_eight_requests(user):
     device = app_device(user)
     code = app_code(device)
-    results = run_together(8, lambda i: _verify(device, code, purpose="") is not None)
+    results, _ = run_together(8, lambda i: _verify(device, code, purpose="") is not None)
     assert results.count(True) == 1
 
 
 def test_one_text_code_at_once_from_eight_requests(user, sms_outbox):
     phone_code_send(user=user, number="+12025550143", purpose="signin:race")
     code = code_in(sms_outbox[-1])
-    results = run_together(
+    results, _ = run_together(
         8, lambda i: phone_code_verify(user=user, purpose="signin:race", code=code)
     )
     assert results.count(True) == 1
@@ -70,7 +51,7 @@ def test_one_recovery_code_at_once_from_eight_requests(user):
     app_device(user)
     codes = recovery_codes_generate(user=user, actor=user)
     device = RecoveryCodeDevice.objects.get(user=user)
-    results = run_together(8, lambda i: _verify(device, codes[0], purpose="") is not None)
+    results, _ = run_together(8, lambda i: _verify(device, codes[0], purpose="") is not None)
     assert results.count(True) == 1
 
 
@@ -80,7 +61,7 @@ def test_two_browsers_posting_the_same_app_code_sign_in_once(user):
     for browser in browsers:
         browser.post("/p/valley/login/", {"username": "nina", "password": PASSWORD})
     code = app_code(device)
-    results = run_together(
+    results, _ = run_together(
         2, lambda i: browsers[i].post("/login/verify/", {"code": code}).get("Location")
     )
     assert sorted(results, key=str) == ["/account/", None]
@@ -97,7 +78,7 @@ def test_one_browser_double_submitting_a_text_code_signs_in_once(user, sms_outbo
     second.cookies = SimpleCookie(first.cookies)
     code = code_in(sms_outbox[-1])
     browsers = [first, second]
-    results = run_together(
+    results, _ = run_together(
         2, lambda i: browsers[i].post("/login/verify/", {"code": code}).get("Location")
     )
     assert results.count("/account/") == 1
