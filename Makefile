@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_ENV := DEBUG=1
 
-.PHONY: demo test install browser lint format clean
+.PHONY: demo test bench install browser lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# The performance table (seeds a database of its own; takes a few minutes).
+bench: install
+	$(DEMO_ENV) $(PY) manage.py bench --json bench.json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

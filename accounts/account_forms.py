@@ -4,6 +4,7 @@ import zoneinfo
 
 from django import forms
 
+from accounts.forms import password_field
 from accounts.models import User
 from accounts.passwords import MAX_PASSWORD_LENGTH
 from accounts.profile import PROFILE_FIELDS
@@ -11,16 +12,6 @@ from accounts.validators import normalize_phone
 from practice.validators import validate_npi
 
 # The id of the live checklist beside the new-password field (see password_checklist.js).
-
-
-def _password_field(label: str, autocomplete: str) -> forms.CharField:
-    # max_length refuses a megabyte "password" before anything hashes it.
-    return forms.CharField(
-        label=label,
-        strip=False,
-        max_length=MAX_PASSWORD_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
-    )
 
 
 def _time_zone_choices():
@@ -95,7 +86,7 @@ class ProfileForm(forms.Form):
 class CurrentPasswordForm(forms.Form):
     """The confirm-password page (re-authentication before a dangerous change)."""
 
-    password = _password_field("Password", "current-password")
+    password = password_field("Password", "current-password")
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -3,16 +3,20 @@ from django import forms
 from accounts.passwords import MAX_PASSWORD_LENGTH, validate_password
 
 
+def password_field(label: str, autocomplete: str) -> forms.CharField:
+    # max_length refuses a megabyte "password" before anything hashes it.
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+    )
+
+
 class SignInForm(forms.Form):
     practice_code = forms.SlugField(label="Practice code", max_length=40)
     username = forms.CharField(label="Username", max_length=150)
-    # max_length here refuses a megabyte password before anything hashes it.
-    password = forms.CharField(
-        label="Password",
-        strip=False,
-        max_length=MAX_PASSWORD_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = password_field("Password", "current-password")
 
     def __init__(self, *args, ask_practice_code=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,18 +43,8 @@ CHECKLIST_ID = "password-rules"
 class SetPasswordForm(forms.Form):
     """New password, typed twice, checked against the user's practice rules."""
 
-    new_password1 = forms.CharField(
-        label="New password",
-        strip=False,
-        max_length=MAX_PASSWORD_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    new_password2 = forms.CharField(
-        label="Confirm new password",
-        strip=False,
-        max_length=MAX_PASSWORD_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    new_password1 = password_field("New password", "new-password")
+    new_password2 = password_field("Confirm new password", "new-password")
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,12 +76,7 @@ class PasswordChangeForm(SetPasswordForm):
     typed a moment ago and is single use) only the new password is asked.
     """
 
-    current_password = forms.CharField(
-        label="Current password",
-        strip=False,
-        max_length=MAX_PASSWORD_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    current_password = password_field("Current password", "current-password")
     field_order = ["current_password", "new_password1", "new_password2"]
 
     def __init__(self, user, *args, ask_current=True, **kwargs):

@@ -303,4 +303,5 @@ def invitation_view(request, token):
             del request.session[INVITATION_SESSION_KEY]
             messages.success(request, "Your password is set. Sign in to continue.")
             return redirect("accounts:practice_login", code=user.practice.code)
-    return render(request, "accounts/invitation.html", {"form": form, "invited": user})
+    context = {"form": form, "invited": user, "rules": password_checklist(user, form)}
+    return render(request, "accounts/invitation.html", context)
