@@ -195,7 +195,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PracticeGate <no-reply@local
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Text and voice codes: console (default), file (one file a message) or twilio.
-SMS_BACKEND = env_str("SMS_BACKEND", "console")
+# Unset in production: Twilio when it is configured, otherwise "none" (text and voice codes are
+# not offered). Never "console" by default outside DEBUG: it would write codes to the log.
+SMS_BACKEND = env_str(
+    "SMS_BACKEND",
+    "console" if DEBUG else ("twilio" if env_str("TWILIO_ACCOUNT_SID") else "none"),
+)
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")

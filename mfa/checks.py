@@ -14,9 +14,10 @@ def sms_backend_check(app_configs, **kwargs):
     if settings.SMS_BACKEND in DEV_SMS_BACKENDS:
         problems.append(
             Warning(
-                f"SMS_BACKEND={settings.SMS_BACKEND!r} does not text or call anyone: users with "
-                "a text or voice second factor cannot sign in.",
-                hint="Set SMS_BACKEND=twilio and the TWILIO_* variables.",
+                f"SMS_BACKEND={settings.SMS_BACKEND!r} texts and calls no one, and writes each "
+                "code where others can read it.",
+                hint='Set SMS_BACKEND=twilio and the TWILIO_* variables, or "none" to turn text '
+                "and voice codes off.",
                 id="mfa.W001",
             )
         )

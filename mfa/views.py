@@ -31,6 +31,7 @@ from mfa.enrollment import SIGNIN_TIMED_OUT, signin_pending_setup
 from mfa.forms import CodeForm, RenameForm
 from mfa.pairing import pairing_reset
 from mfa.selectors import has_second_factor, recovery_codes_left, user_factor, user_factors
+from mfa.sms import sms_enabled
 from mfa.stages import SETUP_OPTIONAL, VERIFY
 from mfa.verification import (
     STATE_KEY,
@@ -181,7 +182,7 @@ def signin_setup(request):
     state = pending.state[STATE_KEY]
     if state.get("identity_confirmed") is False:
         return _identity_step(request, pending, user)
-    context = {"optional": state["mode"] == SETUP_OPTIONAL}
+    context = {"optional": state["mode"] == SETUP_OPTIONAL, "phone_available": sms_enabled()}
     return render(request, "mfa/signin_setup.html", context)
 
 
@@ -245,6 +246,7 @@ def security(request):
         "codes_left": recovery_codes_left(user),
         "required": policy.two_factor_required,
         "self_reset": policy.allow_self_pairing_reset and bool(factors),
+        "phone_available": sms_enabled(),
     }
     return render(request, "mfa/security.html", context)
 

@@ -1,5 +1,6 @@
 """Adding a phone for text or voice codes: the number, then the code it received."""
 
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -9,6 +10,7 @@ from mfa.models import PhoneDevice
 from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup_start
 from mfa.phone.forms import PhoneForm
 from mfa.phone_verification import PhoneCodeError, mask_number
+from mfa.sms import sms_enabled
 from mfa.verification import (
     THROTTLED_MESSAGE,
     WRONG_CODE_MESSAGE,
@@ -20,6 +22,9 @@ SETUP_SESSION_KEY = "_mfa_phone_setup"
 
 
 def phone_add(request, enrollment: Enrollment):
+    if not sms_enabled():
+        # SMS_BACKEND="none": text and voice codes are not offered on this server.
+        raise Http404
     user = enrollment.user
     form = PhoneForm(request.POST or None, initial_number=user.mobile_phone)
     if request.method == "POST" and form.is_valid():

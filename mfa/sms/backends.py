@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from mfa.sms.base import BaseBackend, SmsMessage, VoiceMessage
+from mfa.sms.base import BaseBackend, SendError, SmsMessage, VoiceMessage
 
 
 def _as_text(message: SmsMessage | VoiceMessage) -> str:
@@ -53,5 +53,14 @@ class LocmemBackend(BaseBackend):
         from mfa import sms
 
         sms.outbox.append(message)
+
+    send_text = send_voice = send
+
+
+class DisabledBackend(BaseBackend):
+    """SMS_BACKEND="none": nothing is sent; pages do not offer text or voice codes."""
+
+    def send(self, message: SmsMessage | VoiceMessage) -> None:
+        raise SendError(SendError.FAILED, detail="SMS_BACKEND is none")
 
     send_text = send_voice = send

@@ -1,3 +1,9 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
 from mfa.checks import sms_backend_check
 
 
@@ -26,3 +32,33 @@ def test_production_refuses_the_fake_twilio_network_and_missing_credentials(sett
         settings,
     )
     assert found == ["mfa.E001", "mfa.E002"]
+
+
+def test_production_without_twilio_turns_text_codes_off_quietly(settings):
+    assert ids({"DEBUG": False, "SMS_BACKEND": "none"}, settings) == []
+
+
+def test_check_deploy_is_clean_with_a_real_secret_and_host(tmp_path):
+    """The production settings, as a fresh deployment sets them: nothing to report."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "SMS_BACKEND", "TWILIO_ACCOUNT_SID", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="gate.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    result = subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

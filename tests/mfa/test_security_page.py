@@ -218,3 +218,15 @@ def test_reset_my_pairing_only_where_the_practice_allows(signed_in, member, prac
     assert "Reset my 2FA pairing" not in signed_in.get("/account/security/").content.decode()
     assert signed_in.post("/account/security/reset-pairing/").status_code == 404
     assert member.totpdevice_set.exists()
+
+
+def test_without_an_sms_backend_no_phone_is_offered(client, settings, member):
+    from tests.signin_helpers import sign_in
+
+    settings.SMS_BACKEND = "none"
+    sign_in(client, member)
+    page = client.get("/account/security/").content.decode()
+    assert "Add authenticator app" in page
+    assert "Add a phone" not in page
+    reauth(client)
+    assert client.get("/account/security/phone/add/").status_code == 404
