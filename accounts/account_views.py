@@ -40,6 +40,7 @@ from accounts.passwords import (
     password_rules,
     rules_broken,
 )
+from accounts.phone_codes import phone_codes_available
 from accounts.profile import (
     email_change_confirm,
     email_change_request,
@@ -48,6 +49,7 @@ from accounts.profile import (
     phone_change_start,
     phone_ending,
     phone_remove,
+    phone_set_unverified,
     profile_update,
 )
 from accounts.reauth import reauth_is_recent, reauth_with_password
@@ -166,6 +168,9 @@ def _profile_save(request, form):
         if not number:
             phone_remove(user=user, request=request)
             messages.success(request, "Your mobile phone number is removed.")
+        elif not phone_codes_available():
+            phone_set_unverified(user=user, number=number, request=request)
+            messages.success(request, "Your mobile phone number is saved.")
         else:
             request.session[PHONE_CHANGE_SESSION_KEY] = {
                 "number": number,

@@ -26,7 +26,7 @@ from accounts.lockout import user_unlock
 from accounts.models import User
 from accounts.notices import notice_send
 from accounts.passwords import password_set
-from accounts.phone_codes import phone_code_send, phone_code_verify
+from accounts.phone_codes import phone_code_send, phone_code_verify, phone_codes_available
 from accounts.profile import absolute_url
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
@@ -163,8 +163,12 @@ def reset_token_valid(user: User, token: str) -> bool:
 
 
 def reset_needs_phone_code(user: User) -> bool:
-    """The two-step reset (MySecurePractice): a user with a verified phone proves it too."""
-    return bool(user.mobile_phone and user.mobile_phone_verified_at)
+    """The two-step reset (MySecurePractice): a user with a verified phone proves it too.
+
+    Not when this server cannot text or call (SMS_BACKEND="none"): the email link alone,
+    rather than a reset nobody can finish.
+    """
+    return bool(user.mobile_phone and user.mobile_phone_verified_at and phone_codes_available())
 
 
 def reset_code_purpose() -> str:

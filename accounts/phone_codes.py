@@ -4,7 +4,8 @@ accounts never imports mfa (dependencies point one way): the module that sends a
 is named in settings, as the sign-in stages are. It provides
 `phone_code_send(*, user, number, channel, purpose, request=None)`, raising its `PhoneCodeError`
 (with `.message` and `.code`) when it cannot send, and
-`phone_code_verify(*, user, purpose, code, request=None) -> bool`.
+`phone_code_verify(*, user, purpose, code, request=None) -> bool` and
+`phone_codes_available() -> bool` (False when the server cannot text or call at all).
 """
 
 from importlib import import_module
@@ -30,6 +31,10 @@ def phone_code_send(*, user, number: str, channel: str, purpose: str, request=No
         )
     except module.PhoneCodeError as exc:
         raise ValidationError(exc.message, code=exc.code) from None
+
+
+def phone_codes_available() -> bool:
+    return _module().phone_codes_available()
 
 
 def phone_code_verify(*, user, purpose: str, code: str, request=None) -> bool:

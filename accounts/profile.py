@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notices import notice_send
-from accounts.phone_codes import phone_code_send, phone_code_verify
+from accounts.phone_codes import phone_code_send, phone_code_verify, phone_codes_available
 from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
 from practice.audit import audit_record
 
@@ -195,6 +195,8 @@ def registration_phone_pending(user: User) -> bool:
         user.verify_phone_at_registration
         and user.mobile_phone
         and user.mobile_phone_verified_at is None
+        # A server that cannot text or call must not ask for a code nobody can receive.
+        and phone_codes_available()
     )
 
 
@@ -215,6 +217,31 @@ def phone_verify(*, user: User, purpose: str, code: str, request=None) -> None:
             request=request,
             details={"ending": phone_ending(user.mobile_phone)},
         )
+
+
+def phone_set_unverified(*, user: User, number: str, request=None) -> None:
+    """Without text or voice codes on this server, a new number is kept as contact only.
+
+    It is not verified, so it is never used for codes or for the two-step reset.
+    """
+    with transaction.atomic():
+        old_number = user.mobile_phone
+        user.mobile_phone = number
+        user.mobile_phone_verified_at = None
+        user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
+        audit_record(
+            action="phone.changed",
+            actor=user,
+            target=user,
+            request=request,
+            details={"old": old_number, "new": number, "verified": False},
+        )
+    notice_send(
+        user=user,
+        subject="PracticeGate: your mobile phone number was changed",
+        template="emails/phone_changed.txt",
+        context={"ending": phone_ending(number), "removed": False},
+    )
 
 
 def phone_remove(*, user: User, request=None) -> None:

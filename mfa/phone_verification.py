@@ -37,7 +37,7 @@ from mfa.models import (
     PhoneCode,
     PhoneCodeStatus,
 )
-from mfa.sms import SendError, SmsMessage, VoiceMessage, send_message
+from mfa.sms import SendError, SmsMessage, VoiceMessage, send_message, sms_enabled
 from practice.audit import audit_record
 from practice.policy import effective_policy
 
@@ -77,6 +77,11 @@ class PhoneCodeError(Exception):
         self.code = code
         self.message = message
         self.seconds_left = seconds_left
+
+
+def phone_codes_available() -> bool:
+    """Whether this server can text or call at all (SMS_BACKEND is not "none")."""
+    return sms_enabled()
 
 
 def mask_number(number: str) -> str:

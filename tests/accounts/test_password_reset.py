@@ -321,3 +321,15 @@ def test_admin_action_sends_the_link(client, member):
     assert response.status_code == 200
     assert [m.to for m in mail.outbox] == [[member.email]]
     assert "Sent a password reset link to 1 user" in response.content.decode()
+
+
+def test_without_text_codes_the_email_link_alone_resets(client, phone_user, settings):
+    settings.SMS_BACKEND = "none"
+    ask(client, "pat")
+    url = open_link(client, mail.outbox[0].body)
+    page = client.get(url).content.decode()
+    assert ">New password</label>" in page
+    assert "Verification code" not in page
+    assert set_new_password(client, url).status_code == 302
+    phone_user.refresh_from_db()
+    assert phone_user.check_password(NEW_PASSWORD)

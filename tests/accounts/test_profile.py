@@ -274,3 +274,20 @@ def test_recent_reauthentication_spares_the_password(client, member):
     response = client.post("/account/", profile_data(member, email="nina.new@example.test"))
     assert response.status_code == 302
     assert [m.to for m in mail.outbox][0] == ["nina.new@example.test"]
+
+
+def test_without_text_codes_a_new_phone_is_kept_unverified(client, member, settings):
+    settings.SMS_BACKEND = "none"
+    sign_in(client, member)
+    response = client.post(
+        "/account/",
+        profile_data(member, mobile_phone="202-555-0143", current_password=PASSWORD),
+        follow=True,
+    )
+    assert "Your mobile phone number is saved." in response.content.decode()
+    member.refresh_from_db()
+    assert member.mobile_phone == "+12025550143"
+    assert member.mobile_phone_verified_at is None
+    assert sms.outbox == []
+    event = AuditEvent.objects.get(action="phone.changed", target=member)
+    assert event.details["verified"] is False

@@ -110,3 +110,10 @@ def test_without_the_setting_no_code_is_asked(client, invited):
     response = sign_in_post(client, invited.practice, "newdoc", PASSWORD)
     assert response["Location"] == "/account/"
     assert sms.outbox == []
+
+
+def test_without_text_codes_no_code_is_asked(client, invited, settings):
+    settings.SMS_BACKEND = "none"
+    register(client, invited)
+    response = sign_in_post(client, invited.practice, "newdoc", PASSWORD)
+    assert response["Location"] == "/account/"
