@@ -21,10 +21,14 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.reauth import reauth_is_recent, reauth_required
 from accounts.signin import PendingSignIn, login_url_for, pending_get, signin_user
+from mfa.selectors import recovery_codes_left
 from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
-from mfa.verification import STATE_KEY, second_factor_passed
+from mfa.verification import STATE_KEY, second_factor_mark, second_factor_passed
 
 SIGNIN_TIMED_OUT = "Your sign-in timed out. Please sign in again."
+RECOVERY_CODES_OFFER = (
+    "Now create recovery codes: each gets you in once if you lose your phone or key."
+)
 
 
 @dataclass
@@ -54,10 +58,21 @@ class Enrollment:
         return reverse("mfa:signin_setup") if self.in_signin else reverse("mfa:security")
 
     def finish(self, request, device, message: str) -> HttpResponse:
-        """The factor is confirmed: back to the security page, or on with the sign-in."""
+        """The factor is confirmed: back to the security page, or on with the sign-in.
+
+        A user without recovery codes is first offered them: with only one phone or key, losing
+        it means calling the practice administrator.
+        """
+        offer_codes = recovery_codes_left(self.user) is None
         if self.in_signin:
-            return second_factor_passed(request, self.pending, device)
+            if not offer_codes:
+                return second_factor_passed(request, self.pending, device)
+            second_factor_mark(request, self.pending, device)
+            return redirect("mfa:signin_recovery_codes")
         messages.success(request, message)
+        if offer_codes:
+            messages.info(request, RECOVERY_CODES_OFFER)
+            return redirect("mfa:recovery_codes")
         return redirect("mfa:security")
 
 

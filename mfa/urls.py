@@ -34,6 +34,11 @@ urlpatterns = [
     ),
     path("login/setup/", views.signin_setup, name="signin_setup"),
     path("login/setup/skip/", views.signin_setup_skip, name="signin_setup_skip"),
+    path(
+        "login/setup/recovery-codes/",
+        views.signin_recovery_codes,
+        name="signin_recovery_codes",
+    ),
     path("login/setup/", include(signin_setup_patterns)),
     path("account/security/", views.security, name="security"),
     path("account/security/", include(account_patterns)),

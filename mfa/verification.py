@@ -226,12 +226,17 @@ def _verify(device: Device, code: str, *, purpose: str) -> Device | None:
     return locked if ok else None
 
 
-def second_factor_passed(request, pending: PendingSignIn, device: Device) -> HttpResponse:
-    """The stage is done: remember the device for django-otp and go on with the sign-in."""
+def second_factor_mark(request, pending: PendingSignIn, device: Device) -> None:
+    """The stage is done: remember the device, for django-otp once the sign-in completes."""
     attempt_succeeded(user=signin_user(request, pending))
     pending.state[STATE_KEY] = {"device": device.persistent_id}
     pending.mark_passed(STATE_KEY)
     pending_save(request, pending)
+
+
+def second_factor_passed(request, pending: PendingSignIn, device: Device) -> HttpResponse:
+    """The stage is done: go on with the sign-in."""
+    second_factor_mark(request, pending, device)
     return signin_continue(request)
 
 

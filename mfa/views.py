@@ -23,6 +23,7 @@ from accounts.signin import (
     pending_clear,
     pending_get,
     pending_save,
+    signin_continue,
     signin_user,
 )
 from accounts.stages import LOCKED
@@ -30,6 +31,7 @@ from mfa.devices import device_remove, device_rename
 from mfa.enrollment import SIGNIN_TIMED_OUT, signin_pending_setup
 from mfa.forms import CodeForm, RenameForm
 from mfa.pairing import pairing_reset
+from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.selectors import has_second_factor, recovery_codes_left, user_factor, user_factors
 from mfa.sms import sms_enabled
 from mfa.stages import SETUP_OPTIONAL, VERIFY
@@ -229,6 +231,24 @@ def signin_setup_skip(request):
     if pending.state[STATE_KEY]["mode"] != SETUP_OPTIONAL:
         return redirect("mfa:signin_setup")
     return second_factor_skipped(request, pending)
+
+
+@csrf_protect
+@never_cache
+def signin_recovery_codes(request):
+    """Right after a first factor is set up during sign-in: recovery codes, then on."""
+    pending = pending_get(request)
+    if pending is None or pending.user_id is None or not pending.has_passed(STATE_KEY):
+        return _timed_out(request)
+    user = signin_user(request, pending)
+    request.practice = user.practice
+    if request.method == "POST":
+        if request.POST.get("action") != "create":
+            return signin_continue(request)
+        codes = recovery_codes_generate(user=user, actor=user, request=request)
+        # SECURITY: shown in this response only; the page is no-store.
+        return render(request, "mfa/recovery_codes_new.html", {"codes": codes, "in_signin": True})
+    return render(request, "mfa/signin_recovery_codes.html")
 
 
 # --- My Account: security ------------------------------------------------------------------

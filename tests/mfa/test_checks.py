@@ -43,7 +43,14 @@ def test_check_deploy_is_clean_with_a_real_secret_and_host(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SMS_BACKEND", "TWILIO_ACCOUNT_SID", "DJANGO_SETTINGS_MODULE"}
+        if key
+        not in {
+            "DEBUG",
+            "SMS_BACKEND",
+            "TWILIO_ACCOUNT_SID",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),

@@ -71,7 +71,7 @@ def test_adding_a_phone_texts_a_code_and_confirms_it(signed_in, member, sms_outb
     assert sms_outbox[-1].to == "+12025550187"
     mail.outbox.clear()
     response = signed_in.post("/account/security/phone/confirm/", {"code": code_in(sms_outbox[-1])})
-    assert response["Location"] == "/account/security/"
+    assert response["Location"] == "/account/security/recovery-codes/"
     device = PhoneDevice.objects.get(user=member)
     assert device.confirmed and device.number == "+12025550187"
     assert second_factor_kinds([member.pk]) == {member.pk: ["text"]}

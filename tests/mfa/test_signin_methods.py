@@ -14,6 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from mfa.models import AuthenticatorApp
 from mfa.phone_verification import OPTED_OUT_MESSAGE
 from mfa.recovery_codes.flows import recovery_codes_generate
+from mfa.selectors import recovery_codes_left
 from practice.models import AuditEvent
 from tests.factories import PASSWORD
 from tests.mfa.helpers import app_code, app_device, code_in, phone_device, totp_for
@@ -224,9 +225,23 @@ def test_remote_first_setup_is_confirmed_by_email_then_the_app_is_added(
         {"title": "Valley Pediatrics", "code": totp_for(device).now()},
         REMOTE_ADDR=REMOTE,
     )
+    # A first factor comes with the offer of recovery codes, before the sign-in completes.
+    assert response["Location"] == "/login/setup/recovery-codes/"
+    assert SESSION_KEY not in client.session
+    offer = client.get("/login/setup/recovery-codes/", REMOTE_ADDR=REMOTE)
+    assert "Create recovery codes" in offer.content.decode()
+    page = client.post(
+        "/login/setup/recovery-codes/", {"action": "create"}, REMOTE_ADDR=REMOTE
+    ).content.decode()
+    assert page.count("<li>") >= 10
+    assert "This is the only time they are shown." in page
+    response = client.post(
+        "/login/setup/recovery-codes/", {"action": "continue"}, REMOTE_ADDR=REMOTE
+    )
     assert response["Location"] == "/account/"
     assert client.session[SESSION_KEY] == str(member.pk)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert recovery_codes_left(member) == 10
     device.refresh_from_db()
     assert device.confirmed
 
@@ -248,8 +263,11 @@ def test_office_first_setup_needs_no_confirmation(client, office, member, sms_ou
     assert response["Location"] == "/login/setup/phone/confirm/"
     assert sms_outbox[-1].to == "+12025550187"
     response = client.post("/login/setup/phone/confirm/", {"code": code_in(sms_outbox[-1])})
+    assert response["Location"] == "/login/setup/recovery-codes/"
+    response = client.post("/login/setup/recovery-codes/", {"action": "continue"})
     assert response["Location"] == "/account/"
     assert client.session[SESSION_KEY] == str(member.pk)
+    assert recovery_codes_left(member) is None  # declined
     assert member.phonedevice_set.get().confirmed
     assert PASSWORD  # the password was typed once, at the start
 

@@ -123,7 +123,8 @@ def test_adding_an_app_as_a_phone_does_it(client, member, practice):
     response = client.post(
         "/account/security/app/add/", {"title": "Valley Pediatrics", "code": totp.now()}
     )
-    assert response["Location"] == "/account/security/"
+    # A first factor: on to create recovery codes.
+    assert response["Location"] == "/account/security/recovery-codes/"
     device = AuthenticatorApp.objects.get(user=member)
     assert device.confirmed
     assert device.name == "Valley Pediatrics"
