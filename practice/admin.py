@@ -1,6 +1,7 @@
 """Support staff's view of practices and the (read-only) audit log; their actions on users."""
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from accounts.admin import UserAdmin
 from accounts.lockout import user_unlock
@@ -61,6 +62,23 @@ def _practice_users(queryset):
     return queryset.filter(practice__isnull=False).select_related("practice")
 
 
+def _confirmation(modeladmin, request, users, *, action: str, title: str, consequence: str):
+    """Django admin's own pattern for a dangerous action: a page that lists who is affected
+    and asks again. Returns the page, or None once the staff member has confirmed."""
+    if request.POST.get("confirmed") == "yes":
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "consequence": consequence,
+        "users": users,
+        "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, "admin/accounts/user/confirm_action.html", context)
+
+
 @admin.action(description="Unlock selected users")
 def unlock_users(modeladmin, request, queryset):
     unlocked = 0
@@ -73,8 +91,20 @@ def unlock_users(modeladmin, request, queryset):
 
 @admin.action(description="Deactivate selected users (ends their sessions and remote access)")
 def deactivate_users(modeladmin, request, queryset):
+    users = list(_practice_users(queryset).filter(is_active=True))
+    page = _confirmation(
+        modeladmin,
+        request,
+        users,
+        action="deactivate_users",
+        title="Deactivate these users?",
+        consequence="They are signed out at once, cannot sign in, and lose remote access; "
+        "re-activating them does not give remote access back.",
+    )
+    if page is not None:
+        return page
     deactivated = 0
-    for user in _practice_users(queryset).filter(is_active=True):
+    for user in users:
         user_deactivate(user=user, actor=request.user, request=request)
         deactivated += 1
     modeladmin.message_user(request, f"Deactivated {deactivated} user(s).", messages.SUCCESS)
@@ -92,6 +122,18 @@ def reset_pairing(modeladmin, request, queryset):
         )
         return
     users = list(_practice_users(queryset))
+    page = _confirmation(
+        modeladmin,
+        request,
+        users,
+        action="reset_pairing",
+        title="Reset the 2FA pairing of these users?",
+        consequence="Every authenticator app, phone, security key and recovery code of theirs "
+        "is removed, their sessions end, and they set up a second factor at their next "
+        "sign-in. Confirm who is calling before you do this.",
+    )
+    if page is not None:
+        return page
     for user in users:
         pairing_reset(user=user, actor=request.user, request=request)
     modeladmin.message_user(

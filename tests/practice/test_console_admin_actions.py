@@ -25,10 +25,11 @@ def staff_client(client, staff):
     return client
 
 
-def act(client, action, *users):
-    return client.post(
-        CHANGELIST, {"action": action, "_selected_action": [u.pk for u in users]}, follow=True
-    )
+def act(client, action, *users, confirmed=True):
+    data = {"action": action, "_selected_action": [u.pk for u in users]}
+    if confirmed:
+        data["confirmed"] = "yes"
+    return client.post(CHANGELIST, data, follow=True)
 
 
 def test_the_actions_are_offered(staff_client):
@@ -82,3 +83,23 @@ def test_support_staff_rows_are_left_alone(staff_client, staff):
     assert "Deactivated 0 user(s)." in response.content.decode()
     other.refresh_from_db()
     assert other.is_active
+
+
+@pytest.mark.parametrize(
+    "action, question",
+    [
+        ("deactivate_users", "Deactivate these users?"),
+        ("reset_pairing", "Reset the 2FA pairing of these users?"),
+    ],
+)
+def test_dangerous_actions_ask_first_and_change_nothing_until_confirmed(
+    staff_client, member, action, question
+):
+    TOTPDevice.objects.create(user=member, name="Phone", confirmed=True)
+    page = act(staff_client, action, member, confirmed=False).content.decode()
+    assert question in page
+    assert "Nina Reyes (nina, Valley Pediatrics)" in page
+    member.refresh_from_db()
+    assert member.is_active
+    assert TOTPDevice.objects.filter(user=member).exists()
+    assert not AuditEvent.objects.filter(target=member).exclude(action="user.created").exists()
