@@ -210,9 +210,15 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 PHONE_CODES_MODULE = "mfa.phone_verification"
 
 # Security keys and passkeys (django-otp-webauthn).
-OTP_WEBAUTHN_RP_ID = env_str("OTP_WEBAUTHN_RP_ID", "localhost")
+# In production the relying party defaults to the first ALLOWED_HOSTS name over https; in
+# development to localhost:8000 (a passkey needs a host name, never an IP address).
+_webauthn_host = next((h for h in ALLOWED_HOSTS if not DEBUG and h[0].isalpha()), "")
+OTP_WEBAUTHN_RP_ID = env_str("OTP_WEBAUTHN_RP_ID", _webauthn_host or "localhost")
 OTP_WEBAUTHN_RP_NAME = env_str("OTP_WEBAUTHN_RP_NAME", "PracticeGate")
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS", "http://localhost:8000")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS",
+    f"https://{_webauthn_host}" if _webauthn_host else "http://localhost:8000",
+)
 # A passkey is a second factor here, never a way in on its own (and security keys without
 # room for discoverable credentials can still be registered).
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
