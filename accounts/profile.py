@@ -165,24 +165,7 @@ def phone_change_confirm(*, user: User, number: str, purpose: str, code: str, re
             "Invalid code. Enter the latest code we sent, or send a new one.",
             code="invalid_code",
         )
-    with transaction.atomic():
-        old_number = user.mobile_phone
-        user.mobile_phone = number
-        user.mobile_phone_verified_at = timezone.now()
-        user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
-        audit_record(
-            action="phone.changed",
-            actor=user,
-            target=user,
-            request=request,
-            details={"old": old_number, "new": number},
-        )
-    notice_send(
-        user=user,
-        subject="PracticeGate: your mobile phone number was changed",
-        template="emails/phone_changed.txt",
-        context={"ending": phone_ending(number), "removed": False},
-    )
+    _phone_store(user=user, number=number, verified=True, request=request)
 
 
 def registration_phone_pending(user: User) -> bool:
@@ -224,45 +207,34 @@ def phone_set_unverified(*, user: User, number: str, request=None) -> None:
 
     It is not verified, so it is never used for codes or for the two-step reset.
     """
+    _phone_store(user=user, number=number, verified=False, request=request)
+
+
+def _phone_store(*, user: User, number: str, verified: bool, request) -> None:
+    """Set (or, with "", remove) the mobile phone, audit it and tell the user."""
+    removed = not number
     with transaction.atomic():
         old_number = user.mobile_phone
         user.mobile_phone = number
-        user.mobile_phone_verified_at = None
+        user.mobile_phone_verified_at = timezone.now() if verified else None
         user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
+        details = {"old": old_number} if removed else {"old": old_number, "new": number}
         audit_record(
-            action="phone.changed",
+            action="phone.removed" if removed else "phone.changed",
             actor=user,
             target=user,
             request=request,
-            details={"old": old_number, "new": number, "verified": False},
+            details={**details, "verified": verified},
         )
     notice_send(
         user=user,
-        subject="PracticeGate: your mobile phone number was changed",
+        subject=f"PracticeGate: your mobile phone number was {'removed' if removed else 'changed'}",
         template="emails/phone_changed.txt",
-        context={"ending": phone_ending(number), "removed": False},
+        context={"ending": phone_ending(old_number if removed else number), "removed": removed},
     )
 
 
 def phone_remove(*, user: User, request=None) -> None:
     """The user removes their mobile phone: no more codes to it, and no code step at reset."""
-    if not user.mobile_phone:
-        return
-    with transaction.atomic():
-        old_number = user.mobile_phone
-        user.mobile_phone = ""
-        user.mobile_phone_verified_at = None
-        user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
-        audit_record(
-            action="phone.removed",
-            actor=user,
-            target=user,
-            request=request,
-            details={"old": old_number},
-        )
-    notice_send(
-        user=user,
-        subject="PracticeGate: your mobile phone number was removed",
-        template="emails/phone_changed.txt",
-        context={"ending": phone_ending(old_number), "removed": True},
-    )
+    if user.mobile_phone:
+        _phone_store(user=user, number="", verified=False, request=request)
