@@ -38,6 +38,7 @@ from practice.policy import effective_policy
 SESSION_KEY = "_pg_signin"
 # A pending sign-in older than this is dropped: the user starts again from the password.
 PENDING_MAX_AGE_SECONDS = 15 * 60
+SIGNIN_TIMED_OUT = "Your sign-in timed out. Please sign in again."
 
 
 @dataclass
@@ -154,6 +155,13 @@ def login_url_for(pending: PendingSignIn | None) -> str:
     return reverse("accounts:login")
 
 
+def signin_stop(request: HttpRequest, pending: PendingSignIn | None, message: str) -> HttpResponse:
+    """End the pending sign-in and go back to its sign-in page, saying why."""
+    pending_clear(request)
+    messages.error(request, message)
+    return redirect(login_url_for(pending))
+
+
 def signin_start(
     request: HttpRequest,
     *,
@@ -183,12 +191,10 @@ def signin_continue(request: HttpRequest) -> HttpResponse:
     """Resume the pending sign-in after a step page; a refusal goes back to the sign-in page."""
     pending = pending_get(request)
     if pending is None or pending.user_id is None:
-        messages.error(request, "Your sign-in timed out. Please sign in again.")
-        return redirect(login_url_for(pending))
+        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
     outcome = _run(request, pending, None)
     if isinstance(outcome, Refused):
-        messages.error(request, outcome.message)
-        return redirect(login_url_for(pending))
+        return signin_stop(request, pending, outcome.message)
     return outcome
 
 

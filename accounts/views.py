@@ -26,14 +26,14 @@ from accounts.passwords import password_set
 from accounts.phone_codes import phone_code_send
 from accounts.profile import phone_ending, phone_verify, registration_phone_pending
 from accounts.signin import (
+    SIGNIN_TIMED_OUT,
     Refused,
-    login_url_for,
-    pending_clear,
     pending_get,
     pending_save,
     session_zone,
     signin_continue,
     signin_start,
+    signin_stop,
     signin_user,
 )
 from accounts.stages import LOCKED
@@ -128,7 +128,7 @@ def signin_password_view(request):
     """A temporary or expired password is changed before the sign-in completes."""
     pending, user = _step_user(request)
     if user is None:
-        return _step_timed_out(request, pending)
+        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
     temporary = user.must_change_password
     form = PasswordChangeForm(user, request.POST or None, ask_current=not temporary)
     if request.method == "POST":
@@ -141,7 +141,7 @@ def signin_password_view(request):
         if form.current_password_wrong and failure_record(
             user=user, request=request, reason="current_password"
         ):
-            return _step_locked(request, pending)
+            return signin_stop(request, pending, LOCKED)
     context = {"form": form, "temporary": temporary, "rules": password_checklist(user, form)}
     return render(request, "accounts/signin_password.html", context)
 
@@ -154,17 +154,6 @@ def _step_user(request):
     user = signin_user(request, pending)
     request.practice = user.practice
     return pending, user
-
-
-def _step_timed_out(request, pending):
-    messages.error(request, "Your sign-in timed out. Please sign in again.")
-    return redirect(login_url_for(pending))
-
-
-def _step_locked(request, pending):
-    pending_clear(request)
-    messages.error(request, LOCKED)
-    return redirect(login_url_for(pending))
 
 
 PHONE_STATE_KEY = "registration_phone"
@@ -200,7 +189,7 @@ def signin_phone_view(request):
     """An invited user's phone is verified with a text or voice code before the first session."""
     pending, user = _step_user(request)
     if user is None:
-        return _step_timed_out(request, pending)
+        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
     if not registration_phone_pending(user):
         return signin_continue(request)
     action = request.POST.get("action", "verify")
@@ -220,7 +209,7 @@ def signin_phone_view(request):
             )
         except ValidationError as exc:
             if failure_record(user=user, request=request, reason="phone_code"):
-                return _step_locked(request, pending)
+                return signin_stop(request, pending, LOCKED)
             form.add_error("code", exc)
         else:
             messages.success(request, "Your phone is verified.")

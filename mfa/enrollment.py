@@ -20,12 +20,17 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.reauth import reauth_is_recent, reauth_required
-from accounts.signin import PendingSignIn, login_url_for, pending_get, signin_user
+from accounts.signin import (
+    SIGNIN_TIMED_OUT,
+    PendingSignIn,
+    pending_get,
+    signin_stop,
+    signin_user,
+)
 from mfa.selectors import recovery_codes_left
 from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
 from mfa.verification import STATE_KEY, second_factor_mark, second_factor_passed
 
-SIGNIN_TIMED_OUT = "Your sign-in timed out. Please sign in again."
 RECOVERY_CODES_OFFER = (
     "Now create recovery codes: each gets you in once if you lose your phone or key."
 )
@@ -110,8 +115,7 @@ def signin_enrollment(view):
     def wrapper(request, *args, **kwargs):
         pending = signin_pending_setup(request)
         if pending is None:
-            messages.error(request, SIGNIN_TIMED_OUT)
-            return redirect(login_url_for(pending_get(request)))
+            return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
         if pending.state[STATE_KEY].get("identity_confirmed") is False:
             return redirect("mfa:signin_setup")
         user = signin_user(request, pending)

@@ -18,17 +18,18 @@ from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 from accounts.lockout import failure_record, lock_state
 from accounts.reauth import reauth_required
 from accounts.signin import (
+    SIGNIN_TIMED_OUT,
     PendingSignIn,
-    login_url_for,
     pending_clear,
     pending_get,
     pending_save,
     signin_continue,
+    signin_stop,
     signin_user,
 )
 from accounts.stages import LOCKED
 from mfa.devices import device_remove, device_rename
-from mfa.enrollment import SIGNIN_TIMED_OUT, signin_pending_setup
+from mfa.enrollment import signin_pending_setup
 from mfa.forms import CodeForm, RenameForm
 from mfa.pairing import pairing_reset
 from mfa.recovery_codes.flows import recovery_codes_generate
@@ -67,17 +68,6 @@ def _pending_verify(request) -> PendingSignIn | None:
     return pending
 
 
-def _timed_out(request):
-    messages.error(request, SIGNIN_TIMED_OUT)
-    return redirect(login_url_for(pending_get(request)))
-
-
-def _locked(request, pending: PendingSignIn):
-    pending_clear(request)
-    messages.error(request, LOCKED)
-    return redirect(login_url_for(pending))
-
-
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
@@ -85,15 +75,13 @@ def signin_verify(request):
     """ "Verification code" for the user's current method; other methods one click away."""
     pending = _pending_verify(request)
     if pending is None:
-        return _timed_out(request)
+        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
     user = signin_user(request, pending)
     request.practice = user.practice
     state = pending.state[STATE_KEY]
     if not methods_for(user):
         # Every factor was removed while this sign-in waited (a pairing reset): start again.
-        pending_clear(request)
-        messages.error(request, SIGNIN_TIMED_OUT)
-        return redirect(login_url_for(pending))
+        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
     method = method_for(user, state.get("method", "")) or default_method(user)
     form = CodeForm(numeric=method.kind != "recovery")
 
@@ -116,7 +104,7 @@ def signin_verify(request):
             if result.ok:
                 return second_factor_passed(request, pending, result.device)
             if result.locked:
-                return _locked(request, pending)
+                return signin_stop(request, pending, LOCKED)
             form.add_error("code", result.message)
 
     context = {
@@ -178,7 +166,7 @@ def signin_setup(request):
     """Choose what to set up; from outside the office, first prove who you are."""
     pending = signin_pending_setup(request)
     if pending is None:
-        return _timed_out(request)
+        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
     user = signin_user(request, pending)
     request.practice = user.practice
     state = pending.state[STATE_KEY]
@@ -205,7 +193,7 @@ def _identity_step(request, pending, user):
             if result.ok:
                 return redirect("mfa:signin_setup")
             if result.locked:
-                return _locked(request, pending)
+                return signin_stop(request, pending, LOCKED)
             form.add_error("code", result.message)
     channels = [
         {"value": channel, "destination": identity_destination(user, channel)}
@@ -227,7 +215,7 @@ def signin_setup_skip(request):
     """ "Not now": only where the policy merely prompts (never for require or remote)."""
     pending = signin_pending_setup(request)
     if pending is None:
-        return _timed_out(request)
+        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
     if pending.state[STATE_KEY]["mode"] != SETUP_OPTIONAL:
         return redirect("mfa:signin_setup")
     return second_factor_skipped(request, pending)
@@ -239,7 +227,7 @@ def signin_recovery_codes(request):
     """Right after a first factor is set up during sign-in: recovery codes, then on."""
     pending = pending_get(request)
     if pending is None or pending.user_id is None or not pending.has_passed(STATE_KEY):
-        return _timed_out(request)
+        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
     user = signin_user(request, pending)
     request.practice = user.practice
     if request.method == "POST":
