@@ -29,7 +29,15 @@ from accounts.signin import (
 )
 from mfa.selectors import recovery_codes_left
 from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
-from mfa.verification import STATE_KEY, second_factor_mark, second_factor_passed
+from mfa.verification import (
+    STATE_KEY,
+    THROTTLED_MESSAGE,
+    WRONG_CODE_MESSAGE,
+    second_factor_mark,
+    second_factor_passed,
+    seconds_text,
+    throttle_seconds,
+)
 
 RECOVERY_CODES_OFFER = (
     "Now create recovery codes: each gets you in once if you lose your phone or key."
@@ -61,6 +69,25 @@ class Enrollment:
     @property
     def back_url(self) -> str:
         return reverse("mfa:signin_setup") if self.in_signin else reverse("mfa:security")
+
+    def confirm(
+        self, request, form, device, *, check, session_key: str, message: str
+    ) -> HttpResponse | None:
+        """The code typed to confirm a new factor, throttled like a sign-in code.
+
+        Right: the setup is done (finish). Wrong or too soon: None, with the error on the form.
+        `check(device=, code=, actor=, request=)` is the factor's confirming service.
+        """
+        seconds = throttle_seconds(device)
+        if seconds:
+            form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+            return None
+        code = form.cleaned_data["code"]
+        if not check(device=device, code=code, actor=self.actor, request=request):
+            form.add_error("code", WRONG_CODE_MESSAGE)
+            return None
+        request.session.pop(session_key, None)
+        return self.finish(request, device, message)
 
     def finish(self, request, device, message: str) -> HttpResponse:
         """The factor is confirmed: back to the security page, or on with the sign-in.

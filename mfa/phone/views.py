@@ -11,12 +11,6 @@ from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup
 from mfa.phone.forms import PhoneForm
 from mfa.phone_verification import PhoneCodeError, mask_number
 from mfa.sms import sms_enabled
-from mfa.verification import (
-    THROTTLED_MESSAGE,
-    WRONG_CODE_MESSAGE,
-    seconds_text,
-    throttle_seconds,
-)
 
 SETUP_SESSION_KEY = "_mfa_phone_setup"
 
@@ -60,21 +54,16 @@ def phone_confirm(request, enrollment: Enrollment):
     elif request.method == "POST":
         form = CodeForm(request.POST)
         if form.is_valid():
-            seconds = throttle_seconds(device)
-            if seconds:
-                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
-            elif phone_setup_confirm(
-                device=device,
-                code=form.cleaned_data["code"],
-                actor=enrollment.actor,
-                request=request,
-            ):
-                request.session.pop(SETUP_SESSION_KEY, None)
-                return enrollment.finish(
-                    request, device, "Your phone is set up. Use it at your next sign-in."
-                )
-            else:
-                form.add_error("code", WRONG_CODE_MESSAGE)
+            done = enrollment.confirm(
+                request,
+                form,
+                device,
+                check=phone_setup_confirm,
+                session_key=SETUP_SESSION_KEY,
+                message="Your phone is set up. Use it at your next sign-in.",
+            )
+            if done is not None:
+                return done
     context = {
         "enrollment": enrollment,
         "form": form,

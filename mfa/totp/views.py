@@ -15,12 +15,6 @@ from mfa.totp.flows import (
     totp_title_set,
 )
 from mfa.totp.forms import AppSetupForm, TitleForm
-from mfa.verification import (
-    THROTTLED_MESSAGE,
-    WRONG_CODE_MESSAGE,
-    seconds_text,
-    throttle_seconds,
-)
 
 SETUP_SESSION_KEY = "_mfa_app_setup"
 
@@ -53,23 +47,16 @@ def app_setup(request, enrollment: Enrollment):
         if form.is_valid():
             if form.cleaned_data["title"] != device.name:
                 totp_title_set(device=device, title=form.cleaned_data["title"])
-            seconds = throttle_seconds(device)
-            if seconds:
-                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
-            elif totp_setup_confirm(
-                device=device,
-                code=form.cleaned_data["code"],
-                actor=enrollment.actor,
-                request=request,
-            ):
-                request.session.pop(SETUP_SESSION_KEY, None)
-                return enrollment.finish(
-                    request,
-                    device,
-                    "Your authenticator app is set up. Use it at your next sign-in.",
-                )
-            else:
-                form.add_error("code", WRONG_CODE_MESSAGE)
+            done = enrollment.confirm(
+                request,
+                form,
+                device,
+                check=totp_setup_confirm,
+                session_key=SETUP_SESSION_KEY,
+                message="Your authenticator app is set up. Use it at your next sign-in.",
+            )
+            if done is not None:
+                return done
     context = {
         "enrollment": enrollment,
         "form": form,
