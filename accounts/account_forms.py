@@ -6,9 +6,9 @@ from django import forms
 
 from accounts.forms import password_field
 from accounts.models import User
-from accounts.passwords import MAX_PASSWORD_LENGTH
+from accounts.password_rules import MAX_PASSWORD_LENGTH
 from accounts.profile import PROFILE_FIELDS
-from accounts.validators import normalize_phone
+from phonecodes.numbers import normalize_phone
 from practice.validators import validate_npi
 
 # The id of the live checklist beside the new-password field (see password_checklist.js).

@@ -1,6 +1,14 @@
+"""Forms of signing in and of setting a password (at sign-in, on an invitation, in My Account)."""
+
 from django import forms
 
-from accounts.passwords import MAX_PASSWORD_LENGTH, validate_password
+from accounts.password_rules import (
+    MAX_PASSWORD_LENGTH,
+    password_rules,
+    rules_broken,
+    validate_password,
+)
+from practice.policy import effective_policy
 
 
 def password_field(label: str, autocomplete: str) -> forms.CharField:
@@ -96,3 +104,11 @@ class PasswordChangeForm(SetPasswordForm):
     @property
     def current_password_wrong(self) -> bool:
         return self.has_error("current_password", "password_incorrect")
+
+
+def password_checklist(user, form) -> list[dict]:
+    """The practice's rules for the live checklist, marked where the last attempt broke one."""
+    failed = rules_broken(form.errors.as_data().get("new_password1", []))
+    return [
+        {**rule, "failed": rule["id"] in failed} for rule in password_rules(effective_policy(user))
+    ]

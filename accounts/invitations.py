@@ -1,17 +1,28 @@
-"""Invitations: a single-use link, valid 7 days, that lets a new user set their password."""
+"""Invitations: a single-use link, valid 7 days, that lets a new user set their password; and
+what an administrator may do for an invited user before they register (re-invite, correct the
+email or phone)."""
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Invitation, User
+from accounts.models import Invitation, Role, User
 from accounts.passwords import password_set
+from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
+from practice.links import site_link
+from practice.vocabulary import AuditAction
+
+logger = logging.getLogger(__name__)
 
 INVITATION_DAYS = 7
 
@@ -35,7 +46,7 @@ def invitation_create(*, user: User, actor: User | None, request=None) -> str:
         created_at=now,
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
-    audit_record(action="user.invited", actor=actor, target=user, request=request)
+    audit_record(action=AuditAction.USER_INVITED, actor=actor, target=user, request=request)
     return token
 
 
@@ -73,6 +84,97 @@ def invitation_accept(*, invitation: Invitation, password: str, request=None) ->
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     password_set(
-        user=user, password=password, actor=user, request=request, action="user.registered"
+        user=user,
+        password=password,
+        actor=user,
+        request=request,
+        action=AuditAction.USER_REGISTERED,
     )
     return user
+
+
+def invitation_email(*, user: User, token: str) -> bool:
+    """Email the invitation link; False if the mail server refused (the link stays valid)."""
+    body = render_to_string(
+        "emails/invitation.txt",
+        {
+            "user": user,
+            "practice": user.practice,
+            "link": site_link(invitation_path(token)),
+            "days": INVITATION_DAYS,
+        },
+    )
+    subject = f"PracticeGate: you are invited to {user.practice.name}"
+    try:
+        send_mail(" ".join(subject.splitlines()), body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    except OSError:
+        # Never log the body: it holds the link.
+        logger.exception("Could not email an invitation to user %s", user.pk)
+        return False
+    return True
+
+
+def _refuse_manager_escalation(user: User, actor: User) -> None:
+    """A user manager handles the invitations of plain users only.
+
+    SECURITY: otherwise a user manager could point an invited administrator's invitation at
+    their own address, register with it, and become an administrator.
+    """
+    if actor.role == Role.USER_MANAGER and user.role != Role.USER:
+        raise ValidationError(
+            "Only an administrator can change the invitation of an administrator or user manager.",
+            code="manager_escalation",
+        )
+
+
+def user_reinvite(*, user: User, actor: User, request=None) -> bool:
+    """A new invitation link; the old one stops working. True if the email went out."""
+    _refuse_manager_escalation(user, actor)
+    if user.is_registered:
+        raise ValidationError(
+            "%(username)s has already registered; set a temporary password instead.",
+            code="already_registered",
+            params={"username": user.username},
+        )
+    if not user.email:
+        raise ValidationError("Add an email address before sending an invitation.")
+    with transaction.atomic():
+        token = invitation_create(user=user, actor=actor, request=request)
+    return invitation_email(user=user, token=token)
+
+
+@transaction.atomic
+def invited_contact_update(
+    *, user: User, actor: User, email: str, mobile_phone: str, request=None
+) -> bool:
+    """Correct an invited user's email and mobile phone (before they register). True if changed."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _refuse_manager_escalation(user, actor)
+    if user.is_registered:
+        raise ValidationError(
+            "%(username)s has already registered: they change their own email and phone.",
+            code="already_registered",
+            params={"username": user.username},
+        )
+    email = email.strip()
+    try:
+        phone = normalize_phone(mobile_phone) if mobile_phone.strip() else ""
+    except ValidationError as exc:
+        raise ValidationError({"mobile_phone": exc.error_list}) from None
+    before = {"email": user.email, "mobile_phone": user.mobile_phone}
+    after = {"email": email, "mobile_phone": phone}
+    if before == after:
+        return False
+    user.email = email
+    user.mobile_phone = phone
+    user.mobile_phone_verified_at = None
+    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    user.save(update_fields=["email", "mobile_phone", "mobile_phone_verified_at"])
+    audit_record(
+        action=AuditAction.USER_CONTACT_CORRECTED,
+        actor=actor,
+        target=user,
+        request=request,
+        details={"before": before, "after": after},
+    )
+    return True

@@ -6,6 +6,7 @@ UPDATEs, so concurrent requests on several app servers cannot lose or double a c
 
 from datetime import timedelta
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -16,6 +17,7 @@ from accounts.notices import notice_send
 from practice.audit import audit_record
 from practice.network import client_ip, in_networks
 from practice.policy import effective_policy
+from practice.vocabulary import AuditAction, LockChange, SignInFailure
 
 # One client address failing this often across any accounts is slowed down (refused before any
 # password check) until the window passes. A practice's office networks are never slowed down:
@@ -26,20 +28,24 @@ ADDRESS_WINDOW_SECONDS = 15 * 60
 
 @transaction.atomic
 def user_lock(
-    *, user: User, actor: User | None, request=None, reason: str = "administrator"
+    *, user: User, actor: User | None, request=None, reason: LockChange = LockChange.ADMINISTRATOR
 ) -> None:
     if user.locked_at is not None:
         return
     user.locked_at = timezone.now()
     user.save(update_fields=["locked_at"])
     audit_record(
-        action="user.locked", actor=actor, target=user, request=request, details={"reason": reason}
+        action=AuditAction.USER_LOCKED,
+        actor=actor,
+        target=user,
+        request=request,
+        details={"reason": reason},
     )
 
 
 @transaction.atomic
 def user_unlock(
-    *, user: User, actor: User | None, request=None, reason: str = "administrator"
+    *, user: User, actor: User | None, request=None, reason: LockChange = LockChange.ADMINISTRATOR
 ) -> None:
     if user.locked_at is None and user.failed_logins == 0:
         return
@@ -47,7 +53,7 @@ def user_unlock(
     user.failed_logins = 0
     user.save(update_fields=["locked_at", "failed_logins"])
     audit_record(
-        action="user.unlocked",
+        action=AuditAction.USER_UNLOCKED,
         actor=actor,
         target=user,
         request=request,
@@ -61,7 +67,7 @@ def lock_state(*, user: User, request=None) -> bool:
         return False
     minutes = effective_policy(user).auto_unlock_minutes
     if minutes and timezone.now() >= user.locked_at + timedelta(minutes=minutes):
-        user_unlock(user=user, actor=None, request=request, reason="auto_unlock")
+        user_unlock(user=user, actor=None, request=request, reason=LockChange.AUTO_UNLOCK)
         return False
     return True
 
@@ -79,13 +85,26 @@ def attempt_reserve(*, user: User) -> bool:
     return reserved == 1
 
 
-def attempt_succeeded(*, user: User) -> None:
-    """The password (or code) was right: the count starts again."""
-    User.objects.filter(pk=user.pk).update(failed_logins=0)
-    user.failed_logins = 0
+def attempt_refund(*, user: User) -> None:
+    """The password reserved by attempt_reserve() was right: that attempt does not count.
+
+    SECURITY: only the reservation is given back, not the count. Wrong second-factor codes of
+    an earlier sign-in stay counted until a sign-in completes (every factor), so knowing the
+    password does not buy a fresh set of guesses at the code.
+    """
+    User.objects.filter(pk=user.pk, failed_logins__gt=0).update(
+        failed_logins=F("failed_logins") - 1
+    )
 
 
-def failure_record(*, user: User, request, reason: str, reserved: bool = False) -> bool:
+def attempts_clear(*, user: User) -> None:
+    """A sign-in completed, every factor passed: the count of failures starts again."""
+    if user.failed_logins:
+        User.objects.filter(pk=user.pk).update(failed_logins=0)
+        user.failed_logins = 0
+
+
+def failure_record(*, user: User, request, reason: SignInFailure, reserved: bool = False) -> bool:
     """Count one failed attempt (a password, a second-factor code); True if it locked the account.
 
     With `reserved`, attempt_reserve() already counted it. The attempt that reaches the
@@ -103,15 +122,21 @@ def failure_record(*, user: User, request, reason: str, reserved: bool = False) 
             == 1
         )
         audit_record(
-            action="signin.failed", target=user, request=request, details={"reason": reason}
+            action=AuditAction.SIGNIN_FAILED,
+            target=user,
+            request=request,
+            details={"reason": reason},
         )
         if locked:
             user.locked_at = now
             audit_record(
-                action="user.locked",
+                action=AuditAction.USER_LOCKED,
                 target=user,
                 request=request,
-                details={"reason": "failed_attempts", "threshold": policy.lockout_threshold},
+                details={
+                    "reason": LockChange.FAILED_ATTEMPTS,
+                    "threshold": policy.lockout_threshold,
+                },
             )
     if locked and policy.notify_admins_on_lock and user.practice_id:
         _notify_admins(user)
@@ -119,9 +144,12 @@ def failure_record(*, user: User, request, reason: str, reserved: bool = False) 
 
 
 def _notify_admins(user: User) -> None:
-    admins = User.objects.filter(
-        practice_id=user.practice_id, role=Role.ADMIN, is_active=True
-    ).exclude(email="")
+    # Registered administrators only: an invitation's address is not yet proven to be theirs.
+    admins = (
+        User.objects.filter(practice_id=user.practice_id, role=Role.ADMIN, is_active=True)
+        .exclude(email="")
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    )
     for admin in admins:
         notice_send(
             user=admin,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import LoginWindow, User, Weekday
 from practice.audit import audit_record
+from practice.vocabulary import AuditAction
 
 
 def _windows(user: User) -> list[LoginWindow]:
@@ -112,7 +113,7 @@ def login_windows_set(
     # Drop a stale prefetch so the caller sees the new windows.
     getattr(user, "_prefetched_objects_cache", {}).pop("login_windows", None)
     audit_record(
-        action="login_times.changed",
+        action=AuditAction.LOGIN_TIMES_CHANGED,
         actor=actor,
         target=user,
         request=request,

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY as AUTH_USER_SESSION_KEY
-from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -21,52 +20,53 @@ from accounts.lockout import lock_state
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
 from accounts.remote_access import remote_access_allowed
-from accounts.signin import ACTIVITY_SESSION_KEY, AUTH_SESSION_KEY
-from practice.audit import audit_record
+from accounts.sessions import ACTIVITY_SESSION_KEY, AUTH_SESSION_KEY, session_end_current
 from practice.policy import effective_policy
+from practice.vocabulary import SessionEndReason as End
+from practice.vocabulary import Zone
 
 # Last activity is written at most this often: one UPDATE a minute, not one per request.
 ACTIVITY_WRITE_SECONDS = 60
 
 END_MESSAGES = {
-    "idle": "You were signed out after %(minutes)d minutes without activity.",
-    "absolute": "You were signed out because your session reached its 12-hour limit.",
-    "login_times": "You were signed out: sign-in is not allowed at this time.",
-    "deactivated": "You were signed out: your account is no longer active.",
-    "locked": "You were signed out: your account is locked. Ask your practice administrator.",
-    "remote_access": (
+    End.IDLE: "You were signed out after %(minutes)d minutes without activity.",
+    End.ABSOLUTE: "You were signed out because your session reached its 12-hour limit.",
+    End.LOGIN_TIMES: "You were signed out: sign-in is not allowed at this time.",
+    End.DEACTIVATED: "You were signed out: your account is no longer active.",
+    End.LOCKED: "You were signed out: your account is locked. Ask your practice administrator.",
+    End.REMOTE_ACCESS: (
         "You were signed out: remote access is no longer enabled for your account. "
         "Ask your practice administrator."
     ),
-    "not_signed_in": "Please sign in again.",
-    "signed_in_elsewhere": (
+    End.NOT_SIGNED_IN: "Please sign in again.",
+    End.SIGNED_IN_ELSEWHERE: (
         "You were signed out because your account signed in somewhere else (one session per user)."
     ),
-    "password_changed": "You were signed out because your password was changed.",
-    "password_reset": "You were signed out because your password was reset.",
-    "signed_out_remotely": "This session was signed out from another session.",
+    End.PASSWORD_CHANGED: "You were signed out because your password was changed.",
+    End.PASSWORD_RESET: "You were signed out because your password was reset.",
+    End.SIGNED_OUT_REMOTELY: "This session was signed out from another session.",
 }
 DEFAULT_END_MESSAGE = "Your session has ended. Please sign in again."
 
 
-def end_reason(user, stamp: dict | None, last_seen: float | None, now: float) -> str:
-    """Why this signed-in session must end now, or "" if it may go on."""
+def end_reason(user, stamp: dict | None, last_seen: float | None, now: float) -> End | None:
+    """Why this signed-in session must end now, or None if it may go on."""
     if not stamp:
         # Signed in without going through the sign-in pipeline.
-        return "not_signed_in"
+        return End.NOT_SIGNED_IN
     if now - stamp["at"] > settings.SESSION_ABSOLUTE_SECONDS:
-        return "absolute"
+        return End.ABSOLUTE
     if last_seen is not None and now - last_seen > effective_policy(user).idle_timeout_minutes * 60:
-        return "idle"
+        return End.IDLE
     if lock_state(user=user):
-        return "locked"
+        return End.LOCKED
     if user.practice_id is None:
-        return ""
+        return None
     if not login_allowed(user):
-        return "login_times"
-    if stamp.get("zone") == "remote" and not remote_access_allowed(user):
-        return "remote_access"
-    return ""
+        return End.LOGIN_TIMES
+    if stamp.get("zone") == Zone.REMOTE and not remote_access_allowed(user):
+        return End.REMOTE_ACCESS
+    return None
 
 
 class SessionGuardMiddleware:
@@ -84,7 +84,7 @@ class SessionGuardMiddleware:
             if session.get(AUTH_SESSION_KEY):
                 # The session is ours, but the auth middleware refused its user: deactivated.
                 user = User.objects.filter(pk=session.get(AUTH_USER_SESSION_KEY)).first()
-                return self.end(request, user, "deactivated")
+                return self.end(request, user, End.DEACTIVATED)
             self.tell_why_ended(request)
             return None
         user = request.user
@@ -97,17 +97,9 @@ class SessionGuardMiddleware:
             activity_touch(request, now)
         return None
 
-    def end(self, request, user, reason: str):
-        session_key = request.session.session_key
-        if user is not None:
-            UserSession.objects.filter(session_key=session_key).update(
-                ended_at=timezone.now(), end_reason=reason
-            )
-            audit_record(
-                action="session.ended", target=user, request=request, details={"reason": reason}
-            )
+    def end(self, request, user, reason: End):
         login_path = login_path_for(user)
-        logout(request)
+        session_end_current(request, reason=reason, user=user)
         if request.path == reverse("accounts:auth_verify"):
             # The reverse proxy's question: signed in, but not allowed now.
             return HttpResponse(status=403)

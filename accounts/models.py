@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from accounts.validators import validate_e164
+from phonecodes.numbers import validate_e164
 from practice.models import Practice, Provider, TwoFactorPolicy
 
 
@@ -142,6 +142,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    @property
+    def is_registered(self) -> bool:
+        """Has set a password (an invited user has not yet)."""
+        return self.has_usable_password()
 
 
 class PasswordHistory(models.Model):

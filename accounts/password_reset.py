@@ -26,12 +26,13 @@ from accounts.lockout import user_unlock
 from accounts.models import User
 from accounts.notices import notice_send
 from accounts.passwords import password_set
-from accounts.phone_codes import phone_code_send, phone_code_verify, phone_codes_available
-from accounts.profile import absolute_url
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
+from phonecodes.codes import phone_code_verify, phone_codes_available
 from practice.audit import audit_record
+from practice.links import site_link
 from practice.network import client_ip
+from practice.vocabulary import AuditAction, LockChange, SessionEndReason
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +91,9 @@ def _reset_email(user: User, link: str) -> str:
     )
 
 
-def _link_send(*, user: User, actor: User | None, request, action: str) -> bool:
+def _link_send(*, user: User, actor: User | None, request, action: AuditAction) -> bool:
     token = password_reset_tokens.make_token(user)
-    body = _reset_email(user, absolute_url(request, reset_path(user, token)))
+    body = _reset_email(user, site_link(reset_path(user, token)))
     with transaction.atomic():
         audit_record(action=action, actor=actor, target=user, request=request)
     try:
@@ -132,7 +133,10 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
         for user in users:
             if _hit(f"password-reset:user:{user.pk}", ACCOUNT_LIMIT):
                 _link_send(
-                    user=user, actor=None, request=request, action="password.reset_requested"
+                    user=user,
+                    actor=None,
+                    request=request,
+                    action=AuditAction.PASSWORD_RESET_REQUESTED,
                 )
     finally:
         elapsed = time.monotonic() - started
@@ -146,7 +150,9 @@ def password_reset_send(*, user: User, actor: User, request=None) -> bool:
         raise ValidationError("This account is deactivated.", code="inactive")
     if not user.email:
         raise ValidationError("This account has no email address.", code="no_email")
-    return _link_send(user=user, actor=actor, request=request, action="password.reset_link_sent")
+    return _link_send(
+        user=user, actor=actor, request=request, action=AuditAction.PASSWORD_RESET_LINK_SENT
+    )
 
 
 def reset_user(uidb64: str) -> User | None:
@@ -174,12 +180,6 @@ def reset_needs_phone_code(user: User) -> bool:
 def reset_code_purpose() -> str:
     """A fresh purpose for one opening of a reset link: its codes verify for it only."""
     return f"password-reset:{secrets.token_urlsafe(12)}"
-
-
-def reset_code_send(*, user: User, purpose: str, channel: str = "sms", request=None) -> None:
-    phone_code_send(
-        user=user, number=user.mobile_phone, channel=channel, purpose=purpose, request=request
-    )
 
 
 def reset_code_verify(*, user: User, purpose: str, code: str, request=None) -> bool:
@@ -210,10 +210,19 @@ def password_reset_complete(*, user: User, token: str, password: str, request=No
                 "This reset link has expired or has already been used.", code="reset_link_invalid"
             )
         password_set(
-            user=user, password=password, actor=user, request=request, action="password.reset"
+            user=user,
+            password=password,
+            actor=user,
+            request=request,
+            action=AuditAction.PASSWORD_RESET,
         )
-        user_unlock(user=user, actor=user, request=request, reason="password_reset")
-        ended = sessions_end(user=user, reason="password_reset", actor=user, request=request)
+        user_unlock(user=user, actor=user, request=request, reason=LockChange.PASSWORD_RESET)
+        ended = sessions_end(
+            user=user,
+            reason=SessionEndReason.PASSWORD_RESET,
+            actor=user,
+            request=request,
+        )
     notice_send(
         user=user,
         subject="PracticeGate: your password was reset",

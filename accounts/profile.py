@@ -19,9 +19,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notices import notice_send
-from accounts.phone_codes import phone_code_send, phone_code_verify, phone_codes_available
 from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
+from phonecodes.codes import phone_code_verify, phone_codes_available
+from phonecodes.numbers import number_ending
 from practice.audit import audit_record
+from practice.links import site_link
+from practice.vocabulary import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +39,6 @@ PROFILE_FIELDS = (
     "ada_number",
     "specialties",
 )
-
-
-def absolute_url(request, path: str) -> str:
-    """A full link for an email: from the request's (ALLOWED_HOSTS-checked) host if there is
-    one, else from the first CSRF_TRUSTED_ORIGINS entry, the site's public origin."""
-    if request is not None:
-        return request.build_absolute_uri(path)
-    origins = settings.CSRF_TRUSTED_ORIGINS or ["http://localhost:8000"]
-    return f"{origins[0].rstrip('/')}{path}"
-
-
-def phone_ending(number: str) -> str:
-    """The last digits of a number, for notices that must not spell it out."""
-    return number[-4:] if number else ""
 
 
 @transaction.atomic
@@ -67,7 +56,7 @@ def profile_update(*, user: User, actor: User, changes: dict, request=None) -> l
     user.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name not in changed])
     user.save(update_fields=changed)
     audit_record(
-        action="profile.updated",
+        action=AuditAction.PROFILE_UPDATED,
         actor=actor,
         target=user,
         request=request,
@@ -83,10 +72,10 @@ def email_change_request(*, user: User, new_email: str, request=None) -> None:
     if new_email.lower() == user.email.lower():
         raise ValidationError("That is already your email address.", code="email_unchanged")
     token = email_change_token(user=user, new_email=new_email)
-    link = absolute_url(request, reverse("accounts:email_confirm", kwargs={"token": token}))
+    link = site_link(reverse("accounts:email_confirm", kwargs={"token": token}))
     with transaction.atomic():
         audit_record(
-            action="email.change_requested",
+            action=AuditAction.EMAIL_CHANGE_REQUESTED,
             actor=user,
             target=user,
             request=request,
@@ -137,7 +126,7 @@ def email_change_confirm(*, token: str, request=None) -> User:
         user.email = new_email
         user.save(update_fields=["email"])
         audit_record(
-            action="email.changed",
+            action=AuditAction.EMAIL_CHANGED,
             actor=user,
             target=user,
             request=request,
@@ -149,13 +138,6 @@ def email_change_confirm(*, token: str, request=None) -> User:
 def phone_change_purpose() -> str:
     """A fresh purpose for one phone change: its codes verify for that change only."""
     return f"phone-change:{secrets.token_urlsafe(12)}"
-
-
-def phone_change_start(
-    *, user: User, number: str, purpose: str, channel: str = "sms", request=None
-) -> None:
-    """Send a code to the new mobile number; it becomes the user's once the code comes back."""
-    phone_code_send(user=user, number=number, channel=channel, purpose=purpose, request=request)
 
 
 def phone_change_confirm(*, user: User, number: str, purpose: str, code: str, request=None) -> None:
@@ -194,11 +176,11 @@ def phone_verify(*, user: User, purpose: str, code: str, request=None) -> None:
         user.mobile_phone_verified_at = timezone.now()
         user.save(update_fields=["mobile_phone_verified_at"])
         audit_record(
-            action="phone.verified",
+            action=AuditAction.PHONE_VERIFIED,
             actor=user,
             target=user,
             request=request,
-            details={"ending": phone_ending(user.mobile_phone)},
+            details={"ending": number_ending(user.mobile_phone)},
         )
 
 
@@ -220,7 +202,7 @@ def _phone_store(*, user: User, number: str, verified: bool, request) -> None:
         user.save(update_fields=["mobile_phone", "mobile_phone_verified_at"])
         details = {"old": old_number} if removed else {"old": old_number, "new": number}
         audit_record(
-            action="phone.removed" if removed else "phone.changed",
+            action=AuditAction.PHONE_REMOVED if removed else AuditAction.PHONE_CHANGED,
             actor=user,
             target=user,
             request=request,
@@ -230,7 +212,7 @@ def _phone_store(*, user: User, number: str, verified: bool, request) -> None:
         user=user,
         subject=f"PracticeGate: your mobile phone number was {'removed' if removed else 'changed'}",
         template="emails/phone_changed.txt",
-        context={"ending": phone_ending(old_number if removed else number), "removed": removed},
+        context={"ending": number_ending(old_number if removed else number), "removed": removed},
     )
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.lockout import failure_record
+from practice.vocabulary import SignInFailure
 
 REAUTH_SESSION_KEY = "_pg_reauth"
 REAUTH_SECONDS = 5 * 60
@@ -28,7 +29,7 @@ def reauth_with_password(request, password: str) -> bool:
     if user.check_password(password):
         request.session[REAUTH_SESSION_KEY] = time.time()
         return True
-    failure_record(user=user, request=request, reason="reauth_password")
+    failure_record(user=user, request=request, reason=SignInFailure.REAUTH_PASSWORD)
     return False
 
 

@@ -8,23 +8,52 @@ from django.utils import timezone
 
 from accounts.models import User
 from practice.audit import audit_record
+from practice.vocabulary import AuditAction, RemoteAccessRemoval
 
 
 @transaction.atomic
 def remote_access_grant(
     *, user: User, actor: User | None, until: datetime | None = None, reason: str = "", request=None
 ) -> None:
+    """Allow sign-in from outside the office, until `until` (the moment it ends) or for good.
+
+    The rules live here and nowhere else: remote access needs the linked practice management
+    username (the database refuses it without one too), an active user, and an end in the future.
+    """
     if not user.pm_username:
         raise ValidationError(
-            "Link the user's practice management username before allowing remote access.",
-            code="remote_access_needs_pm_username",
+            {
+                "remote_access": ValidationError(
+                    "Set the Practice management username first: remote access needs the EHR "
+                    "and practice management logins linked.",
+                    code="remote_access_needs_pm_username",
+                )
+            }
+        )
+    if not user.is_active:
+        raise ValidationError(
+            {
+                "remote_access": ValidationError(
+                    "An inactive user cannot have remote access; make them active first.",
+                    code="remote_access_inactive",
+                )
+            }
+        )
+    if until is not None and until <= timezone.now():
+        raise ValidationError(
+            {
+                "remote_access_until": ValidationError(
+                    "Choose a date from today on, or leave it empty.",
+                    code="remote_access_until_past",
+                )
+            }
         )
     user.remote_access = True
     user.remote_access_until = until
     user.remote_access_reason = reason
     user.save(update_fields=["remote_access", "remote_access_until", "remote_access_reason"])
     audit_record(
-        action="remote_access.granted",
+        action=AuditAction.REMOTE_ACCESS_GRANTED,
         actor=actor,
         target=user,
         request=request,
@@ -34,7 +63,11 @@ def remote_access_grant(
 
 @transaction.atomic
 def remote_access_revoke(
-    *, user: User, actor: User | None, request=None, reason: str = "administrator"
+    *,
+    user: User,
+    actor: User | None,
+    request=None,
+    reason: RemoteAccessRemoval = RemoteAccessRemoval.ADMINISTRATOR,
 ) -> None:
     if not user.remote_access:
         return
@@ -43,7 +76,7 @@ def remote_access_revoke(
     user.remote_access_reason = ""
     user.save(update_fields=["remote_access", "remote_access_until", "remote_access_reason"])
     audit_record(
-        action="remote_access.removed",
+        action=AuditAction.REMOTE_ACCESS_REMOVED,
         actor=actor,
         target=user,
         request=request,
@@ -59,7 +92,9 @@ def remote_access_allowed(user: User, *, request=None) -> bool:
     if not user.remote_access:
         return False
     if user.remote_access_until is not None and user.remote_access_until <= timezone.now():
-        remote_access_revoke(user=user, actor=None, request=request, reason="expired")
+        remote_access_revoke(
+            user=user, actor=None, request=request, reason=RemoteAccessRemoval.EXPIRED
+        )
         return False
     return True
 
@@ -85,10 +120,10 @@ def remote_access_lapse_due(*, now: datetime | None = None) -> int:
             if not updated:
                 continue
             audit_record(
-                action="remote_access.removed",
+                action=AuditAction.REMOTE_ACCESS_REMOVED,
                 target=candidate,
                 details={
-                    "reason": "expired",
+                    "reason": RemoteAccessRemoval.EXPIRED,
                     "until": candidate.remote_access_until.isoformat(),
                     "grant_reason": candidate.remote_access_reason,
                 },

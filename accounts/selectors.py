@@ -6,19 +6,17 @@ from datetime import datetime
 
 from accounts.models import User, UserSession
 from practice.models import AuditEvent
+from practice.vocabulary import AuditAction, SignInFailure, Zone
 
 SIGNIN_ACTIVITY_LIMIT = 20
-SIGNIN_ACTIONS = ("signin.succeeded", "signin.failed", "user.locked")
+SIGNIN_ACTIONS = (AuditAction.SIGNIN_SUCCEEDED, AuditAction.SIGNIN_FAILED, AuditAction.USER_LOCKED)
 
-# Why a sign-in attempt failed (lockout.failure_record's reason), in the user's words.
-FAILURE_REASONS = {
-    "password": "Wrong password",
-    "second_factor": "Wrong verification code",
-    "current_password": "Wrong current password (changing password)",
-    "reauth_password": "Wrong password (confirming it)",
-}
 
-ZONE_LABELS = {"office": "Office", "remote": "Remote"}
+def _label(choices, value: str, default: str) -> str:
+    """The label of `value` in a vocabulary; `default` for a value it does not (or no longer)
+    know, which old audit rows may hold."""
+    return choices(value).label if value in choices.values else default
+
 
 # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
 _BROWSERS = [
@@ -68,7 +66,7 @@ def sessions_active(user: User, *, current_key: str | None = None) -> list[Sessi
             id=session.pk,
             browser=browser_label(session.user_agent),
             address=session.ip_address or "Unknown",
-            zone=ZONE_LABELS.get(session.zone, session.zone.title()),
+            zone=_label(Zone, session.zone, session.zone.title()),
             signed_in_at=session.created_at,
             last_activity=session.last_activity,
             is_current=bool(current_key) and session.session_key == current_key,
@@ -87,13 +85,12 @@ class SigninRow:
 
 
 def _result(event: AuditEvent) -> tuple[str, bool]:
-    if event.action == "signin.succeeded":
-        zone = ZONE_LABELS.get(event.details.get("zone", ""), "")
+    if event.action == AuditAction.SIGNIN_SUCCEEDED:
+        zone = _label(Zone, event.details.get("zone", ""), "")
         return (f"Signed in ({zone.lower()})" if zone else "Signed in"), True
-    if event.action == "user.locked":
+    if event.action == AuditAction.USER_LOCKED:
         return "Account locked", False
-    reason = event.details.get("reason", "")
-    return FAILURE_REASONS.get(reason, "Sign-in refused"), False
+    return _label(SignInFailure, event.details.get("reason", ""), "Sign-in refused"), False
 
 
 def signin_activity(user: User, *, limit: int = SIGNIN_ACTIVITY_LIMIT) -> list[SigninRow]:

@@ -1,22 +1,49 @@
-"""A user's signed-in sessions: recorded at sign-in, listed, and ended one by one or all."""
+"""A user's signed-in sessions: recorded at sign-in, listed, and ended.
 
+One service ends sessions, whoever asks: the user signing out, the session guard (idle, login
+times, locked...), an administrator, a password change or reset, a pairing reset, one session per
+user. It marks the sessions ended and writes the audit row in one transaction.
+"""
+
+import time
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User, UserSession
 from practice.audit import audit_record, clean_user_agent
 from practice.network import client_ip
+from practice.vocabulary import AuditAction, SessionEndReason, Zone
 
 
 def _store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def session_record(*, user: User, request, zone: str) -> UserSession:
+# The signed-in session's stamp: written right after login() by signin_complete; read by
+# SessionGuardMiddleware and by pages that care how this session signed in. A signed-in session
+# without it did not come through the pipeline (a login() elsewhere) and is ended by the guard.
+AUTH_SESSION_KEY = "_pg_auth"
+# Last activity (epoch seconds), refreshed by the middleware at most once a minute.
+ACTIVITY_SESSION_KEY = "_pg_seen"
+
+
+def session_stamp(request, *, zone: Zone, second_factor: str = "") -> None:
+    """Mark the session as signed in through the pipeline: zone, time, and the factor used."""
+    now = time.time()
+    request.session[AUTH_SESSION_KEY] = {"zone": zone, "at": now, "second_factor": second_factor}
+    request.session[ACTIVITY_SESSION_KEY] = now
+
+
+def session_zone(request) -> str:
+    """The Zone of a signed-in session; "" otherwise."""
+    return (request.session.get(AUTH_SESSION_KEY) or {}).get("zone", "")
+
+
+def session_record(*, user: User, request, zone: Zone) -> UserSession:
     """Called right after login(): remember this session so it can be listed and ended."""
     now = timezone.now()
     if not request.session.session_key:
@@ -36,40 +63,60 @@ def session_record(*, user: User, request, zone: str) -> UserSession:
 def sessions_end(
     *,
     user: User,
-    reason: str,
+    reason: SessionEndReason,
     actor: User | None = None,
     request=None,
     except_key: str | None = None,
     session_ids: list[int] | None = None,
+    current: bool = False,
 ) -> int:
-    """End the user's active sessions (all, all but one, or the given ones); returns how many.
+    """End the user's active sessions (all, all but one, the given ones, or with `current` this
+    browser's); returns how many.
 
-    The session data is deleted from the store, so the next request of that browser is
-    signed out; the UserSession row stays, marked with when and why, so the browser can be
-    told why on its next request.
+    The session data of other browsers is deleted from the store, so their next request is
+    signed out; the UserSession row stays, marked with when and why, so that browser can be told
+    why. With `current` the audit row is written even when the session was never recorded (a
+    session that did not come through the sign-in), and the caller signs this browser out.
     """
     sessions = UserSession.objects.select_for_update().filter(user=user, ended_at__isnull=True)
+    if current:
+        sessions = sessions.filter(session_key=request.session.session_key or "")
     if except_key:
         sessions = sessions.exclude(session_key=except_key)
     if session_ids is not None:
         sessions = sessions.filter(pk__in=session_ids)
     ended = list(sessions)
-    if not ended:
+    if not ended and not current:
         return 0
-    store = _store()
-    for session in ended:
-        store(session_key=session.session_key).delete()
+    if not current:
+        store = _store()
+        for session in ended:
+            store(session_key=session.session_key).delete()
     UserSession.objects.filter(pk__in=[s.pk for s in ended]).update(
         ended_at=timezone.now(), end_reason=reason
     )
     audit_record(
-        action="sessions.ended",
+        action=(
+            AuditAction.SIGNED_OUT
+            if reason == SessionEndReason.SIGNED_OUT
+            else AuditAction.SESSIONS_ENDED
+        ),
         actor=actor,
         target=user,
         request=request,
         details={"count": len(ended), "reason": reason},
     )
     return len(ended)
+
+
+def session_end_current(
+    request, *, reason: SessionEndReason, user: User | None = None, actor: User | None = None
+) -> None:
+    """End this browser's session: recorded and audited (sessions_end), then signed out."""
+    user = user or (request.user if request.user.is_authenticated else None)
+    if user is not None:
+        sessions_end(user=user, reason=reason, actor=actor, request=request, current=True)
+    logout(request)
 
 
 def session_auth_refresh(request, user: User) -> None:

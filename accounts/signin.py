@@ -2,43 +2,53 @@
 
 A sign-in in progress (a "pending sign-in") lives in the session under one key. Each stage
 passes, refuses with a message (the pending sign-in ends), or sends the user to a step page
-(a second-factor code, a forced password change). A step page's view, once its step is done,
-calls `signin_continue(request)`, which runs the stages that have not passed yet; a stage that
-cannot see for itself that its step is done (a code was verified) is marked first with
-`pending.mark_passed(stage.key)`. Only `signin_complete` calls django.contrib.auth.login(),
+(a second-factor code, a forced password change). A step page is decorated with
+`signin_step(key)`, which lets it open only when every stage before its own has passed; once its
+step is done it calls `signin_continue(request)`, which runs the stages that have not passed yet
+(a stage that cannot see for itself that its step is done is marked first with
+`pending.mark_passed(stage.key)`). Only `signin_complete` calls django.contrib.auth.login(),
 which rotates the session key, so nothing a visitor did before signing in survives into the
-signed-in session.
+signed-in session; and it checks again that every stage passed and that a sign-in that needed a
+second factor had one.
 
-accounts never imports mfa: the second factor is a stage listed in settings.
+accounts never imports mfa: the second factor is a stage listed in settings, and a system check
+(accounts.checks) refuses a list that leaves out a required stage or puts them out of order.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, cached_property, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django_otp.models import Device
 
-from accounts.lockout import lock_state
+from accounts.lockout import attempts_clear, lock_state
 from accounts.models import User
-from accounts.sessions import session_record, sessions_end
+from accounts.sessions import session_record, session_stamp, sessions_end
 from practice.audit import audit_record
 from practice.models import Practice
-from practice.policy import effective_policy
+from practice.policy import Policy, effective_policy
+from practice.vocabulary import AuditAction, SessionEndReason, SignInFailure
 
 SESSION_KEY = "_pg_signin"
 # A pending sign-in older than this is dropped: the user starts again from the password.
 PENDING_MAX_AGE_SECONDS = 15 * 60
 SIGNIN_TIMED_OUT = "Your sign-in timed out. Please sign in again."
+INVALID = "Invalid username or password."
+
+# The stages every sign-in must pass, in this order (settings.SIGNIN_STAGES names the classes;
+# the system check in accounts.checks holds the setting to this list).
+REQUIRED_STAGES = ("credentials", "login_times", "network", "second_factor", "required_actions")
+SECOND_FACTOR_STAGE = "second_factor"
 
 
 @dataclass
@@ -48,7 +58,7 @@ class PendingSignIn:
     practice_id: int | None
     username: str
     user_id: int | None = None
-    zone: str = ""  # "office" or "remote", set by the network stage
+    zone: str = ""  # a Zone, set by the network stage
     started_at: float = field(default_factory=time.time)
     next_url: str = ""
     passed: list[str] = field(default_factory=list)
@@ -65,6 +75,35 @@ class PendingSignIn:
     @property
     def expired(self) -> bool:
         return time.time() - self.started_at > PENDING_MAX_AGE_SECONDS
+
+
+class SignIn:
+    """One request's view of a pending sign-in: the request, the pending state, and its user and
+    effective policy, each loaded once however many stages and helpers ask."""
+
+    def __init__(self, request: HttpRequest, pending: PendingSignIn):
+        self.request = request
+        self.pending = pending
+
+    @cached_property
+    def user(self) -> User:
+        return User.objects.select_related("practice").get(pk=self.pending.user_id)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return effective_policy(self.user)
+
+    def identify(self, user: User) -> None:
+        """The credentials stage found the user: remember them for the steps that follow."""
+        self.pending.user_id = user.pk
+        self.__dict__["user"] = user
+
+    def save(self) -> None:
+        pending_save(self.request, self.pending)
+
+    @property
+    def state(self) -> dict:
+        return self.pending.state
 
 
 @dataclass(frozen=True)
@@ -94,27 +133,24 @@ class SignInStage:
     """One step of the sign-in.
 
     Subclasses set `key` (unique, stable: it is stored in sessions) and implement `run`.
-    `run` receives the pending sign-in and, for the first request only, the password in
-    `credentials` (never stored). It returns Passed, Refused or Step; it may update
-    `pending` (for example set `user_id` or `zone`) and must write the audit event for a
-    refusal it decides.
+    `run` receives the SignIn and, for the first request only, the password in `credentials`
+    (never stored). It returns Passed, Refused or Step; it may update the pending sign-in (the
+    zone, its own state) and must write the audit event for a refusal it decides (signin_refusal).
     """
 
     key: str = ""
 
-    def run(
-        self, request: HttpRequest, pending: PendingSignIn, credentials: dict | None
-    ) -> StageOutcome:
+    def run(self, signin: SignIn, credentials: dict | None) -> StageOutcome:
         raise NotImplementedError
 
 
 @cache
-def _stage_classes() -> tuple[type[SignInStage], ...]:
+def stage_classes() -> tuple[type[SignInStage], ...]:
     return tuple(import_string(path) for path in settings.SIGNIN_STAGES)
 
 
-def stages() -> list[SignInStage]:
-    return [cls() for cls in _stage_classes()]
+def stage_keys() -> list[str]:
+    return [cls.key for cls in stage_classes()]
 
 
 def pending_get(request: HttpRequest) -> PendingSignIn | None:
@@ -137,15 +173,6 @@ def pending_clear(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
-def signin_user(request: HttpRequest, pending: PendingSignIn):
-    """The user of the pending sign-in, loaded once per request."""
-    user = getattr(request, "_signin_user", None)
-    if user is None or user.pk != pending.user_id:
-        user = User.objects.select_related("practice").get(pk=pending.user_id)
-        request._signin_user = user
-    return user
-
-
 def login_url_for(pending: PendingSignIn | None) -> str:
     """The sign-in page to go back to: the practice's own, or the general one."""
     if pending is not None and pending.practice_id is not None:
@@ -160,6 +187,65 @@ def signin_stop(request: HttpRequest, pending: PendingSignIn | None, message: st
     pending_clear(request)
     messages.error(request, message)
     return redirect(login_url_for(pending))
+
+
+def signin_refusal(
+    signin: SignIn, *, reason: SignInFailure, message: str, user: User | None = None
+) -> Refused:
+    """Audit a refused sign-in and say so. An unknown username is kept, cleaned, for the log."""
+    pending = signin.pending
+    practice = user.practice if user else Practice.objects.filter(pk=pending.practice_id).first()
+    details = {"reason": reason}
+    if user is None:
+        details["username"] = "".join(ch for ch in pending.username if ch.isprintable())[:150]
+    audit_record(
+        action=AuditAction.SIGNIN_FAILED,
+        target=user,
+        practice=practice,
+        request=signin.request,
+        details=details,
+    )
+    return Refused(message=message, code=reason)
+
+
+def signin_step(stage_key: str, *, done: bool = False, json: bool = False):
+    """Decorate a step page of stage `stage_key`: it opens only while a sign-in is pending and
+    every stage before `stage_key` has passed, and (with `done`) `stage_key` too, else not yet.
+    Anything else stops the sign-in ("timed out"; a JSON 403 with `json`). The view receives
+    the SignIn after the request.
+
+    SECURITY: this is what keeps a step page from being reached out of order, for example the
+    forced password change before the second factor.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            pending = pending_get(request)
+            if not _at_step(pending, stage_key, done=done):
+                if json:
+                    return JsonResponse(
+                        {"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403
+                    )
+                return signin_stop(request, pending, SIGNIN_TIMED_OUT)
+            signin = SignIn(request, pending)
+            request.practice = signin.user.practice
+            return view(request, signin, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool) -> bool:
+    if pending is None or pending.user_id is None:
+        return False
+    keys = stage_keys()
+    position = keys.index(stage_key)
+    before = keys[: position + 1] if done else keys[:position]
+    if not all(pending.has_passed(key) for key in before):
+        return False
+    return done or not pending.has_passed(stage_key)
 
 
 def signin_start(
@@ -184,99 +270,90 @@ def signin_start(
         next_url=next_url,
     )
     credentials = {"practice": practice, "password": password, "staff": staff}
-    return _run(request, pending, credentials)
+    return _run(SignIn(request, pending), credentials)
 
 
-def signin_continue(request: HttpRequest) -> HttpResponse:
+def signin_continue(signin: SignIn) -> HttpResponse:
     """Resume the pending sign-in after a step page; a refusal goes back to the sign-in page."""
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None:
-        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
-    outcome = _run(request, pending, None)
+    outcome = _run(signin, None)
     if isinstance(outcome, Refused):
-        return signin_stop(request, pending, outcome.message)
+        return signin_stop(signin.request, signin.pending, outcome.message)
     return outcome
 
 
-def _run(request, pending: PendingSignIn, credentials: dict | None) -> HttpResponse | Refused:
-    for stage in stages():
-        if pending.has_passed(stage.key):
+def _run(signin: SignIn, credentials: dict | None) -> HttpResponse | Refused:
+    for stage_class in stage_classes():
+        if signin.pending.has_passed(stage_class.key):
             continue
-        outcome = stage.run(request, pending, credentials)
+        outcome = stage_class().run(signin, credentials)
         if isinstance(outcome, Refused):
-            pending_clear(request)
+            pending_clear(signin.request)
             return outcome
         if isinstance(outcome, Step):
-            pending_save(request, pending)
+            signin.save()
             return redirect(outcome.url)
-        pending.mark_passed(stage.key)
-    return signin_complete(request, pending)
+        signin.pending.mark_passed(stage_class.key)
+    return signin_complete(signin)
 
 
-def signin_complete(request: HttpRequest, pending: PendingSignIn) -> HttpResponse | Refused:
+def signin_complete(signin: SignIn) -> HttpResponse | Refused:
     """Every stage passed: sign the user in, stamp and record the session, audit it."""
-    user = signin_user(request, pending)
+    request, pending, user = signin.request, signin.pending, signin.user
     pending_clear(request)
-    # A step page may have taken minutes: the account may have been locked or deactivated since.
+    device = _verified_device(signin)
+    # SECURITY: whatever the list of stages says, a sign-in that needed a second factor does not
+    # complete without one, and none completes with a stage left out.
+    if not all(pending.has_passed(key) for key in REQUIRED_STAGES) or (
+        device is None and signin.policy.second_factor_required(pending.zone)
+    ):
+        return signin_refusal(
+            signin, reason=SignInFailure.SECOND_FACTOR_MISSING, message=INVALID, user=user
+        )
+    # A step page may have taken minutes: the account may have been locked or deactivated since
+    # (the user was loaded by this request).
     if not user.is_active or lock_state(user=user, request=request):
-        return Refused(message="Invalid username or password.", code="changed_during_signin")
-    device_id = (pending.state.get("second_factor") or {}).get("device", "")
-    device = Device.from_persistent_id(device_id) if device_id else None
-    if device is not None and device.user_id == user.pk:
+        return signin_refusal(
+            signin, reason=SignInFailure.CHANGED_DURING_SIGNIN, message=INVALID, user=user
+        )
+    if device is not None:
         # django-otp's login signal marks the session verified for this device.
         user.otp_device = device
-    else:
-        device_id = ""
-    next_url = pending.next_url
     with transaction.atomic():
         login(request, user, backend="accounts.backends.PracticeBackend")
+        attempts_clear(user=user)
         # login() has saved the session under its new key; session_record() needs that key.
+        device_id = device.persistent_id if device is not None else ""
         session_stamp(request, zone=pending.zone, second_factor=device_id)
         session_record(user=user, request=request, zone=pending.zone)
         audit_record(
-            action="signin.succeeded",
+            action=AuditAction.SIGNIN_SUCCEEDED,
             actor=user,
             target=user,
             request=request,
             details={"zone": pending.zone, "second_factor": device_id.split("/")[0]},
         )
-        if effective_policy(user).one_session_per_user:
+        if signin.policy.one_session_per_user:
             sessions_end(
                 user=user,
-                reason="signed_in_elsewhere",
+                reason=SessionEndReason.SIGNED_IN_ELSEWHERE,
                 actor=user,
                 request=request,
                 except_key=request.session.session_key,
             )
-    return redirect(next_url or default_landing(user))
+    return redirect(pending.next_url or default_landing(user))
+
+
+def _verified_device(signin: SignIn) -> Device | None:
+    """The user's own device the second-factor stage verified, if any."""
+    device_id = (signin.state.get(SECOND_FACTOR_STAGE) or {}).get("device", "")
+    device = Device.from_persistent_id(device_id) if device_id else None
+    # SECURITY: a device must belong to the user signing in.
+    if device is None or device.user_id != signin.user.pk:
+        return None
+    return device
 
 
 def default_landing(user) -> str:
     if user.practice_id is None:
         return reverse("admin:index")
     return settings.LOGIN_REDIRECT_URL
-
-
-# --- The signed-in session's stamp --------------------------------------------------------
-# Written by signin_complete() right after login(); read by SessionGuardMiddleware and by pages
-# that care how this session signed in. A signed-in session without it did not come through
-# the pipeline (for example a login() elsewhere) and is ended by the middleware.
-AUTH_SESSION_KEY = "_pg_auth"
-# Last activity (epoch seconds), refreshed by the middleware at most once a minute.
-ACTIVITY_SESSION_KEY = "_pg_seen"
-
-
-def session_stamp(request: HttpRequest, *, zone: str, second_factor: str = "") -> None:
-    """Mark the session as signed in through the pipeline: zone, time, and the factor used."""
-    now = time.time()
-    request.session[AUTH_SESSION_KEY] = {
-        "zone": zone,
-        "at": now,
-        "second_factor": second_factor,
-    }
-    request.session[ACTIVITY_SESSION_KEY] = now
-
-
-def session_zone(request: HttpRequest) -> str:
-    """ "office" or "remote" for a signed-in session; "" otherwise."""
-    return (request.session.get(AUTH_SESSION_KEY) or {}).get("zone", "")

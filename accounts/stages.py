@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.lockout import (
     address_failure_record,
     address_is_slowed,
+    attempt_refund,
     attempt_reserve,
-    attempt_succeeded,
     failure_record,
     lock_state,
 )
@@ -21,12 +21,19 @@ from accounts.models import User
 from accounts.passwords import password_is_expired
 from accounts.profile import registration_phone_pending
 from accounts.remote_access import remote_access_allowed
-from accounts.signin import Passed, PendingSignIn, Refused, SignInStage, Step, signin_user
-from practice.audit import audit_record
+from accounts.signin import (
+    INVALID,
+    Passed,
+    Refused,
+    SignIn,
+    SignInStage,
+    Step,
+    signin_refusal,
+)
 from practice.models import Practice
 from practice.network import client_ip, in_networks
+from practice.vocabulary import SignInFailure, Zone
 
-INVALID = "Invalid username or password."
 LOCKED = (
     "Your account is locked after too many failed sign-in attempts. Ask your practice "
     "administrator to unlock it, or reset your password with “Forgot your password?”."
@@ -38,18 +45,6 @@ TEMPORARY_EXPIRED = (
 REMOTE_NOT_ENABLED = (
     "Remote access is not enabled for your account. Ask your practice administrator."
 )
-
-
-def refusal(request, pending: PendingSignIn, *, reason: str, message: str, user=None) -> Refused:
-    """Audit a refused sign-in and say so. The attempted username is kept, cleaned, for the log."""
-    practice = user.practice if user else Practice.objects.filter(pk=pending.practice_id).first()
-    details = {"reason": reason}
-    if user is None:
-        details["username"] = "".join(ch for ch in pending.username if ch.isprintable())[:150]
-    audit_record(
-        action="signin.failed", target=user, practice=practice, request=request, details=details
-    )
-    return Refused(message=message, code=reason)
 
 
 def office_networks(request, practice: Practice | None) -> list[str]:
@@ -72,76 +67,83 @@ class CredentialsStage(SignInStage):
 
     key = "credentials"
 
-    def run(self, request, pending, credentials):
+    def run(self, signin: SignIn, credentials):
         if credentials is None:
             # Only the first request of a sign-in carries the password.
             return Refused(message=INVALID, code="no_credentials")
+        request = signin.request
         practice: Practice | None = credentials["practice"]
         password: str = credentials["password"]
         networks = office_networks(request, practice)
         if address_is_slowed(request=request, office_networks=networks):
-            return refusal(request, pending, reason="address_slowed", message=SLOWED)
+            return signin_refusal(signin, reason=SignInFailure.ADDRESS_SLOWED, message=SLOWED)
 
         user = None
         if practice is not None or credentials.get("staff"):
             user = (
                 User.objects.select_related("practice")
-                .filter(practice=practice, username__iexact=pending.username)
+                .filter(practice=practice, username__iexact=signin.pending.username)
                 .first()
             )
         if user is None:
-            # Run the hasher anyway so the response time does not tell who (or which practice)
-            # exists.
+            # SECURITY: run the hasher anyway so the response time does not tell who (or which
+            # practice) exists.
             make_password(password)
             address_failure_record(request=request, office_networks=networks)
-            return refusal(request, pending, reason="unknown_user", message=INVALID)
+            return signin_refusal(signin, reason=SignInFailure.UNKNOWN_USER, message=INVALID)
 
         if lock_state(user=user, request=request):
-            return refusal(request, pending, reason="locked", message=LOCKED, user=user)
+            # SECURITY: the same hashing work as a wrong password, so a locked account cannot
+            # be told apart by how fast the answer comes; its password is still never checked.
+            make_password(password)
+            return signin_refusal(signin, reason=SignInFailure.LOCKED, message=LOCKED, user=user)
         if not attempt_reserve(user=user):
             # At the threshold without a lock (the threshold was lowered): lock now.
-            failure_record(user=user, request=request, reason="threshold", reserved=True)
-            return Refused(message=LOCKED, code="locked")
+            make_password(password)
+            failure_record(
+                user=user, request=request, reason=SignInFailure.THRESHOLD, reserved=True
+            )
+            return Refused(message=LOCKED, code=SignInFailure.LOCKED)
 
         if not user.check_password(password):
             address_failure_record(request=request, office_networks=networks)
             locked = failure_record(
-                user=user, request=request, reason="wrong_password", reserved=True
+                user=user, request=request, reason=SignInFailure.WRONG_PASSWORD, reserved=True
             )
-            return Refused(message=LOCKED if locked else INVALID, code="wrong_password")
+            return Refused(message=LOCKED if locked else INVALID, code=SignInFailure.WRONG_PASSWORD)
 
-        attempt_succeeded(user=user)
+        # The password was right: the reserved attempt does not count. Earlier failures (wrong
+        # second-factor codes) stay counted until a sign-in completes.
+        attempt_refund(user=user)
         if not user.is_active:
-            return refusal(request, pending, reason="inactive", message=INVALID, user=user)
+            return signin_refusal(signin, reason=SignInFailure.INACTIVE, message=INVALID, user=user)
         if (
             user.must_change_password
             and user.temporary_password_expires_at is not None
             and user.temporary_password_expires_at <= timezone.now()
         ):
-            return refusal(
-                request,
-                pending,
-                reason="temporary_password_expired",
+            return signin_refusal(
+                signin,
+                reason=SignInFailure.TEMPORARY_PASSWORD_EXPIRED,
                 message=TEMPORARY_EXPIRED,
                 user=user,
             )
-        pending.user_id = user.pk
-        request._signin_user = user
+        signin.identify(user)
         return Passed()
 
 
 class LoginTimesStage(SignInStage):
     key = "login_times"
 
-    def run(self, request, pending, credentials):
-        user = signin_user(request, pending)
+    def run(self, signin: SignIn, credentials):
+        user = signin.user
         if login_allowed(user):
             return Passed()
         message = (
             f"Sign-in is not allowed at this time. You may sign in {login_times_text(user)} "
             f"({user.practice.time_zone.replace('_', ' ')} time)."
         )
-        return refusal(request, pending, reason="login_times", message=message, user=user)
+        return signin_refusal(signin, reason=SignInFailure.LOGIN_TIMES, message=message, user=user)
 
 
 class NetworkStage(SignInStage):
@@ -149,15 +151,15 @@ class NetworkStage(SignInStage):
 
     key = "network"
 
-    def run(self, request, pending, credentials):
-        user = signin_user(request, pending)
+    def run(self, signin: SignIn, credentials):
+        user, request = signin.user, signin.request
         office = in_networks(client_ip(request), office_networks(request, user.practice))
-        pending.zone = "office" if office else "remote"
+        signin.pending.zone = Zone.OFFICE if office else Zone.REMOTE
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):
             return Passed()
-        return refusal(
-            request, pending, reason="remote_access", message=REMOTE_NOT_ENABLED, user=user
+        return signin_refusal(
+            signin, reason=SignInFailure.REMOTE_ACCESS, message=REMOTE_NOT_ENABLED, user=user
         )
 
 
@@ -167,9 +169,9 @@ class RequiredActionsStage(SignInStage):
 
     key = "required_actions"
 
-    def run(self, request, pending, credentials):
-        user = signin_user(request, pending)
-        if user.must_change_password or password_is_expired(user):
+    def run(self, signin: SignIn, credentials):
+        user = signin.user
+        if user.must_change_password or password_is_expired(user, policy=signin.policy):
             return Step(url=reverse("accounts:signin_password"))
         if registration_phone_pending(user):
             return Step(url=reverse("accounts:signin_phone"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import account_views, views
+from accounts import account_views, password_reset_views, views
 
 app_name = "accounts"
 
@@ -14,7 +14,7 @@ urlpatterns = [
     path("session/keepalive/", views.keepalive_view, name="keepalive"),
     path("auth/verify", views.auth_verify_view, name="auth_verify"),
     path("invite/<str:token>/", views.invitation_view, name="invitation"),
-    # My Account and forgotten passwords (account_views).
+    # My Account (account_views) and forgotten passwords (password_reset_views).
     path("account/", account_views.account_view, name="account"),
     path("account/password/", account_views.account_password_view, name="account_password"),
     path("account/confirm-password/", account_views.reauth_view, name="reauth"),
@@ -30,13 +30,15 @@ urlpatterns = [
         account_views.account_sessions_end_others_view,
         name="account_sessions_end_others",
     ),
-    path("password-reset/", account_views.password_reset_view, name="password_reset"),
+    path("password-reset/", password_reset_views.password_reset_view, name="password_reset"),
     path(
-        "password-reset/sent/", account_views.password_reset_sent_view, name="password_reset_sent"
+        "password-reset/sent/",
+        password_reset_views.password_reset_sent_view,
+        name="password_reset_sent",
     ),
     path(
         "password-reset/<str:uidb64>/<str:token>/",
-        account_views.password_reset_confirm_view,
+        password_reset_views.password_reset_confirm_view,
         name="password_reset_confirm",
     ),
 ]

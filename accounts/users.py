@@ -1,14 +1,22 @@
-"""Creating practice users."""
+"""Creating practice users: from a command (user_create), or from the console's "Add user" and
+"Copy user" (user_add), which then invites them or sets a temporary password."""
+
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.invitations import invitation_create, invitation_email
+from accounts.lifecycle import registration_verification_set, two_factor_setup_set
+from accounts.login_times import login_windows_set
 from accounts.models import Role, User
-from accounts.passwords import validate_password
-from accounts.validators import normalize_phone
+from accounts.password_rules import validate_password
+from accounts.passwords import temporary_password_set
+from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
 from practice.models import Practice
+from practice.vocabulary import AuditAction
 
 
 @transaction.atomic
@@ -75,10 +83,101 @@ def user_create(
             {"username": "This username is already taken in this practice."}
         ) from None
     audit_record(
-        action="user.created",
+        action=AuditAction.USER_CREATED,
         actor=actor,
         target=user,
         request=request,
         details={"role": user.role, "first_user": is_first},
     )
     return user
+
+
+@dataclass
+class NewUser:
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    mobile_phone: str
+    role: str
+    verify_phone_at_registration: bool = False
+
+
+@dataclass
+class AddResult:
+    user: User
+    invitation_sent: bool = False
+    invitation_failed: bool = False
+
+
+def user_add(
+    *,
+    practice,
+    actor: User,
+    new: NewUser,
+    invite: bool,
+    temporary_password: str = "",
+    copy_from: User | None = None,
+    request=None,
+) -> AddResult:
+    """Create a user, copy settings from `copy_from`, then invite or set a temporary password.
+
+    Copy User (OfficeEMR) copies the role (as pre-filled on the form), login times and the
+    second-factor setup option; never credentials, second factors or remote access.
+    """
+    if invite and not new.email.strip():
+        raise ValidationError({"email": "An invitation needs an email address."})
+    with transaction.atomic():
+        user = user_create(
+            practice=practice,
+            username=new.username,
+            email=new.email,
+            first_name=new.first_name,
+            last_name=new.last_name,
+            mobile_phone=new.mobile_phone,
+            role=new.role,
+            actor=actor,
+            request=request,
+        )
+        if new.verify_phone_at_registration:
+            registration_verification_set(user=user, actor=actor, verify=True, request=request)
+        if copy_from is not None:
+            _copy_settings(source=copy_from, user=user, actor=actor, request=request)
+        token = None
+        if invite:
+            token = invitation_create(user=user, actor=actor, request=request)
+        else:
+            try:
+                validate_password(temporary_password, user=user)
+            except ValidationError as exc:
+                raise ValidationError({"temporary_password": exc.error_list}) from None
+            temporary_password_set(
+                user=user, password=temporary_password, actor=actor, request=request
+            )
+    # Emailed only after the commit: a rolled-back user never receives a link.
+    result = AddResult(user=user)
+    if token is not None:
+        result.invitation_sent = invitation_email(user=user, token=token)
+        result.invitation_failed = not result.invitation_sent
+    return result
+
+
+def _copy_settings(*, source: User, user: User, actor: User, request) -> None:
+    if source.practice_id != user.practice_id:
+        raise ValidationError("Copy a user of this practice.")
+    audit_record(
+        action=AuditAction.USER_COPIED,
+        actor=actor,
+        target=user,
+        request=request,
+        details={"from": source.username},
+    )
+    two_factor_setup_set(user=user, actor=actor, setup=source.two_factor_setup, request=request)
+    windows = {w.weekday: (w.start, w.end) for w in source.login_windows.all()}
+    login_windows_set(
+        user=user,
+        actor=actor,
+        restricted=source.login_times_restricted,
+        windows=windows,
+        request=request,
+    )

@@ -4,11 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -16,30 +14,28 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.account_forms import VerificationCodeForm
-from accounts.account_views import password_checklist
-from accounts.forms import PasswordChangeForm, SetPasswordForm, SignInForm
+from accounts.forms import PasswordChangeForm, SetPasswordForm, SignInForm, password_checklist
 from accounts.invitations import invitation_accept, invitation_for_token
 from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
-from accounts.models import UserSession
 from accounts.passwords import password_set
-from accounts.phone_codes import phone_code_send
-from accounts.profile import phone_ending, phone_verify, registration_phone_pending
+from accounts.profile import phone_verify, registration_phone_pending
+from accounts.sessions import session_end_current, session_zone
 from accounts.signin import (
-    SIGNIN_TIMED_OUT,
     Refused,
-    pending_get,
-    pending_save,
-    session_zone,
+    SignIn,
     signin_continue,
     signin_start,
+    signin_step,
     signin_stop,
-    signin_user,
 )
 from accounts.stages import LOCKED
-from practice.audit import audit_record
+from phonecodes.codes import phone_code_send_and_tell
+from phonecodes.models import PhoneChannel
+from phonecodes.numbers import number_ending
 from practice.models import Practice
 from practice.policy import effective_policy
+from practice.vocabulary import SessionEndReason, SignInFailure
 
 INVITATION_SESSION_KEY = "_invitation_token"
 # The path segment that replaces the token once it is in the session; not a secret.
@@ -124,11 +120,10 @@ def staff_login_view(request, **kwargs):
 @sensitive_post_parameters("current_password", "new_password1", "new_password2")
 @csrf_protect
 @never_cache
-def signin_password_view(request):
+@signin_step("required_actions")
+def signin_password_view(request, signin: SignIn):
     """A temporary or expired password is changed before the sign-in completes."""
-    pending, user = _step_user(request)
-    if user is None:
-        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
+    user = signin.user
     temporary = user.must_change_password
     form = PasswordChangeForm(user, request.POST or None, ask_current=not temporary)
     if request.method == "POST":
@@ -137,86 +132,65 @@ def signin_password_view(request):
                 user=user, password=form.cleaned_data["new_password1"], actor=user, request=request
             )
             # The required-actions stage runs again and finds the password done.
-            return signin_continue(request)
+            return signin_continue(signin)
         if form.current_password_wrong and failure_record(
-            user=user, request=request, reason="current_password"
+            user=user, request=request, reason=SignInFailure.CURRENT_PASSWORD
         ):
-            return signin_stop(request, pending, LOCKED)
+            return signin_stop(request, signin.pending, LOCKED)
     context = {"form": form, "temporary": temporary, "rules": password_checklist(user, form)}
     return render(request, "accounts/signin_password.html", context)
 
 
-def _step_user(request):
-    """The pending sign-in and its user, for a step page; the user is None once it timed out."""
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None or not pending.has_passed("credentials"):
-        return pending, None
-    user = signin_user(request, pending)
-    request.practice = user.practice
-    return pending, user
-
-
 PHONE_STATE_KEY = "registration_phone"
-PHONE_SENT_MESSAGES = {
-    "sms": "We sent a code by text message to your phone ending in {ending}.",
-    "voice": "We are calling your phone ending in {ending} with a code.",
-}
 
 
-def _registration_code_send(request, pending, user, channel: str) -> None:
-    state = pending.state.setdefault(PHONE_STATE_KEY, {})
+def _registration_code_send(signin: SignIn, channel: str) -> None:
+    state = signin.state.setdefault(PHONE_STATE_KEY, {})
     state.setdefault("purpose", f"registration:{secrets.token_urlsafe(12)}")
-    pending_save(request, pending)
-    try:
-        phone_code_send(
-            user=user,
-            number=user.mobile_phone,
-            channel=channel,
-            purpose=state["purpose"],
-            request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        ending = phone_ending(user.mobile_phone)
-        messages.info(request, PHONE_SENT_MESSAGES[channel].format(ending=ending))
+    signin.save()
+    phone_code_send_and_tell(
+        signin.request,
+        user=signin.user,
+        number=signin.user.mobile_phone,
+        channel=channel,
+        purpose=state["purpose"],
+    )
 
 
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
-def signin_phone_view(request):
+@signin_step("required_actions")
+def signin_phone_view(request, signin: SignIn):
     """An invited user's phone is verified with a text or voice code before the first session."""
-    pending, user = _step_user(request)
-    if user is None:
-        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
+    user = signin.user
     if not registration_phone_pending(user):
-        return signin_continue(request)
+        return signin_continue(signin)
     action = request.POST.get("action", "verify")
-    if request.method == "GET" and PHONE_STATE_KEY not in pending.state:
+    if request.method == "GET" and PHONE_STATE_KEY not in signin.state:
         # The code goes out as the step opens.
-        _registration_code_send(request, pending, user, "sms")
+        _registration_code_send(signin, PhoneChannel.SMS)
         return redirect("accounts:signin_phone")
-    if request.method == "POST" and action in PHONE_SENT_MESSAGES:
-        _registration_code_send(request, pending, user, action)
+    if request.method == "POST" and action in PhoneChannel.values:
+        _registration_code_send(signin, action)
         return redirect("accounts:signin_phone")
     form = VerificationCodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        purpose = pending.state.get(PHONE_STATE_KEY, {}).get("purpose", "")
+        purpose = signin.state.get(PHONE_STATE_KEY, {}).get("purpose", "")
         try:
             phone_verify(
                 user=user, purpose=purpose, code=form.cleaned_data["code"], request=request
             )
         except ValidationError as exc:
-            if failure_record(user=user, request=request, reason="phone_code"):
-                return signin_stop(request, pending, LOCKED)
+            if failure_record(user=user, request=request, reason=SignInFailure.PHONE_CODE):
+                return signin_stop(request, signin.pending, LOCKED)
             form.add_error("code", exc)
         else:
             messages.success(request, "Your phone is verified.")
-            return signin_continue(request)
+            return signin_continue(signin)
     context = {
         "form": form,
-        "ending": phone_ending(user.mobile_phone),
+        "ending": number_ending(user.mobile_phone),
         "heading": "Verify your phone",
         "intro": "Your practice asks new users to verify their mobile phone.",
     }
@@ -228,12 +202,7 @@ def signin_phone_view(request):
 def logout_view(request):
     user = request.user
     login_path = login_path_for(user if user.is_authenticated else None)
-    if user.is_authenticated:
-        UserSession.objects.filter(session_key=request.session.session_key).update(
-            ended_at=timezone.now(), end_reason="signed_out"
-        )
-        audit_record(action="signout", actor=user, target=user, request=request)
-    logout(request)
+    session_end_current(request, reason=SessionEndReason.SIGNED_OUT, actor=user)
     messages.success(request, "You are signed out.")
     return redirect(login_path)
 

@@ -27,6 +27,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The public origin every emailed link is built from (never the request's Host header).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 
 # Addresses or CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe.
 try:
@@ -49,9 +51,13 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
     "django_otp_webauthn",
+    # Layers, each importing only those above it in this list: the tenant core, phone codes,
+    # users and sign-in, second factors, and the administrators' console on top.
     "practice",
+    "phonecodes",
     "accounts",
     "mfa",
+    "practice.console",
 ]
 
 MIDDLEWARE = [
@@ -118,9 +124,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# The practice's password rules live in accounts.passwords and read the effective policy;
-# Django's own validators are used from there, not through this setting.
-AUTH_PASSWORD_VALIDATORS = []
+# The practice's rules (accounts.password_rules, from the effective policy), also for every
+# password Django sets itself: createsuperuser, and the admin's password forms.
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.password_rules.PracticePasswordValidator"}]
 
 # The sign-in pipeline: each stage passes, stops with a message, or sends the user to a step
 # page. Order matters; the second factor joins here as configuration, so accounts never
@@ -205,9 +211,6 @@ SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
-# The module that sends and checks text/voice codes for accounts (phone change, password
-# reset): named here so accounts never imports mfa.
-PHONE_CODES_MODULE = "mfa.phone_verification"
 
 # Security keys and passkeys (django-otp-webauthn).
 # In production the relying party defaults to the first ALLOWED_HOSTS name over https; in

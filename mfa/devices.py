@@ -15,6 +15,7 @@ from mfa.models import RecoveryCodeDevice
 from mfa.selectors import KIND_LABELS, Factor, user_factors
 from practice.audit import audit_record
 from practice.policy import effective_policy
+from practice.vocabulary import AuditAction
 
 LAST_FACTOR_MESSAGE = (
     "Your practice requires two-factor authentication. Add another method before you remove "
@@ -26,7 +27,7 @@ NAME_MAX_LENGTH = Device._meta.get_field("name").max_length
 def device_added(*, user: User, device: Device, kind: str, actor: User | None, request) -> None:
     """Audit a confirmed new factor. Call inside the confirming transaction; notice after."""
     audit_record(
-        action="mfa.device_added",
+        action=AuditAction.MFA_DEVICE_ADDED,
         actor=actor,
         target=user,
         request=request,
@@ -53,7 +54,7 @@ def device_rename(*, user: User, factor: Factor, name: str, actor: User, request
         device.name = name
         device.save(update_fields=["name"])
         audit_record(
-            action="mfa.device_renamed",
+            action=AuditAction.MFA_DEVICE_RENAMED,
             actor=actor,
             target=user,
             request=request,
@@ -80,7 +81,7 @@ def device_remove(*, user: User, factor: Factor, actor: User, request=None) -> N
             RecoveryCodeDevice.objects.filter(user=user).delete()
             EmailDevice.objects.filter(user=user).delete()
         audit_record(
-            action="mfa.device_removed",
+            action=AuditAction.MFA_DEVICE_REMOVED,
             actor=actor,
             target=user,
             request=request,

@@ -20,13 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.reauth import reauth_is_recent, reauth_required
-from accounts.signin import (
-    SIGNIN_TIMED_OUT,
-    PendingSignIn,
-    pending_get,
-    signin_stop,
-    signin_user,
-)
+from accounts.signin import SIGNIN_TIMED_OUT, SignIn, signin_step, signin_stop
 from mfa.selectors import recovery_codes_left
 from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
 from mfa.verification import (
@@ -47,11 +41,11 @@ RECOVERY_CODES_OFFER = (
 @dataclass
 class Enrollment:
     user: User
-    pending: PendingSignIn | None = None
+    signin: SignIn | None = None
 
     @property
     def in_signin(self) -> bool:
-        return self.pending is not None
+        return self.signin is not None
 
     @property
     def actor(self) -> User:
@@ -98,8 +92,8 @@ class Enrollment:
         offer_codes = recovery_codes_left(self.user) is None
         if self.in_signin:
             if not offer_codes:
-                return second_factor_passed(request, self.pending, device)
-            second_factor_mark(request, self.pending, device)
+                return second_factor_passed(self.signin, device)
+            second_factor_mark(self.signin, device)
             return redirect("mfa:signin_recovery_codes")
         messages.success(request, message)
         if offer_codes:
@@ -122,32 +116,24 @@ def account_enrollment(view):
     return wrapper
 
 
-def signin_pending_setup(request) -> PendingSignIn | None:
-    """The pending sign-in, if it is at the first-setup step (and, remote, has proved who)."""
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None or pending.has_passed(STATE_KEY):
-        return None
-    state = pending.state.get(STATE_KEY) or {}
-    if state.get("mode") not in (SETUP_REQUIRED, SETUP_OPTIONAL):
-        return None
-    return pending
+def at_setup(signin: SignIn) -> bool:
+    """The second-factor stage sent this sign-in to the first-setup step."""
+    return (signin.state.get(STATE_KEY) or {}).get("mode") in (SETUP_REQUIRED, SETUP_OPTIONAL)
 
 
 def signin_enrollment(view):
-    """Half-way through signing in, at the first-setup step."""
+    """Half-way through signing in, at the first-setup step (and, remote, having proved who)."""
 
     @csrf_protect
     @never_cache
+    @signin_step(STATE_KEY)
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        pending = signin_pending_setup(request)
-        if pending is None:
-            return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
-        if pending.state[STATE_KEY].get("identity_confirmed") is False:
+    def wrapper(request, signin: SignIn, *args, **kwargs):
+        if not at_setup(signin):
+            return signin_stop(request, signin.pending, SIGNIN_TIMED_OUT)
+        if signin.state[STATE_KEY].get("identity_confirmed") is False:
             return redirect("mfa:signin_setup")
-        user = signin_user(request, pending)
-        request.practice = user.practice
-        return view(request, Enrollment(user=user, pending=pending), *args, **kwargs)
+        return view(request, Enrollment(user=signin.user, signin=signin), *args, **kwargs)
 
     return wrapper
 
@@ -177,12 +163,11 @@ def signin_enrollment_json(view):
     @require_POST
     @csrf_protect
     @never_cache
+    @signin_step(STATE_KEY, json=True)
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        pending = signin_pending_setup(request)
-        if pending is None or pending.state[STATE_KEY].get("identity_confirmed") is False:
+    def wrapper(request, signin: SignIn, *args, **kwargs):
+        if not at_setup(signin) or signin.state[STATE_KEY].get("identity_confirmed") is False:
             return _json_error(SIGNIN_TIMED_OUT, 403)
-        user = signin_user(request, pending)
-        return view(request, Enrollment(user=user, pending=pending), *args, **kwargs)
+        return view(request, Enrollment(user=signin.user, signin=signin), *args, **kwargs)
 
     return wrapper

@@ -1,14 +1,14 @@
-"""Second-factor data of our own: one-time phone codes, and (below) our django-otp devices.
+"""Our django-otp devices: authenticator apps (our check on django-otp's TOTP table), text and
+voice phones, and hashed recovery codes.
 
-Authenticator apps, email codes and security keys use the models of django-otp's plugins and
-django-otp-webauthn; text/voice devices and hashed recovery codes are ours.
+Email codes and security keys use the models of django-otp's plugin and django-otp-webauthn;
+the codes a phone receives are phonecodes' (the one module that sends and checks them).
 """
 
 import hashlib
 import math
 import re
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
@@ -25,72 +25,22 @@ from django_otp.models import (
 from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from phonecodes.codes import (
+    COOLDOWN_MESSAGE,
+    PhoneCodeError,
+    SentCode,
+    phone_code_send,
+    phone_code_verify,
+)
+from phonecodes.models import RESEND_COOLDOWN_SECONDS, PhoneChannel
+
 # Authenticator apps: a code of the previous 30-second step is still accepted (RFC 6238 5.2).
 ALLOWED_STEPS_BACK = 1
-# Text/voice codes (mfa.phone_verification uses these too).
-PHONE_CODE_VALID_SECONDS = 10 * 60
-PHONE_RESEND_COOLDOWN_SECONDS = 30
 RECOVERY_CODE_COUNT = 10
 # Crockford's base32 alphabet: no I, L, O or U to misread.
 RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECOVERY_CODE_GROUPS = 3  # XXXX-XXXX-XXXX: 12 characters, 60 random bits
 THROTTLE_FIELDS = ["throttling_failure_timestamp", "throttling_failure_count"]
-
-
-class PhoneChannel(models.TextChoices):
-    SMS = "sms", "Text message"
-    VOICE = "voice", "Voice call"
-
-
-class PhoneCodeStatus(models.TextChoices):
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Could not send"
-    OPTED_OUT = "opted_out", "Number opted out"
-
-
-class PhoneCode(models.Model):
-    """One code sent (or tried) by text or voice: the code store and the sending log at once.
-
-    SECURITY: only an HMAC of the code is kept. A code is bound to its `purpose` (which names the
-    sign-in or page that asked for it), is single use, and a newer code for the same purpose
-    supersedes it. The rows of the last day are also what the sending limits count.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_codes"
-    )
-    purpose = models.CharField(max_length=100)
-    number = models.CharField(max_length=16)
-    channel = models.CharField(max_length=5, choices=PhoneChannel.choices)
-    status = models.CharField(
-        max_length=10, choices=PhoneCodeStatus.choices, default=PhoneCodeStatus.SENDING
-    )
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    superseded_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["user", "purpose", "-created_at"], name="phone_code_user_purpose"),
-            models.Index(fields=["user", "-created_at"], name="phone_code_user_time"),
-            models.Index(fields=["number", "-created_at"], name="phone_code_number_time"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(channel__in=PhoneChannel.values), name="phone_code_channel_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=PhoneCodeStatus.values), name="phone_code_status_valid"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_channel_display()} code for {self.user_id} ({self.status})"
 
 
 class AuthenticatorApp(TOTPDevice):
@@ -133,7 +83,7 @@ class AuthenticatorApp(TOTPDevice):
 class PhoneDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
     """A mobile number that receives codes by text message or voice call.
 
-    Delivery and the code itself go through mfa.phone_verification, which owns the sending
+    Delivery and the code itself go through phonecodes.codes, which owns the sending
     limits, the opt-out handling and the hashed, purpose-bound code: SideChannelDevice's
     plaintext `token` stays empty, and `valid_until` tells the page how long the code lasts.
     `challenge_purpose` remembers which sign-in (or enrollment) the last code was sent for.
@@ -151,15 +101,8 @@ class PhoneDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
             ),
         ]
 
-    def generate_challenge(self, *, purpose: str, request=None) -> str:
-        """Send a new code for `purpose`; raises PhoneCodeError. Returns what was done."""
-        from mfa.phone_verification import (
-            COOLDOWN_MESSAGE,
-            PhoneCodeError,
-            mask_number,
-            phone_code_send,
-        )
-
+    def generate_challenge(self, *, purpose: str, request=None) -> SentCode:
+        """Send a new code for `purpose`; raises PhoneCodeError. Returns what was sent."""
         allowed, data = self.generate_is_allowed()
         if not allowed:
             seconds = max(
@@ -168,7 +111,7 @@ class PhoneDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
             raise PhoneCodeError(
                 "cooldown", COOLDOWN_MESSAGE.format(seconds=seconds), seconds_left=seconds
             )
-        phone_code_send(
+        sent = phone_code_send(
             user=self.user,
             number=self.number,
             channel=self.method,
@@ -176,15 +119,12 @@ class PhoneDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
             request=request,
         )
         self.challenge_purpose = purpose
-        self.valid_until = timezone.now() + timedelta(seconds=PHONE_CODE_VALID_SECONDS)
+        self.valid_until = sent.expires_at
         self.cooldown_set(commit=False)
         self.save(update_fields=["challenge_purpose", "valid_until", "last_generated_timestamp"])
-        verb = "called" if self.method == PhoneChannel.VOICE else "texted"
-        return f"We {verb} a code to {mask_number(self.number)}."
+        return sent
 
     def verify_token(self, token, purpose: str | None = None) -> bool:
-        from mfa.phone_verification import phone_code_verify
-
         allowed, _ = self.verify_is_allowed()
         if not allowed:
             return False
@@ -210,7 +150,7 @@ class PhoneDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDev
         return getattr(settings, "OTP_PHONE_THROTTLE_FACTOR", 1)
 
     def get_cooldown_duration(self):
-        return PHONE_RESEND_COOLDOWN_SECONDS
+        return RESEND_COOLDOWN_SECONDS
 
 
 class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):

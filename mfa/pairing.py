@@ -14,6 +14,7 @@ from accounts.sessions import sessions_end
 from practice.audit import audit_record
 from practice.models import TwoFactorPolicy
 from practice.policy import effective_policy
+from practice.vocabulary import AuditAction, SessionEndReason
 
 
 def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
@@ -30,13 +31,13 @@ def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
             user.two_factor_setup = TwoFactorSetup.REQUIRE
             user.save(update_fields=["two_factor_setup"])
         audit_record(
-            action="mfa.pairing_reset",
+            action=AuditAction.MFA_PAIRING_RESET,
             actor=actor,
             target=user,
             request=request,
             details={"removed": len(devices), "kinds": kinds, "setup_required": required},
         )
-        sessions_end(user=user, reason="pairing_reset", actor=actor, request=request)
+        sessions_end(user=user, reason=SessionEndReason.PAIRING_RESET, actor=actor, request=request)
     notice_send(
         user=user,
         subject="PracticeGate: your two-factor authentication was reset",

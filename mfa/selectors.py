@@ -11,7 +11,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from mfa.models import AuthenticatorApp, PhoneChannel, PhoneDevice, RecoveryCodeDevice
+from mfa.models import AuthenticatorApp, PhoneDevice, RecoveryCodeDevice
+from phonecodes.models import PhoneChannel
 
 # A device model's label -> the kind shown to administrators. Factors that are only fallbacks
 # (email codes, recovery codes) are not listed: they do not make a user "have 2FA" on their own.

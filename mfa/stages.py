@@ -2,24 +2,28 @@
 
 Asked when the user has a second factor, when their effective policy requires one, and always
 for a remote sign-in; not asked inside an office network when the practice exempts those. A user
-who must (or, under "prompt", may) set one up is sent to the setup page instead.
+who must (or, under "prompt", may) set one up is sent to the setup page instead. Whether a
+second factor is required is the policy's one answer (Policy.second_factor_required), which
+signin_complete asks again before it signs anyone in.
 """
 
 import secrets
 
 from django.urls import reverse
 
-from accounts.signin import Passed, Refused, SignInStage, Step, signin_user
-from mfa.selectors import has_second_factor
-from mfa.verification import (
-    STATE_KEY,
-    default_method,
-    identity_channels,
-    method_start,
+from accounts.signin import (
+    SECOND_FACTOR_STAGE,
+    Passed,
+    SignIn,
+    SignInStage,
+    Step,
+    signin_refusal,
 )
-from practice.audit import audit_record
+from mfa.selectors import has_second_factor
+from mfa.verification import STATE_KEY, default_method, identity_channels, method_start
 from practice.models import TwoFactorPolicy
-from practice.policy import effective_policy
+from practice.policy import Policy
+from practice.vocabulary import SignInFailure, Zone
 
 VERIFY = "verify"
 SETUP_REQUIRED = "setup_required"
@@ -33,15 +37,14 @@ NO_WAY_TO_CONFIRM = (
 )
 
 
-def second_factor_decision(*, user, zone: str, has_factor: bool) -> str:
+def second_factor_decision(*, policy: Policy, zone: str, has_factor: bool) -> str:
     """What the sign-in asks of this user: verify, set up (required or optional), or nothing."""
-    policy = effective_policy(user)
-    remote = zone != "office"
-    if not remote and policy.two_factor_office_exempt:
+    required = policy.second_factor_required(zone)
+    if not required and zone == Zone.OFFICE and policy.two_factor_office_exempt:
         return NOT_ASKED
     if has_factor:
         return VERIFY
-    if remote or policy.two_factor == TwoFactorPolicy.REQUIRE:
+    if required:
         return SETUP_REQUIRED
     if policy.two_factor == TwoFactorPolicy.PROMPT:
         return SETUP_OPTIONAL
@@ -49,34 +52,32 @@ def second_factor_decision(*, user, zone: str, has_factor: bool) -> str:
 
 
 class SecondFactorStage(SignInStage):
-    key = "second_factor"
+    key = SECOND_FACTOR_STAGE
 
-    def run(self, request, pending, credentials):
-        user = signin_user(request, pending)
+    def run(self, signin: SignIn, credentials):
+        user = signin.user
         decision = second_factor_decision(
-            user=user, zone=pending.zone, has_factor=has_second_factor(user)
+            policy=signin.policy, zone=signin.pending.zone, has_factor=has_second_factor(user)
         )
         if decision == NOT_ASKED:
             return Passed()
         # A fresh nonce for every sign-in: codes sent for this sign-in are bound to it.
         state = {"mode": decision, "nonce": secrets.token_urlsafe(16)}
-        pending.state[STATE_KEY] = state
+        signin.state[STATE_KEY] = state
         if decision == VERIFY:
-            method = default_method(user)
             # Text, voice and email codes go out at once, so the code is on its way while the
             # page loads; a problem sending is shown there, with the other methods.
-            method_start(request, pending, method)
+            method_start(signin, default_method(user))
             return Step(url=reverse("mfa:signin_verify"))
-        if pending.zone != "office":
+        if signin.pending.zone != Zone.OFFICE:
             # Keycloak issue 21837: with only a stolen password, a first setup from outside
             # would pair the attacker's phone. Prove the email or mobile on file first.
             if not identity_channels(user):
-                audit_record(
-                    action="signin.failed",
-                    target=user,
-                    request=request,
-                    details={"reason": "second_factor_setup_unconfirmable"},
+                return signin_refusal(
+                    signin,
+                    reason=SignInFailure.SECOND_FACTOR_SETUP_UNCONFIRMABLE,
+                    message=NO_WAY_TO_CONFIRM,
+                    user=user,
                 )
-                return Refused(message=NO_WAY_TO_CONFIRM, code="second_factor_setup")
             state["identity_confirmed"] = False
         return Step(url=reverse("mfa:signin_setup"))

@@ -1,5 +1,6 @@
 """The second factor during sign-in: which methods a user has, sending their codes, checking
-them (wrong codes count on the sign-in failure counter), and finishing the stage.
+them (wrong codes count on the sign-in failure counter, which only a completed sign-in clears),
+and finishing the stage.
 
 The stage's working state lives in the pending sign-in under STATE_KEY; when the stage passes it
 is replaced by {"device": <persistent id>}, which signin_complete hands to django-otp.
@@ -7,7 +8,6 @@ is replaced by {"device": <persistent id>}, which signin_complete hands to djang
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib import messages
 from django.db import transaction
@@ -15,22 +15,20 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django_otp.models import Device
 
-from accounts.lockout import attempt_succeeded, failure_record, lock_state
+from accounts.lockout import failure_record, lock_state
 from accounts.models import User
-from accounts.signin import PendingSignIn, pending_save, signin_continue, signin_user
+from accounts.signin import SECOND_FACTOR_STAGE, SignIn, signin_continue
 from mfa.email.flows import EmailCodeError, email_code_send, email_device
-from mfa.models import PHONE_CODE_VALID_SECONDS, PhoneChannel, PhoneDevice, RecoveryCodeDevice
-from mfa.phone_verification import (
-    PhoneCodeError,
-    mask_number,
-    phone_code_send,
-    phone_code_verify,
-)
+from mfa.models import PhoneDevice, RecoveryCodeDevice
 from mfa.recovery_codes.flows import recovery_code_used_notice
 from mfa.selectors import user_factors
+from phonecodes.codes import PhoneCodeError, phone_code_send, phone_code_verify
+from phonecodes.models import PhoneChannel
+from phonecodes.numbers import mask_number
 from practice.audit import audit_record
+from practice.vocabulary import AuditAction, SignInFailure
 
-STATE_KEY = "second_factor"
+STATE_KEY = SECOND_FACTOR_STAGE  # the stage keeps its working state under its own key
 KEY_METHOD = "key"
 EMAIL_METHOD = "email"
 RECOVERY_METHOD = "recovery"
@@ -112,46 +110,43 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
-def signin_purpose(pending: PendingSignIn, prefix: str = "signin") -> str:
-    return f"{prefix}:{pending.state[STATE_KEY]['nonce']}"
+def signin_purpose(signin: SignIn, prefix: str = "signin") -> str:
+    return f"{prefix}:{signin.state[STATE_KEY]['nonce']}"
 
 
-def method_start(request, pending: PendingSignIn, method: Method) -> None:
+def method_start(signin: SignIn, method: Method) -> None:
     """Make `method` the current one; for text, voice and email, send a code now.
 
     What happened (sent, or why not) is told with a message on the next page.
     """
-    state = pending.state[STATE_KEY]
+    state = signin.state[STATE_KEY]
     state["method"] = method.key
     state.pop("expires_at", None)
     if method.sends_code:
-        code_send(request, pending, method)
+        code_send(signin, method)
 
 
-def code_send(request, pending: PendingSignIn, method: Method) -> bool:
+def code_send(signin: SignIn, method: Method) -> bool:
     """Send a new code for the current method; the message says what happened."""
-    state = pending.state[STATE_KEY]
-    user = signin_user(request, pending)
+    request, user = signin.request, signin.user
     try:
         if method.kind == "email":
             expires_at = email_code_send(user=user)
             said = f"We emailed a code to {mask_email(user.email)}."
         else:
-            said = method.device.generate_challenge(
-                purpose=signin_purpose(pending), request=request
-            )
-            expires_at = method.device.valid_until
+            sent = method.device.generate_challenge(purpose=signin_purpose(signin), request=request)
+            expires_at, said = sent.expires_at, sent.message
     except (PhoneCodeError, EmailCodeError) as exc:
         messages.error(request, exc.message)
         return False
-    state["expires_at"] = expires_at.timestamp()
+    signin.state[STATE_KEY]["expires_at"] = expires_at.timestamp()
     messages.info(request, said)
     return True
 
 
-def seconds_left(pending: PendingSignIn) -> int | None:
+def seconds_left(signin: SignIn) -> int | None:
     """Seconds until the code sent for this sign-in expires (None when none was sent)."""
-    expires_at = pending.state.get(STATE_KEY, {}).get("expires_at")
+    expires_at = signin.state.get(STATE_KEY, {}).get("expires_at")
     if expires_at is None:
         return None
     return max(0, math.ceil(expires_at - timezone.now().timestamp()))
@@ -170,9 +165,9 @@ def throttle_seconds(device: Device) -> int:
     return max(1, math.ceil((wait - timezone.now()).total_seconds())) if wait else 1
 
 
-def countdown(pending: PendingSignIn) -> dict | None:
+def countdown(signin: SignIn) -> dict | None:
     """What the page shows as "Time left" (the script counts it down)."""
-    seconds = seconds_left(pending)
+    seconds = seconds_left(signin)
     if seconds is None:
         return None
     return {"seconds": seconds, "text": f"{seconds // 60}:{seconds % 60:02d}"}
@@ -186,9 +181,9 @@ class CheckResult:
     device: Device | None = None
 
 
-def code_check(request, pending: PendingSignIn, method: Method, code: str) -> CheckResult:
+def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
     """Check a code for `method`. A wrong code counts on the sign-in failure counter."""
-    user = signin_user(request, pending)
+    request, user = signin.request, signin.user
     if lock_state(user=user, request=request):
         return CheckResult(locked=True)
     device = email_device(user) if method.kind == "email" else method.device
@@ -196,15 +191,15 @@ def code_check(request, pending: PendingSignIn, method: Method, code: str) -> Ch
     if seconds:
         # Not counted as a failure: the code was not even looked at.
         return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
-    device = _verify(device, code, purpose=signin_purpose(pending))
+    device = _verify(device, code, purpose=signin_purpose(signin))
     if device is None:
-        locked = failure_record(user=user, request=request, reason="second_factor")
+        locked = failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR)
         if locked or lock_state(user=user, request=request):
             return CheckResult(locked=True)
         return CheckResult(message=WRONG_CODE_MESSAGE)
     if method.kind == "recovery":
         audit_record(
-            action="mfa.recovery_code_used",
+            action=AuditAction.MFA_RECOVERY_CODE_USED,
             actor=user,
             target=user,
             request=request,
@@ -226,28 +221,32 @@ def _verify(device: Device, code: str, *, purpose: str) -> Device | None:
     return locked if ok else None
 
 
-def second_factor_mark(request, pending: PendingSignIn, device: Device) -> None:
-    """The stage is done: remember the device, for django-otp once the sign-in completes."""
-    attempt_succeeded(user=signin_user(request, pending))
-    pending.state[STATE_KEY] = {"device": device.persistent_id}
-    pending.mark_passed(STATE_KEY)
-    pending_save(request, pending)
+def second_factor_mark(signin: SignIn, device: Device) -> None:
+    """The stage is done: remember the device, for django-otp once the sign-in completes.
+
+    The count of failed attempts is not cleared here: only a completed sign-in clears it.
+    """
+    signin.state[STATE_KEY] = {"device": device.persistent_id}
+    signin.pending.mark_passed(STATE_KEY)
+    signin.save()
 
 
-def second_factor_passed(request, pending: PendingSignIn, device: Device) -> HttpResponse:
+def second_factor_passed(signin: SignIn, device: Device) -> HttpResponse:
     """The stage is done: go on with the sign-in."""
-    second_factor_mark(request, pending, device)
-    return signin_continue(request)
+    second_factor_mark(signin, device)
+    return signin_continue(signin)
 
 
-def second_factor_skipped(request, pending: PendingSignIn) -> HttpResponse:
+def second_factor_skipped(signin: SignIn) -> HttpResponse:
     """ "Not now" on an optional setup (policy "prompt"): go on without a second factor."""
-    user = signin_user(request, pending)
-    audit_record(action="mfa.setup_skipped", actor=user, target=user, request=request)
-    pending.state[STATE_KEY] = {}
-    pending.mark_passed(STATE_KEY)
-    pending_save(request, pending)
-    return signin_continue(request)
+    user = signin.user
+    audit_record(
+        action=AuditAction.MFA_SETUP_SKIPPED, actor=user, target=user, request=signin.request
+    )
+    signin.state[STATE_KEY] = {}
+    signin.pending.mark_passed(STATE_KEY)
+    signin.save()
+    return signin_continue(signin)
 
 
 # --- Proving who you are before a first setup from outside the office (Keycloak 21837) ----
@@ -269,21 +268,20 @@ def identity_destination(user: User, channel: str) -> str:
     return mask_number(user.mobile_phone)
 
 
-def identity_code_send(request, pending: PendingSignIn, channel: str) -> bool:
-    user = signin_user(request, pending)
-    state = pending.state[STATE_KEY]
+def identity_code_send(signin: SignIn, channel: str) -> bool:
+    request, user = signin.request, signin.user
+    state = signin.state[STATE_KEY]
     try:
         if channel == EMAIL_METHOD:
             expires_at = email_code_send(user=user)
         else:
-            phone_code_send(
+            expires_at = phone_code_send(
                 user=user,
                 number=user.mobile_phone,
-                channel="sms",
-                purpose=signin_purpose(pending, "signin-setup"),
+                channel=PhoneChannel.SMS,
+                purpose=signin_purpose(signin, "signin-setup"),
                 request=request,
-            )
-            expires_at = timezone.now() + timedelta(seconds=PHONE_CODE_VALID_SECONDS)
+            ).expires_at
     except (PhoneCodeError, EmailCodeError) as exc:
         messages.error(request, exc.message)
         return False
@@ -294,9 +292,9 @@ def identity_code_send(request, pending: PendingSignIn, channel: str) -> bool:
     return True
 
 
-def identity_code_check(request, pending: PendingSignIn, code: str) -> CheckResult:
-    user = signin_user(request, pending)
-    state = pending.state[STATE_KEY]
+def identity_code_check(signin: SignIn, code: str) -> CheckResult:
+    request, user = signin.request, signin.user
+    state = signin.state[STATE_KEY]
     if lock_state(user=user, request=request):
         return CheckResult(locked=True)
     channel = state.get("identity_channel")
@@ -307,20 +305,20 @@ def identity_code_check(request, pending: PendingSignIn, code: str) -> CheckResu
             return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
         ok = _verify(device, code, purpose="") is not None
     elif channel:
-        ok = phone_code_verify(
-            user=user, purpose=signin_purpose(pending, "signin-setup"), code=code
-        )
+        ok = phone_code_verify(user=user, purpose=signin_purpose(signin, "signin-setup"), code=code)
     else:
         ok = False
     if not ok:
-        locked = failure_record(user=user, request=request, reason="second_factor_setup")
+        locked = failure_record(
+            user=user, request=request, reason=SignInFailure.SECOND_FACTOR_SETUP
+        )
         if locked or lock_state(user=user, request=request):
             return CheckResult(locked=True)
         return CheckResult(message=WRONG_CODE_MESSAGE)
     state["identity_confirmed"] = True
     state.pop("expires_at", None)
     audit_record(
-        action="mfa.setup_identity_confirmed",
+        action=AuditAction.MFA_SETUP_IDENTITY_CONFIRMED,
         actor=user,
         target=user,
         request=request,

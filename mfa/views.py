@@ -19,22 +19,19 @@ from accounts.lockout import failure_record, lock_state
 from accounts.reauth import reauth_required
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
-    PendingSignIn,
+    SignIn,
     pending_clear,
-    pending_get,
-    pending_save,
     signin_continue,
+    signin_step,
     signin_stop,
-    signin_user,
 )
 from accounts.stages import LOCKED
 from mfa.devices import device_remove, device_rename
-from mfa.enrollment import signin_pending_setup
+from mfa.enrollment import at_setup
 from mfa.forms import CodeForm, RenameForm
 from mfa.pairing import pairing_reset
 from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.selectors import has_second_factor, recovery_codes_left, user_factor, user_factors
-from mfa.sms import sms_enabled
 from mfa.stages import SETUP_OPTIONAL, VERIFY
 from mfa.verification import (
     STATE_KEY,
@@ -54,34 +51,29 @@ from mfa.verification import (
 )
 from mfa.webauthn.flows import key_authenticate_begin, key_authenticate_complete
 from mfa.webauthn.views import api_error, json_body, script_config
+from phonecodes.codes import phone_codes_available
 from practice.policy import effective_policy
+from practice.vocabulary import SignInFailure
 
 # --- Sign-in: verify -----------------------------------------------------------------------
 
 
-def _pending_verify(request) -> PendingSignIn | None:
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None or pending.has_passed(STATE_KEY):
-        return None
-    if (pending.state.get(STATE_KEY) or {}).get("mode") != VERIFY:
-        return None
-    return pending
+def _at_verify(signin: SignIn) -> bool:
+    return (signin.state.get(STATE_KEY) or {}).get("mode") == VERIFY
 
 
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
-def signin_verify(request):
+@signin_step(STATE_KEY)
+def signin_verify(request, signin: SignIn):
     """ "Verification code" for the user's current method; other methods one click away."""
-    pending = _pending_verify(request)
-    if pending is None:
-        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
-    user = signin_user(request, pending)
-    request.practice = user.practice
-    state = pending.state[STATE_KEY]
-    if not methods_for(user):
-        # Every factor was removed while this sign-in waited (a pairing reset): start again.
-        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
+    user = signin.user
+    if not _at_verify(signin) or not methods_for(user):
+        # Not at this step, or every factor was removed while this sign-in waited (a pairing
+        # reset): start again.
+        return signin_stop(request, signin.pending, SIGNIN_TIMED_OUT)
+    state = signin.state[STATE_KEY]
     method = method_for(user, state.get("method", "")) or default_method(user)
     form = CodeForm(numeric=method.kind != "recovery")
 
@@ -90,28 +82,28 @@ def signin_verify(request):
         if action == "switch":
             chosen = method_for(user, request.POST.get("method", ""))
             if chosen is not None:
-                method_start(request, pending, chosen)
-                pending_save(request, pending)
+                method_start(signin, chosen)
+                signin.save()
             return redirect("mfa:signin_verify")
         if action == "resend":
             if method.sends_code:
-                code_send(request, pending, method)
-                pending_save(request, pending)
+                code_send(signin, method)
+                signin.save()
             return redirect("mfa:signin_verify")
         form = CodeForm(request.POST, numeric=method.kind != "recovery")
         if method.takes_code and form.is_valid():
-            result = code_check(request, pending, method, form.cleaned_data["code"])
+            result = code_check(signin, method, form.cleaned_data["code"])
             if result.ok:
-                return second_factor_passed(request, pending, result.device)
+                return second_factor_passed(signin, result.device)
             if result.locked:
-                return signin_stop(request, pending, LOCKED)
+                return signin_stop(request, signin.pending, LOCKED)
             form.add_error("code", result.message)
 
     context = {
         "method": method,
         "other_methods": [m for m in methods_for(user) if m.key != method.key],
         "form": form,
-        "countdown": countdown(pending) if method.sends_code else None,
+        "countdown": countdown(signin) if method.sends_code else None,
     }
     if method.kind == "key":
         context["key_config"] = script_config(
@@ -123,24 +115,28 @@ def signin_verify(request):
     return render(request, "mfa/signin_verify.html", context)
 
 
-@require_POST
-@csrf_protect
-@never_cache
-def signin_verify_key_begin(request):
-    pending = _pending_verify(request)
-    if pending is None:
-        return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
-    return JsonResponse(key_authenticate_begin(request=request, user=signin_user(request, pending)))
+def _timed_out_json() -> JsonResponse:
+    return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
 
 
 @require_POST
 @csrf_protect
 @never_cache
-def signin_verify_key_complete(request):
-    pending = _pending_verify(request)
-    if pending is None:
-        return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
-    user = signin_user(request, pending)
+@signin_step(STATE_KEY, json=True)
+def signin_verify_key_begin(request, signin: SignIn):
+    if not _at_verify(signin):
+        return _timed_out_json()
+    return JsonResponse(key_authenticate_begin(request=request, user=signin.user))
+
+
+@require_POST
+@csrf_protect
+@never_cache
+@signin_step(STATE_KEY, json=True)
+def signin_verify_key_complete(request, signin: SignIn):
+    if not _at_verify(signin):
+        return _timed_out_json()
+    user = signin.user
     if lock_state(user=user, request=request):
         pending_clear(request)
         return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
@@ -148,11 +144,11 @@ def signin_verify_key_complete(request):
         device = key_authenticate_complete(request=request, user=user, data=json_body(request))
     except OTPWebAuthnApiError as exc:
         # A signature that does not check out counts like a wrong code.
-        if failure_record(user=user, request=request, reason="second_factor"):
+        if failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR):
             pending_clear(request)
             return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
         return api_error(exc)
-    response = second_factor_passed(request, pending, device)
+    response = second_factor_passed(signin, device)
     return JsonResponse({"id": device.pk, "redirect_url": response.url})
 
 
@@ -162,38 +158,40 @@ def signin_verify_key_complete(request):
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
-def signin_setup(request):
+@signin_step(STATE_KEY)
+def signin_setup(request, signin: SignIn):
     """Choose what to set up; from outside the office, first prove who you are."""
-    pending = signin_pending_setup(request)
-    if pending is None:
-        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
-    user = signin_user(request, pending)
-    request.practice = user.practice
-    state = pending.state[STATE_KEY]
+    if not at_setup(signin):
+        return signin_stop(request, signin.pending, SIGNIN_TIMED_OUT)
+    state = signin.state[STATE_KEY]
     if state.get("identity_confirmed") is False:
-        return _identity_step(request, pending, user)
-    context = {"optional": state["mode"] == SETUP_OPTIONAL, "phone_available": sms_enabled()}
+        return _identity_step(request, signin)
+    context = {
+        "optional": state["mode"] == SETUP_OPTIONAL,
+        "phone_available": phone_codes_available(),
+    }
     return render(request, "mfa/signin_setup.html", context)
 
 
-def _identity_step(request, pending, user):
-    state = pending.state[STATE_KEY]
+def _identity_step(request, signin: SignIn):
+    user = signin.user
+    state = signin.state[STATE_KEY]
     form = CodeForm()
     if request.method == "POST" and request.POST.get("action") == "send":
         channel = request.POST.get("channel", "")
         if channel in identity_channels(user):
-            identity_code_send(request, pending, channel)
-            pending_save(request, pending)
+            identity_code_send(signin, channel)
+            signin.save()
         return redirect("mfa:signin_setup")
     if request.method == "POST":
         form = CodeForm(request.POST)
         if form.is_valid():
-            result = identity_code_check(request, pending, form.cleaned_data["code"])
-            pending_save(request, pending)
+            result = identity_code_check(signin, form.cleaned_data["code"])
+            signin.save()
             if result.ok:
                 return redirect("mfa:signin_setup")
             if result.locked:
-                return signin_stop(request, pending, LOCKED)
+                return signin_stop(request, signin.pending, LOCKED)
             form.add_error("code", result.message)
     channels = [
         {"value": channel, "destination": identity_destination(user, channel)}
@@ -203,7 +201,7 @@ def _identity_step(request, pending, user):
         "channels": channels,
         "sent": bool(state.get("identity_channel")),
         "form": form,
-        "countdown": countdown(pending),
+        "countdown": countdown(signin),
     }
     return render(request, "mfa/signin_identity.html", context)
 
@@ -211,29 +209,25 @@ def _identity_step(request, pending, user):
 @require_POST
 @csrf_protect
 @never_cache
-def signin_setup_skip(request):
+@signin_step(STATE_KEY)
+def signin_setup_skip(request, signin: SignIn):
     """ "Not now": only where the policy merely prompts (never for require or remote)."""
-    pending = signin_pending_setup(request)
-    if pending is None:
-        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
-    if pending.state[STATE_KEY]["mode"] != SETUP_OPTIONAL:
+    if not at_setup(signin):
+        return signin_stop(request, signin.pending, SIGNIN_TIMED_OUT)
+    if signin.state[STATE_KEY]["mode"] != SETUP_OPTIONAL:
         return redirect("mfa:signin_setup")
-    return second_factor_skipped(request, pending)
+    return second_factor_skipped(signin)
 
 
 @csrf_protect
 @never_cache
-def signin_recovery_codes(request):
+@signin_step(STATE_KEY, done=True)
+def signin_recovery_codes(request, signin: SignIn):
     """Right after a first factor is set up during sign-in: recovery codes, then on."""
-    pending = pending_get(request)
-    if pending is None or pending.user_id is None or not pending.has_passed(STATE_KEY):
-        return signin_stop(request, pending_get(request), SIGNIN_TIMED_OUT)
-    user = signin_user(request, pending)
-    request.practice = user.practice
     if request.method == "POST":
         if request.POST.get("action") != "create":
-            return signin_continue(request)
-        codes = recovery_codes_generate(user=user, actor=user, request=request)
+            return signin_continue(signin)
+        codes = recovery_codes_generate(user=signin.user, actor=signin.user, request=request)
         # SECURITY: shown in this response only; the page is no-store.
         return render(request, "mfa/recovery_codes_new.html", {"codes": codes, "in_signin": True})
     return render(request, "mfa/signin_recovery_codes.html")
@@ -254,7 +248,7 @@ def security(request):
         "codes_left": recovery_codes_left(user),
         "required": policy.two_factor_required,
         "self_reset": policy.allow_self_pairing_reset and bool(factors),
-        "phone_available": sms_enabled(),
+        "phone_available": phone_codes_available(),
     }
     return render(request, "mfa/security.html", context)
 
@@ -319,6 +313,7 @@ def pairing_reset_view(request):
         raise Http404("Your practice does not allow this.")
     if request.method == "POST":
         pairing_reset(user=user, actor=user, request=request)
+        # pairing_reset ended (and audited) every session of the user, this one too.
         logout(request)
         messages.success(
             request,

@@ -1,19 +1,21 @@
-"""Support staff's view of practices and the (read-only) audit log; their actions on users."""
+"""Support staff's view of practices and of the (read-only) audit log.
 
-from django.contrib import admin, messages
-from django.template.response import TemplateResponse
+One write path: a practice is created by practice_create and its policy changed by
+practice_settings_update, the same services as the command and the console, so every change is
+audited with the staff member as its actor and appears in the practice's own audit log.
+"""
 
-from accounts.admin import UserAdmin
-from accounts.lockout import user_unlock
-from accounts.models import User
-from mfa.pairing import pairing_reset
-from practice.models import AuditEvent, OfficeNetwork, Practice, Provider
-from practice.users import user_deactivate
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 
-
-class OfficeNetworkInline(admin.TabularInline):
-    model = OfficeNetwork
-    extra = 0
+from practice.models import AuditEvent, Practice, Provider
+from practice.services import (
+    SUPPORT_SETTINGS_FIELDS,
+    practice_create,
+    practice_settings_update,
+    validate_networks,
+)
 
 
 class ProviderInline(admin.TabularInline):
@@ -21,11 +23,79 @@ class ProviderInline(admin.TabularInline):
     extra = 0
 
 
+class PracticeForm(forms.ModelForm):
+    """The practice's fields, with its office networks as one text box (one CIDR a line)."""
+
+    office_networks = forms.CharField(
+        label="Office networks",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One network a line, with its prefix length: 192.168.1.0/24 or 2001:db8::/48.",
+        max_length=10_000,
+    )
+
+    class Meta:
+        model = Practice
+        fields = ["code", *SUPPORT_SETTINGS_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["office_networks"].initial = "\n".join(
+                self.instance.office_networks.order_by("cidr").values_list("cidr", flat=True)
+            )
+
+    def clean_office_networks(self) -> list[str]:
+        try:
+            return validate_networks(self.cleaned_data["office_networks"].splitlines())
+        except ValidationError as exc:
+            raise ValidationError(exc.error_list) from None
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
+    form = PracticeForm
     list_display = ["code", "name", "time_zone", "two_factor_policy", "created_at"]
     search_fields = ["code", "name"]
-    inlines = [OfficeNetworkInline, ProviderInline]
+    inlines = [ProviderInline]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            # A new practice: what practice_create takes; its policy starts at the defaults.
+            return ["code", "name", "time_zone", "office_networks"]
+        return ["code", "office_networks", *SUPPORT_SETTINGS_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is in every sign-in link and bookmark: it is chosen once.
+        return ["code"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        networks = form.cleaned_data["office_networks"]
+        if not change:
+            created = practice_create(
+                code=obj.code,
+                name=obj.name,
+                time_zone=obj.time_zone,
+                office_networks=networks,
+                actor=request.user,
+                request=request,
+            )
+            obj.pk = created.pk
+            obj.code = created.code
+            return
+        changed = [name for name in form.changed_data if name in SUPPORT_SETTINGS_FIELDS]
+        practice_settings_update(
+            practice=obj,
+            actor=request.user,
+            values={name: form.cleaned_data[name] for name in changed},
+            office_networks=networks,
+            fields=SUPPORT_SETTINGS_FIELDS,
+            request=request,
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # A practice's users and audit log refer to it: it is never deleted.
+        return False
 
 
 @admin.register(AuditEvent)
@@ -50,102 +120,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         return {}
-
-
-# --- Support staff's actions on practice users ----------------------------------------------
-# Each calls the same service as the console, with the staff member as the actor, so the audit
-# log names them. None of them sets or shows a password: support sends a reset link instead.
-
-
-def _practice_users(queryset):
-    # Support staff accounts (no practice) are managed with createsuperuser, not from here.
-    return queryset.filter(practice__isnull=False).select_related("practice")
-
-
-def _confirmation(modeladmin, request, users, *, action: str, title: str, consequence: str):
-    """Django admin's own pattern for a dangerous action: a page that lists who is affected
-    and asks again. Returns the page, or None once the staff member has confirmed."""
-    if request.POST.get("confirmed") == "yes":
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "consequence": consequence,
-        "users": users,
-        "action": action,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        "opts": modeladmin.model._meta,
-    }
-    return TemplateResponse(request, "admin/accounts/user/confirm_action.html", context)
-
-
-@admin.action(description="Unlock selected users")
-def unlock_users(modeladmin, request, queryset):
-    unlocked = 0
-    for user in _practice_users(queryset):
-        if user.locked_at is not None or user.failed_logins:
-            user_unlock(user=user, actor=request.user, request=request, reason="support")
-            unlocked += 1
-    modeladmin.message_user(request, f"Unlocked {unlocked} user(s).", messages.SUCCESS)
-
-
-@admin.action(description="Deactivate selected users (ends their sessions and remote access)")
-def deactivate_users(modeladmin, request, queryset):
-    users = list(_practice_users(queryset).filter(is_active=True))
-    page = _confirmation(
-        modeladmin,
-        request,
-        users,
-        action="deactivate_users",
-        title="Deactivate these users?",
-        consequence="They are signed out at once, cannot sign in, and lose remote access; "
-        "re-activating them does not give remote access back.",
-    )
-    if page is not None:
-        return page
-    deactivated = 0
-    for user in users:
-        user_deactivate(user=user, actor=request.user, request=request)
-        deactivated += 1
-    modeladmin.message_user(request, f"Deactivated {deactivated} user(s).", messages.SUCCESS)
-
-
-@admin.action(description="Reset 2FA pairing of selected users")
-def reset_pairing(modeladmin, request, queryset):
-    if not request.user.is_verified():
-        # SECURITY: removing someone's second factors is what an attacker with a stolen staff
-        # password would do first; it needs a staff session that passed its own second factor.
-        modeladmin.message_user(
-            request,
-            "Sign in with your own second factor before resetting anyone's 2FA pairing.",
-            messages.ERROR,
-        )
-        return
-    users = list(_practice_users(queryset))
-    page = _confirmation(
-        modeladmin,
-        request,
-        users,
-        action="reset_pairing",
-        title="Reset the 2FA pairing of these users?",
-        consequence="Every authenticator app, phone, security key and recovery code of theirs "
-        "is removed, their sessions end, and they set up a second factor at their next "
-        "sign-in. Confirm who is calling before you do this.",
-    )
-    if page is not None:
-        return page
-    for user in users:
-        pairing_reset(user=user, actor=request.user, request=request)
-    modeladmin.message_user(
-        request, f"Reset the 2FA pairing of {len(users)} user(s).", messages.SUCCESS
-    )
-
-
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class SupportUserAdmin(UserAdmin):
-    """accounts' UserAdmin with support's actions (they use mfa, which accounts never imports)."""
-
-    actions = [*UserAdmin.actions, unlock_users, deactivate_users, reset_pairing]

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from practice.models import AuditEvent
 from practice.network import client_ip
+from practice.vocabulary import AuditAction
 
 
 def clean_user_agent(value: str) -> str:
@@ -13,7 +14,7 @@ def clean_user_agent(value: str) -> str:
 
 def audit_record(
     *,
-    action: str,
+    action: AuditAction,
     actor=None,
     target=None,
     practice=None,
@@ -21,6 +22,10 @@ def audit_record(
     details: dict | None = None,
 ) -> AuditEvent:
     """Append one event. The practice defaults to the target's, then the actor's."""
+    if action not in AuditAction.values:
+        # A programming error: a new action is added to AuditAction first, so the console's
+        # filter and labels know it.
+        raise ValueError(f"Unknown audit action {action!r}; add it to AuditAction.")
     if practice is None:
         practice = getattr(target, "practice", None) or getattr(actor, "practice", None)
     ip_address = None

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from practice.validators import normalize_cidr, validate_cidr, validate_npi, validate_time_zone
+from practice.vocabulary import AuditAction
 
 
 class TwoFactorPolicy(models.TextChoices):
@@ -169,7 +170,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
     )
-    action = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
     details = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField("client address", null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)

@@ -7,6 +7,7 @@ user yet), so a profile such as NIST 800-63B changes the rules in one place.
 from dataclasses import dataclass
 
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
+from practice.vocabulary import Zone
 
 NIST_MIN_LENGTH_WITHOUT_SECOND_FACTOR = 15
 TEMPORARY_PASSWORD_HOURS = 72
@@ -37,20 +38,31 @@ class Policy:
     def two_factor_required(self) -> bool:
         return self.two_factor == TwoFactorPolicy.REQUIRE
 
+    def second_factor_required(self, zone: str) -> bool:
+        """Must a sign-in from `zone` pass a second factor, whatever the user has set up?
 
-def practice_policy(
-    practice: Practice, *, two_factor_override: str = "", second_factor_always: bool = False
-) -> Policy:
+        The one answer for the second-factor stage and for signin_complete: always from
+        outside the office; in the office when the policy requires it, unless the practice
+        exempts its office networks. (A user who has a factor is asked for it too, where it is
+        not exempt; that is the stage's business.)
+        """
+        if zone == Zone.OFFICE:
+            return self.two_factor_required and not self.two_factor_office_exempt
+        return True
+
+
+def practice_policy(practice: Practice, *, two_factor_override: str = "") -> Policy:
     nist = practice.password_profile == PasswordProfile.NIST
     two_factor = two_factor_override or practice.two_factor_policy
     min_length = practice.password_min_length
     if nist:
-        # 800-63B: 15 characters where a password alone can sign in; 8 behind a second factor.
+        # 800-63B: 15 characters wherever a password alone can sign in; 8 only when every
+        # sign-in needs a second factor (required, and no office exemption).
+        always_second_factor = (
+            two_factor == TwoFactorPolicy.REQUIRE and not practice.two_factor_office_exempt
+        )
         min_length = max(
-            min_length,
-            8
-            if (second_factor_always or two_factor == TwoFactorPolicy.REQUIRE)
-            else NIST_MIN_LENGTH_WITHOUT_SECOND_FACTOR,
+            min_length, 8 if always_second_factor else NIST_MIN_LENGTH_WITHOUT_SECOND_FACTOR
         )
     return Policy(
         password_profile=practice.password_profile,

@@ -6,6 +6,7 @@ from django.db import transaction
 from practice.audit import audit_record
 from practice.models import OfficeNetwork, Practice
 from practice.validators import normalize_cidr
+from practice.vocabulary import AuditAction
 
 
 @transaction.atomic
@@ -16,6 +17,7 @@ def practice_create(
     actor=None,
     time_zone: str = "America/New_York",
     office_networks: list[str] = (),
+    request=None,
 ) -> Practice:
     practice = Practice(code=code.strip().lower(), name=name.strip(), time_zone=time_zone)
     practice.full_clean()
@@ -28,9 +30,10 @@ def practice_create(
         seen.add(cidr)
         OfficeNetwork.objects.create(practice=practice, cidr=cidr)
     audit_record(
-        action="practice.created",
+        action=AuditAction.PRACTICE_CREATED,
         actor=actor,
         practice=practice,
+        request=request,
         details={"code": practice.code, "office_networks": sorted(seen)},
     )
     return practice
@@ -52,7 +55,7 @@ def validate_networks(lines: list[str]) -> list[str]:
 
 
 # The practice settings an administrator may change in the console; anything else in a POST is
-# ignored (support staff change the rest).
+# ignored (support staff change the rest, SUPPORT_SETTINGS_FIELDS, in Django admin).
 SETTINGS_FIELDS = (
     "time_zone",
     "two_factor_policy",
@@ -66,11 +69,24 @@ SETTINGS_FIELDS = (
     "password_expiry_days",
     "allow_self_pairing_reset",
 )
+SUPPORT_SETTINGS_FIELDS = (
+    "name",
+    *SETTINGS_FIELDS,
+    "sms_country_codes",
+    "password_min_length",
+    "password_history",
+)
 
 
 @transaction.atomic
 def practice_settings_update(
-    *, practice: Practice, actor, values: dict, office_networks: list[str], request=None
+    *,
+    practice: Practice,
+    actor,
+    values: dict,
+    office_networks: list[str],
+    fields: tuple[str, ...] = SETTINGS_FIELDS,
+    request=None,
 ) -> bool:
     """Change the practice's policy and office networks; one audit event with before and after.
 
@@ -78,9 +94,9 @@ def practice_settings_update(
     """
     practice = Practice.objects.select_for_update().get(pk=practice.pk)
     networks = validate_networks(office_networks)
-    unknown = set(values) - set(SETTINGS_FIELDS)
+    unknown = set(values) - set(fields)
     if unknown:
-        raise ValueError(f"Not a console setting: {', '.join(sorted(unknown))}")
+        raise ValueError(f"Not a setting this caller may change: {', '.join(sorted(unknown))}")
     before = {name: getattr(practice, name) for name in values}
     for name, value in values.items():
         setattr(practice, name, value)
@@ -106,7 +122,7 @@ def practice_settings_update(
     if changed:
         practice.save(update_fields=sorted(changed))
     audit_record(
-        action="practice.settings_changed",
+        action=AuditAction.PRACTICE_SETTINGS_CHANGED,
         actor=actor,
         practice=practice,
         request=request,

@@ -1,6 +1,8 @@
 import pytest
 
+from phonecodes import senders
 from tests.factories import AdminFactory, PracticeFactory, UserFactory
+from tests.phonecodes.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilioHttpClient
 
 
 @pytest.fixture
@@ -16,3 +18,24 @@ def admin_user(practice):
 @pytest.fixture
 def member(practice):
     return UserFactory(practice=practice, username="nina", first_name="Nina", last_name="Reyes")
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """The locmem SMS backend's outbox, emptied for each test (like mail.outbox)."""
+    senders.outbox.clear()
+    yield senders.outbox
+    senders.outbox.clear()
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    """SMS_BACKEND=twilio with the real client over a scripted fake of Twilio's HTTP API."""
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_HTTP_CLIENT = "tests.phonecodes.twilio_fake.FakeTwilioHttpClient"
+    FakeTwilioHttpClient.reset()
+    yield FakeTwilioHttpClient
+    FakeTwilioHttpClient.reset()

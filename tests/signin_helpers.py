@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import UserSession
-from accounts.signin import session_stamp
+from accounts.sessions import session_stamp
 
 
 class _SessionRequest:

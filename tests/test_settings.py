@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,49 @@ def test_text_codes_are_off_in_production_until_twilio_is_configured():
         production_settings(ALLOWED_HOSTS="gate.example.org", TWILIO_ACCOUNT_SID="AC1")[2]
         == "twilio"
     )
+
+
+def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
+    """manage.py check --deploy with the production settings, as a fresh deployment sets them."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "DEBUG",
+            "SMS_BACKEND",
+            "TWILIO_ACCOUNT_SID",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="gate.example.org",
+        SITE_URL="https://gate.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    env.update(overrides)
+    return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_a_real_secret_host_and_site_url(tmp_path):
+    result = check_deploy(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_a_missing_or_plain_http_site_url(tmp_path):
+    for site_url in ("", "http://gate.example.org", "https://gate.example.org/path"):
+        result = check_deploy(tmp_path, SITE_URL=site_url)
+        assert result.returncode != 0
+        assert "practice.E001" in result.stdout + result.stderr

@@ -4,8 +4,10 @@ from django.db import transaction
 
 from accounts.models import User
 from mfa.devices import device_added, device_added_notice
-from mfa.models import PhoneChannel, PhoneDevice
-from mfa.phone_verification import mask_number, number_check
+from mfa.models import PhoneDevice
+from phonecodes.codes import number_check
+from phonecodes.models import PhoneChannel
+from phonecodes.numbers import mask_number
 
 
 def setup_purpose(device: PhoneDevice) -> str:
@@ -35,8 +37,8 @@ def phone_setup_start(*, user: User, number: str, method: str, request=None) -> 
 
 
 def phone_setup_resend(*, device: PhoneDevice, request=None) -> str:
-    """Send the unconfirmed phone a new code; raises PhoneCodeError."""
-    return device.generate_challenge(purpose=setup_purpose(device), request=request)
+    """Send the unconfirmed phone a new code; raises PhoneCodeError. Returns what was done."""
+    return device.generate_challenge(purpose=setup_purpose(device), request=request).message
 
 
 def phone_setup_confirm(

@@ -1,6 +1,6 @@
 from django import forms
 
-from mfa.models import PhoneChannel
+from phonecodes.models import PhoneChannel
 
 
 class PhoneForm(forms.Form):

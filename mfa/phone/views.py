@@ -9,14 +9,14 @@ from mfa.forms import CodeForm
 from mfa.models import PhoneDevice
 from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup_start
 from mfa.phone.forms import PhoneForm
-from mfa.phone_verification import PhoneCodeError, mask_number
-from mfa.sms import sms_enabled
+from phonecodes.codes import PhoneCodeError, phone_codes_available
+from phonecodes.numbers import mask_number
 
 SETUP_SESSION_KEY = "_mfa_phone_setup"
 
 
 def phone_add(request, enrollment: Enrollment):
-    if not sms_enabled():
+    if not phone_codes_available():
         # SMS_BACKEND="none": text and voice codes are not offered on this server.
         raise Http404
     user = enrollment.user

@@ -16,6 +16,7 @@ from mfa.models import (
 )
 from mfa.selectors import has_second_factor
 from practice.audit import audit_record
+from practice.vocabulary import AuditAction
 
 
 def recovery_codes_generate(*, user: User, actor: User, request=None) -> list[str]:
@@ -34,7 +35,7 @@ def recovery_codes_generate(*, user: User, actor: User, request=None) -> list[st
             [RecoveryCode(device=device, code_hash=device.code_hash(code)) for code in codes]
         )
         audit_record(
-            action="mfa.recovery_codes_generated",
+            action=AuditAction.MFA_RECOVERY_CODES_GENERATED,
             actor=actor,
             target=user,
             request=request,

@@ -105,9 +105,9 @@ def test_recent_sign_in_activity_lists_the_last_twenty(client, member, practice)
         with time_machine.travel(start + timedelta(minutes=minute), tick=False):
             audit_record(action="signin.succeeded", target=member, details={"zone": "remote"})
     with time_machine.travel(start + timedelta(hours=1), tick=False):
-        audit_record(action="signin.failed", target=member, details={"reason": "password"})
+        audit_record(action="signin.failed", target=member, details={"reason": "wrong_password"})
         audit_record(action="user.locked", target=member, details={"reason": "failed_attempts"})
-        audit_record(action="signin.failed", target=someone, details={"reason": "password"})
+        audit_record(action="signin.failed", target=someone, details={"reason": "wrong_password"})
         audit_record(action="profile.updated", target=member)
     sign_in(client, member)
     response = client.get("/account/")

@@ -7,8 +7,9 @@ from django.contrib.auth import SESSION_KEY
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.remote_access import remote_access_grant
-from accounts.signin import AUTH_SESSION_KEY
+from accounts.sessions import AUTH_SESSION_KEY
 from practice.models import AuditEvent
 from tests.accounts.conftest import REMOTE, sign_in_post
 from tests.factories import PASSWORD, OfficeNetworkFactory
@@ -54,8 +55,10 @@ def test_an_ended_time_limited_grant_lapses_and_is_audited(client, office_net, m
     member.pm_username = "nreyes"
     member.save()
     remote_access_grant(
-        user=member, actor=admin_user, until=timezone.now() - timedelta(minutes=1), reason="locum"
+        user=member, actor=admin_user, until=timezone.now() + timedelta(hours=1), reason="locum"
     )
+    # The grant's end passes (no grant can be given with an end in the past).
+    User.objects.filter(pk=member.pk).update(remote_access_until=timezone.now())
     response = sign_in_post(client, office_net.practice, "nina", PASSWORD, REMOTE_ADDR=REMOTE)
     assert NOT_ENABLED in response.content.decode()
     member.refresh_from_db()

@@ -14,7 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from accounts.lockout import user_lock
 from accounts.models import UserSession
 from accounts.password_reset import ACCOUNT_LIMIT, ADDRESS_LIMIT, password_reset_send
-from mfa import sms
+from phonecodes import senders as sms
 from practice.models import AuditEvent
 from tests.account_helpers import code_in, link_path
 from tests.factories import PASSWORD, StaffFactory, UserFactory

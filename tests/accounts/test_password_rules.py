@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.passwords import password_rules, validate_password
+from accounts.password_rules import password_rules, validate_password
 from practice.models import PasswordProfile, TwoFactorPolicy
 from practice.policy import effective_policy
 from tests.factories import PASSWORD, UserFactory

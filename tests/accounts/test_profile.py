@@ -8,8 +8,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
 
-from accounts.phone_codes import phone_code_send
-from mfa import sms
+from phonecodes import senders as sms
+from phonecodes.codes import phone_code_send
 from practice.models import AuditEvent
 from tests.account_helpers import code_in, link_path
 from tests.factories import PASSWORD

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from accounts.invitations import invitation_create
 from accounts.users import user_create
-from mfa import sms
+from phonecodes import senders as sms
+from practice.console.selectors.user_page import user_registration
 from practice.models import AuditEvent
-from practice.selectors import user_registration
 from tests.accounts.conftest import sign_in_post
 from tests.mfa.helpers import code_in
 

@@ -59,7 +59,7 @@ def test_idle_longer_than_the_practice_allows_signs_out(client, office, member):
         assert_signed_out(client, response, "after 30 minutes without activity")
     session = UserSession.objects.get(user=member)
     assert session.end_reason == "idle"
-    assert AuditEvent.objects.get(action="session.ended").details["reason"] == "idle"
+    assert AuditEvent.objects.get(action="sessions.ended").details["reason"] == "idle"
 
 
 def test_stay_signed_in_counts_as_activity(client, office, member):
@@ -112,7 +112,7 @@ def test_an_access_change_ends_the_session_on_the_next_request(
         assert SESSION_KEY not in client.session
         assert response.status_code == 302
     assert UserSession.objects.get(user=member).end_reason == reason
-    assert AuditEvent.objects.filter(action="session.ended", target=member).count() == 1
+    assert AuditEvent.objects.filter(action="sessions.ended", target=member).count() == 1
 
 
 def test_an_office_session_is_not_ended_by_removing_remote_access(

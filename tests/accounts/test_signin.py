@@ -5,8 +5,8 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import get_hasher
 
 from accounts.models import UserSession
-from accounts.passwords import MAX_PASSWORD_LENGTH
-from accounts.signin import AUTH_SESSION_KEY
+from accounts.password_rules import MAX_PASSWORD_LENGTH
+from accounts.sessions import AUTH_SESSION_KEY
 from practice.models import AuditEvent
 from tests.accounts.conftest import sign_in_post
 from tests.factories import PASSWORD, PracticeFactory, StaffFactory, UserFactory

@@ -8,9 +8,9 @@ from django.test import Client
 
 from accounts.models import UserSession
 from mfa.models import RecoveryCodeDevice
-from mfa.phone_verification import phone_code_send, phone_code_verify
 from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.verification import _verify
+from phonecodes.codes import phone_code_send, phone_code_verify
 from tests.factories import PASSWORD, OfficeNetworkFactory, PracticeFactory, UserFactory
 from tests.mfa.helpers import app_code, app_device, code_in
 from tests.threads import run_together

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from mfa.models import AuthenticatorApp
-from mfa.phone_verification import OPTED_OUT_MESSAGE
 from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.selectors import recovery_codes_left
+from phonecodes.codes import OPTED_OUT_MESSAGE
 from practice.models import AuditEvent
 from tests.factories import PASSWORD
 from tests.mfa.helpers import app_code, app_device, code_in, phone_device, totp_for
@@ -46,7 +46,7 @@ def test_a_text_code_is_sent_when_the_step_opens_and_shows_the_time_left(
     html = page_text(page)
     assert "Time left: 10:00" in html
     assert 'data-countdown="600"' in page.content.decode()
-    assert "We texted a code to +1••••••0143." in html
+    assert "We texted a code to your phone ending in 0143." in html
 
     response = client.post("/login/verify/", {"code": code_in(sms_outbox[0])})
     assert response["Location"] == "/account/"

@@ -14,6 +14,7 @@ from mfa.stages import (
     second_factor_decision,
 )
 from practice.models import AuditEvent, TwoFactorPolicy
+from practice.policy import effective_policy
 from tests.factories import PASSWORD
 from tests.mfa.helpers import app_code, app_device
 
@@ -62,16 +63,24 @@ def test_who_is_asked(member, zone, policy, has_factor, office_exempt, expected)
     practice.two_factor_policy = policy
     practice.two_factor_office_exempt = office_exempt
     practice.save()
-    decision = second_factor_decision(user=member, zone=zone, has_factor=has_factor)
+    decision = second_factor_decision(
+        policy=effective_policy(member), zone=zone, has_factor=has_factor
+    )
     assert decision == expected
 
 
 def test_the_users_own_setting_overrides_the_practice(member):
     member.two_factor_setup = TwoFactorSetup.REQUIRE
-    assert second_factor_decision(user=member, zone="office", has_factor=False) == SETUP_REQUIRED
+    assert (
+        second_factor_decision(policy=effective_policy(member), zone="office", has_factor=False)
+        == SETUP_REQUIRED
+    )
     member.two_factor_setup = TwoFactorSetup.NONE
     member.practice.two_factor_policy = TwoFactorPolicy.REQUIRE
-    assert second_factor_decision(user=member, zone="office", has_factor=False) == NOT_ASKED
+    assert (
+        second_factor_decision(policy=effective_policy(member), zone="office", has_factor=False)
+        == NOT_ASKED
+    )
 
 
 def test_office_user_without_a_factor_signs_in_with_the_password(client, office, member):

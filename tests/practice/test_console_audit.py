@@ -12,8 +12,8 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from practice.audit import audit_record
+from practice.console.selectors.audit import csv_safe, cursor_decode
 from practice.models import AuditEvent
-from practice.selectors import csv_safe, cursor_decode
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from accounts.lockout import user_lock
 from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
-from mfa.models import PhoneChannel, PhoneDevice
+from mfa.models import PhoneDevice
+from phonecodes.models import PhoneChannel
 from tests.factories import UserFactory
 from tests.signin_helpers import sign_in
 

@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.lockout import user_lock
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
+from practice.console.selectors.overview import security_overview
 from practice.models import AuditEvent
-from practice.selectors import security_overview
 from tests.factories import UserFactory
 from tests.signin_helpers import sign_in
 
@@ -78,13 +78,13 @@ def test_the_chart_has_a_bar_per_day_for_14_days(practice, member):
         ]
     AuditEvent.objects.bulk_create(events)
     overview = security_overview(practice=practice)
-    assert len(overview.days) == 14
-    assert overview.days[-1].day == NOW.date()
-    assert (overview.days[-1].succeeded, overview.days[-1].failed) == (4, 2)
-    assert (overview.days[0].succeeded, overview.days[0].failed) == (0, 1)
-    assert overview.peak == 6
-    assert overview.days[-1].failed_y == 0  # the peak day reaches the top
-    assert all(bar.success_height == 0 for bar in overview.days[1:-1])
+    assert len(overview.chart.bars) == 14
+    assert overview.chart.bars[-1].day == NOW.date()
+    assert (overview.chart.bars[-1].succeeded, overview.chart.bars[-1].failed) == (4, 2)
+    assert (overview.chart.bars[0].succeeded, overview.chart.bars[0].failed) == (0, 1)
+    assert overview.chart.peak == 6
+    assert overview.chart.bars[-1].failed_y == 0  # the peak day reaches the top
+    assert all(bar.success_height == 0 for bar in overview.chart.bars[1:-1])
 
 
 def test_the_chart_is_server_rendered_svg_without_inline_style(console, practice, member):

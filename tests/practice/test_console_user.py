@@ -492,7 +492,7 @@ def test_every_change_is_one_transaction(console, member, monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("practice.users.login_windows_set", explode)
+    monkeypatch.setattr("accounts.lifecycle.login_windows_set", explode)
     with pytest.raises(RuntimeError):
         save(console, member, locked="on", pm_username="NR", remote_access="on", role="admin")
     member.refresh_from_db()

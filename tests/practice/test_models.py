@@ -111,7 +111,7 @@ def test_a_login_window_cannot_be_empty_or_doubled():
 def test_audit_events_are_append_only(member):
     from practice.audit import audit_record
 
-    event = audit_record(action="test.event", target=member)
+    event = audit_record(action="user.unlocked", target=member)
     event.action = "rewritten"
     with pytest.raises(TypeError):
         event.save()
@@ -121,4 +121,4 @@ def test_audit_events_are_append_only(member):
         AuditEvent.objects.filter(pk=event.pk).update(action="rewritten")
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
-    assert AuditEvent.objects.get(pk=event.pk).action == "test.event"
+    assert AuditEvent.objects.get(pk=event.pk).action == "user.unlocked"

@@ -1,0 +1,42 @@
+"""System checks of accounts: the sign-in pipeline is configuration, and this holds it to shape."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.utils.module_loading import import_string
+
+
+@register(Tags.security)
+def signin_stages_check(app_configs, **kwargs):
+    """SIGNIN_STAGES must name every required stage, once each, in the required order.
+
+    SECURITY: a list that leaves out the lockout gate, the network rule or the second factor
+    would sign people in without them; this refuses to start with such a list.
+    """
+    from accounts.signin import REQUIRED_STAGES, SignInStage
+
+    keys = []
+    for path in settings.SIGNIN_STAGES:
+        try:
+            stage = import_string(path)
+        except ImportError as exc:
+            return [Error(f"SIGNIN_STAGES: cannot import {path!r} ({exc}).", id="accounts.E001")]
+        if not (isinstance(stage, type) and issubclass(stage, SignInStage) and stage.key):
+            return [
+                Error(
+                    f"SIGNIN_STAGES: {path!r} is not a SignInStage with a key.",
+                    id="accounts.E002",
+                )
+            ]
+        keys.append(stage.key)
+    required = [key for key in keys if key in REQUIRED_STAGES]
+    if required != list(REQUIRED_STAGES) or len(set(keys)) != len(keys):
+        return [
+            Error(
+                "SIGNIN_STAGES must hold the stages "
+                f"{', '.join(REQUIRED_STAGES)}, once each and in this order; it holds "
+                f"{', '.join(keys) or 'none'}.",
+                hint="Add stages of your own between them; never leave one out.",
+                id="accounts.E003",
+            )
+        ]
+    return []

@@ -1,0 +1,266 @@
+"""Changes to a user's access made by someone else: activate, deactivate, role, settings, and the
+console's user page as one change.
+
+Every function takes the acting user (an administrator of the user's practice, or support
+staff), runs in one transaction and writes an audit event for each change in that same
+transaction. Callers have already scoped `user` to the actor's practice (the console through
+its one scoped lookup; support staff may act on any practice).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.lockout import user_lock, user_unlock
+from accounts.login_times import login_windows_set
+from accounts.models import Role, TwoFactorSetup, User
+from accounts.remote_access import remote_access_grant, remote_access_revoke
+from accounts.sessions import sessions_end
+from practice.audit import audit_record
+from practice.models import Provider
+from practice.vocabulary import AuditAction, RemoteAccessRemoval, SessionEndReason
+
+
+def refuse_self(user: User, actor: User | None, what: str) -> None:
+    """Administrators do not lock, deactivate, demote or reset themselves by accident."""
+    if actor is not None and user.pk == actor.pk:
+        raise ValidationError(
+            "You cannot %(what)s your own account here.", code="self", params={"what": what}
+        )
+
+
+def locked_row(user: User) -> User:
+    """Re-read the user under a row lock, so two administrators' saves apply one after the other."""
+    return (
+        # Only the user's row: PostgreSQL cannot lock the nullable side of the provider join.
+        User.objects.select_for_update(of=("self",))
+        .select_related("practice", "provider")
+        .prefetch_related("login_windows")
+        .get(pk=user.pk)
+    )
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: User, request=None) -> bool:
+    """Deactivate: no sign-in, sessions end, remote access removed. True if access was removed.
+
+    The remote-access grant goes for good: re-activating the user does not restore it.
+    """
+    refuse_self(user, actor, "deactivate")
+    if not user.is_active:
+        return False
+    had_remote_access = user.remote_access
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(action=AuditAction.USER_DEACTIVATED, actor=actor, target=user, request=request)
+    remote_access_revoke(
+        user=user, actor=actor, request=request, reason=RemoteAccessRemoval.DEACTIVATED
+    )
+    sessions_end(user=user, reason=SessionEndReason.DEACTIVATED, actor=actor, request=request)
+    return had_remote_access
+
+
+@transaction.atomic
+def user_activate(*, user: User, actor: User, request=None) -> bool:
+    """Allow the user to sign in again; True if they were inactive. Remote access stays off."""
+    if user.is_active:
+        return False
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(action=AuditAction.USER_ACTIVATED, actor=actor, target=user, request=request)
+    return True
+
+
+@transaction.atomic
+def pm_username_set(*, user: User, actor: User, pm_username: str, request=None) -> bool:
+    """Link (or unlink) the practice management username. True if remote access was removed."""
+    pm_username = pm_username.strip()
+    if pm_username == user.pm_username:
+        return False
+    before = user.pm_username
+    removed = False
+    if not pm_username and user.remote_access:
+        # Unlinking removes remote access first: the database refuses remote access without a
+        # linked username, and re-linking later does not bring it back.
+        remote_access_revoke(
+            user=user, actor=actor, request=request, reason=RemoteAccessRemoval.PM_USERNAME_CLEARED
+        )
+        removed = True
+    user.pm_username = pm_username
+    user.save(update_fields=["pm_username"])
+    audit_record(
+        action=AuditAction.USER_PM_USERNAME_CHANGED,
+        actor=actor,
+        target=user,
+        request=request,
+        details={"before": before, "after": pm_username},
+    )
+    return removed
+
+
+def _field_set(*, user: User, actor: User, request, field_name: str, value, action) -> bool:
+    before = getattr(user, field_name)
+    if before == value:
+        return False
+    setattr(user, field_name, value)
+    user.save(update_fields=[field_name])
+    audit_record(
+        action=action,
+        actor=actor,
+        target=user,
+        request=request,
+        details={"before": _plain(before), "after": _plain(value)},
+    )
+    return True
+
+
+def _plain(value):
+    if isinstance(value, Provider):
+        return value.name
+    return value
+
+
+@transaction.atomic
+def user_role_set(*, user: User, actor: User, role: str, request=None) -> bool:
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a role from the list."})
+    if role != user.role:
+        refuse_self(user, actor, "change the role of")
+    return _field_set(
+        user=user,
+        actor=actor,
+        request=request,
+        field_name="role",
+        value=role,
+        action=AuditAction.USER_ROLE_CHANGED,
+    )
+
+
+@transaction.atomic
+def two_factor_setup_set(*, user: User, actor: User, setup: str, request=None) -> bool:
+    """The user's second-factor setup option (empty: the practice's default)."""
+    if setup not in TwoFactorSetup.values:
+        raise ValidationError({"two_factor_setup": "Choose a setup option from the list."})
+    return _field_set(
+        user=user,
+        actor=actor,
+        request=request,
+        field_name="two_factor_setup",
+        value=setup,
+        action=AuditAction.USER_TWO_FACTOR_SETUP_CHANGED,
+    )
+
+
+@transaction.atomic
+def provider_set(*, user: User, actor: User, provider: Provider | None, request=None) -> bool:
+    if provider is not None and provider.practice_id != user.practice_id:
+        # SECURITY: a provider id of another practice is refused, never linked.
+        raise ValidationError({"provider": "Choose a provider of this practice."})
+    return _field_set(
+        user=user,
+        actor=actor,
+        request=request,
+        field_name="provider",
+        value=provider,
+        action=AuditAction.USER_PROVIDER_CHANGED,
+    )
+
+
+@transaction.atomic
+def registration_verification_set(*, user: User, actor: User, verify: bool, request=None) -> bool:
+    """MySecurePractice's "Two-step verification at registration" for an invited user."""
+    return _field_set(
+        user=user,
+        actor=actor,
+        request=request,
+        field_name="verify_phone_at_registration",
+        value=verify,
+        action=AuditAction.USER_REGISTRATION_VERIFICATION_CHANGED,
+    )
+
+
+@dataclass
+class UserChanges:
+    """Everything the console's user page saves with its "Save" button."""
+
+    active: bool
+    pm_username: str
+    remote_access: bool
+    remote_access_until: datetime | None
+    remote_access_reason: str
+    locked: bool
+    role: str
+    two_factor_setup: str
+    provider: Provider | None
+    verify_phone_at_registration: bool
+    login_times_restricted: bool
+    windows: dict[int, tuple[time, time] | None]
+
+
+@dataclass
+class UserUpdateResult:
+    # Why this save took remote access away, if it did.
+    remote_access_removed: RemoteAccessRemoval | None = None
+    reactivated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: User, changes: UserChanges, request=None) -> UserUpdateResult:
+    """Apply the user page in one transaction: any refusal leaves the user as it was."""
+    user = locked_row(user)
+    result = UserUpdateResult()
+
+    # Order matters: deactivation and unlinking remove remote access before any grant below is
+    # considered, so a save that does both ends with no remote access.
+    if not changes.active and user.is_active:
+        if user_deactivate(user=user, actor=actor, request=request):
+            result.remote_access_removed = RemoteAccessRemoval.DEACTIVATED
+    elif changes.active and not user.is_active:
+        result.reactivated = user_activate(user=user, actor=actor, request=request)
+    if pm_username_set(user=user, actor=actor, pm_username=changes.pm_username, request=request):
+        result.remote_access_removed = (
+            result.remote_access_removed or RemoteAccessRemoval.PM_USERNAME_CLEARED
+        )
+
+    # A save that just took remote access away never grants it back, even if the checkbox was
+    # still ticked: restoring it takes a later, deliberate save.
+    wants_grant = changes.remote_access and not result.remote_access_removed
+    grant_changed = (
+        not user.remote_access
+        or user.remote_access_until != changes.remote_access_until
+        or user.remote_access_reason != changes.remote_access_reason
+    )
+    if wants_grant and grant_changed:
+        remote_access_grant(
+            user=user,
+            actor=actor,
+            until=changes.remote_access_until,
+            reason=changes.remote_access_reason,
+            request=request,
+        )
+    elif not changes.remote_access and user.remote_access:
+        remote_access_revoke(user=user, actor=actor, request=request)
+
+    if changes.locked and not user.is_locked:
+        refuse_self(user, actor, "lock")
+        user_lock(user=user, actor=actor, request=request)
+    elif not changes.locked and user.is_locked:
+        user_unlock(user=user, actor=actor, request=request)
+
+    user_role_set(user=user, actor=actor, role=changes.role, request=request)
+    two_factor_setup_set(user=user, actor=actor, setup=changes.two_factor_setup, request=request)
+    provider_set(user=user, actor=actor, provider=changes.provider, request=request)
+    registration_verification_set(
+        user=user, actor=actor, verify=changes.verify_phone_at_registration, request=request
+    )
+    login_windows_set(
+        user=user,
+        actor=actor,
+        restricted=changes.login_times_restricted,
+        windows=changes.windows,
+        request=request,
+    )
+    return result

@@ -1,0 +1,157 @@
+"""HTTP glue for a forgotten password (/password-reset/...): the request, the emailed link, the
+phone code when the user has a verified phone, and the new password."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts.account_forms import PasswordResetRequestForm, VerificationCodeForm
+from accounts.forms import SetPasswordForm, password_checklist
+from accounts.password_reset import (
+    password_reset_complete,
+    password_reset_request,
+    reset_code_purpose,
+    reset_code_verify,
+    reset_needs_phone_code,
+    reset_token_valid,
+    reset_user,
+)
+from phonecodes.codes import phone_code_send_and_tell
+from phonecodes.models import PhoneChannel
+from phonecodes.numbers import number_ending
+
+INVALID_CODE_MESSAGE = "Invalid code. Enter the latest code we sent, or send a new one."
+# The emailed token moves here before a form renders (as Django's password reset view does), so
+# it does not linger in the address bar, the history, or a Referer header.
+RESET_SESSION_KEY = "_pg_password_reset"
+# The path segment that replaces the token once it is in the session; not a secret.
+RESET_URL_TOKEN = "set-password"  # noqa: S105
+
+
+def _login_url(user) -> str:
+    return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
+
+
+@csrf_protect
+@never_cache
+def password_reset_view(request):
+    form = PasswordResetRequestForm(
+        request.POST or None,
+        initial={"practice_code": request.GET.get("practice", "")[:40]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_reset_request(
+                practice_code=form.cleaned_data["practice_code"],
+                identifier=form.cleaned_data["identifier"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("accounts:password_reset_sent")
+    return render(request, "accounts/password_reset/request.html", {"form": form})
+
+
+@never_cache
+def password_reset_sent_view(request):
+    # The same page for every request: it must not tell whether the account exists.
+    return render(request, "accounts/password_reset/sent.html")
+
+
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+@csrf_protect
+@never_cache
+def password_reset_confirm_view(request, uidb64: str, token: str):
+    if token != RESET_URL_TOKEN:
+        request.session[RESET_SESSION_KEY] = {
+            "uid": uidb64,
+            "token": token,
+            "purpose": reset_code_purpose(),
+            "phone_ok": False,
+        }
+        return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_URL_TOKEN)
+    state = request.session.get(RESET_SESSION_KEY) or {}
+    user = reset_user(uidb64) if state.get("uid") == uidb64 else None
+    if user is None or not reset_token_valid(user, state.get("token", "")):
+        request.session.pop(RESET_SESSION_KEY, None)
+        return render(request, "accounts/password_reset/invalid.html", status=400)
+    request.practice = user.practice
+    # SECURITY: the phone step is passed for this user only, in this browser, for this link.
+    if reset_needs_phone_code(user) and not state.get("phone_ok"):
+        return _reset_phone_step(request, user, state)
+    return _reset_password_step(request, user, state)
+
+
+def _reset_code_send(request, user, state: dict, channel: str) -> None:
+    sent = phone_code_send_and_tell(
+        request, user=user, number=user.mobile_phone, channel=channel, purpose=state["purpose"]
+    )
+    if sent is not None:
+        state["sent"] = channel
+        request.session[RESET_SESSION_KEY] = state
+
+
+def _reset_phone_step(request, user, state: dict):
+    action = request.POST.get("action", "verify")
+    if request.method == "POST" and action in PhoneChannel.values:
+        _reset_code_send(request, user, state, action)
+        return redirect(request.path)
+    if request.method == "GET" and not state.get("sent"):
+        # The code is sent as the step opens (by text; the page offers a call instead).
+        _reset_code_send(request, user, state, PhoneChannel.SMS)
+    form = VerificationCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            verified = reset_code_verify(
+                user=user, purpose=state["purpose"], code=form.cleaned_data["code"], request=request
+            )
+        except ValidationError as exc:
+            del request.session[RESET_SESSION_KEY]
+            messages.error(request, exc.messages[0])
+            return redirect("accounts:password_reset")
+        if verified:
+            state["phone_ok"] = True
+            request.session[RESET_SESSION_KEY] = state
+            return redirect(request.path)
+        form.add_error("code", INVALID_CODE_MESSAGE)
+    return render(
+        request,
+        "accounts/password_reset/phone.html",
+        {"form": form, "ending": number_ending(user.mobile_phone)},
+    )
+
+
+def _reset_password_step(request, user, state: dict):
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Asked before the change: afterwards the session's auth hash no longer matches.
+        signed_in_as_user = request.user.is_authenticated and request.user.pk == user.pk
+        try:
+            password_reset_complete(
+                user=user,
+                token=state["token"],
+                password=form.cleaned_data["new_password1"],
+                request=request,
+            )
+        except ValidationError:
+            request.session.pop(RESET_SESSION_KEY, None)
+            return render(request, "accounts/password_reset/invalid.html", status=400)
+        if signed_in_as_user:
+            # The reset ended every session of the user, this browser's too.
+            logout(request)
+        else:
+            request.session.pop(RESET_SESSION_KEY, None)
+        # Never signed in here: the next sign-in asks for the second factor as always.
+        messages.success(request, "Your password is changed. Sign in with your new password.")
+        return redirect(_login_url(user))
+    return render(
+        request,
+        "accounts/password_reset/password.html",
+        {"form": form, "rules": password_checklist(user, form), "account": user},
+    )

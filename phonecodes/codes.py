@@ -1,0 +1,343 @@
+"""Codes sent to a phone by text message or voice call, and checking them.
+
+The one door for every phone code, below both accounts and mfa: the text/voice second factor, its
+enrollment, the remote first-setup check, the registration phone step, password reset and the
+profile's phone change all send with `phone_code_send` (or `phone_code_send_and_tell`, which also
+says on the next page what happened) and check with `phone_code_verify`. Callers bind a code to
+what asked for it with `purpose` ("signin:<nonce>", "password-reset:<nonce>", ...): a code only
+verifies for the purpose it was sent for.
+
+Rules:
+- 6 digits, valid 10 minutes, single use; a new code for the same purpose replaces the old one
+  and inherits its count of wrong tries (asking again does not buy more guesses);
+- at most MAX_WRONG_CODES wrong tries per purpose;
+- toll-fraud limits per user and per number (5 in 15 minutes, 10 a day) and a 30-second
+  cooldown between sends;
+- only E.164 numbers whose country calling code the practice allows (policy.sms_country_codes);
+- Twilio error 21610 (the number replied STOP) gets its own plain message and audit event, and
+  counts neither towards the limits nor as a failed attempt.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp.util import random_number_token
+
+from phonecodes.models import (
+    CODE_VALID_SECONDS,
+    RESEND_COOLDOWN_SECONDS,
+    PhoneChannel,
+    PhoneCode,
+    PhoneCodeStatus,
+)
+from phonecodes.numbers import country_code, mask_number, normalize_phone, number_ending
+from phonecodes.senders import SendError, SmsMessage, VoiceMessage, send_message, sms_enabled
+from practice.audit import audit_record
+from practice.policy import effective_policy
+from practice.vocabulary import AuditAction
+
+CODE_DIGITS = 6
+MAX_WRONG_CODES = 5
+# (window, most codes in it), for each user and for each number.
+SEND_LIMITS = ((timedelta(minutes=15), 5), (timedelta(days=1), 10))
+# Rows the limits count: an opted-out number was not texted (and cost nothing).
+_COUNTED = [PhoneCodeStatus.SENDING, PhoneCodeStatus.SENT, PhoneCodeStatus.FAILED]
+
+OPTED_OUT_MESSAGE = (
+    "This number has opted out of text messages. Text START to our number from that phone, "
+    "then try again, or choose another method."
+)
+SEND_FAILED_MESSAGE = "We could not send the code. Try again in a minute, or choose another method."
+RATE_LIMITED_MESSAGE = (
+    "Too many codes were sent to this phone recently. Try again later, or choose another method."
+)
+COOLDOWN_MESSAGE = "A code was sent a moment ago. You can ask for a new one in {seconds} seconds."
+INVALID_NUMBER_MESSAGE = "Enter the phone number with its country code, such as +1 202 555 0143."
+COUNTRY_MESSAGE = (
+    "Codes can only be sent to phone numbers in the countries your practice allows ({codes})."
+)
+
+
+class PhoneCodeError(Exception):
+    """A code was not sent. `message` is for the user; `code` says why:
+
+    "invalid_number", "country_not_allowed", "cooldown" (see `seconds_left`), "rate_limited",
+    "opted_out", "send_failed".
+    """
+
+    def __init__(self, code: str, message: str, *, seconds_left: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.seconds_left = seconds_left
+
+
+@dataclass(frozen=True)
+class SentCode:
+    """What was sent: the page says it, and counts down to `expires_at`."""
+
+    channel: str
+    number: str
+    expires_at: datetime
+
+    @property
+    def message(self) -> str:
+        return sent_message(self.channel, self.number)
+
+
+def sent_message(channel: str, number: str) -> str:
+    ending = number_ending(number)
+    if channel == PhoneChannel.VOICE:
+        return f"We are calling your phone ending in {ending} with a code."
+    return f"We texted a code to your phone ending in {ending}."
+
+
+def phone_codes_available() -> bool:
+    """Whether this server can text or call at all (SMS_BACKEND is not "none")."""
+    return sms_enabled()
+
+
+def number_check(*, user, number: str) -> str:
+    """The number in E.164 if codes may be sent to it for this user; else PhoneCodeError."""
+    try:
+        normalized = normalize_phone(number)
+    except ValidationError:
+        normalized = ""
+    if not normalized or not number.strip().startswith("+"):
+        raise PhoneCodeError("invalid_number", INVALID_NUMBER_MESSAGE)
+    allowed = effective_policy(user).sms_country_codes
+    if country_code(normalized) not in allowed:
+        codes = ", ".join(f"+{code}" for code in allowed) or "none"
+        raise PhoneCodeError("country_not_allowed", COUNTRY_MESSAGE.format(codes=codes))
+    return normalized
+
+
+def phone_code_send(
+    *, user, number: str, channel: str = PhoneChannel.SMS, purpose: str, request=None
+) -> SentCode:
+    """Send a new code for `purpose` to `number` by text ("sms") or call ("voice").
+
+    Raises PhoneCodeError (with a message for the user) when nothing was sent.
+    """
+    if channel not in PhoneChannel.values:
+        raise ValueError(f"Unknown channel {channel!r}")
+    if not purpose or len(purpose) > PhoneCode._meta.get_field("purpose").max_length:
+        raise ValueError("purpose must be 1 to 100 characters")
+    number = number_check(user=user, number=number)
+    code = random_number_token(CODE_DIGITS)
+    row = _reserve(user=user, number=number, channel=channel, purpose=purpose, code=code)
+    if isinstance(row, PhoneCodeError):
+        if row.code == "rate_limited":
+            audit_record(
+                action=AuditAction.MFA_CODE_REFUSED,
+                target=user,
+                request=request,
+                details={"reason": row.code, "channel": channel, "number": mask_number(number)},
+            )
+        raise row
+    try:
+        # Sent outside any transaction: no row stays locked while Twilio answers.
+        send_message(_message(channel=channel, number=number, code=code))
+    except SendError as exc:
+        _record_failure(row=row, error=exc, request=request)
+        if exc.reason == SendError.OPTED_OUT:
+            raise PhoneCodeError("opted_out", OPTED_OUT_MESSAGE) from exc
+        raise PhoneCodeError("send_failed", SEND_FAILED_MESSAGE) from exc
+    _record_sent(row=row, request=request)
+    return SentCode(channel=channel, number=number, expires_at=row.expires_at)
+
+
+def phone_code_send_and_tell(
+    request, *, user, number: str, channel: str, purpose: str
+) -> SentCode | None:
+    """phone_code_send, and a message for the next page: what was sent, or why nothing was."""
+    if channel not in PhoneChannel.values:
+        messages.error(request, "Choose a text message or a call.")
+        return None
+    try:
+        sent = phone_code_send(
+            user=user, number=number, channel=channel, purpose=purpose, request=request
+        )
+    except PhoneCodeError as exc:
+        messages.error(request, exc.message)
+        return None
+    messages.info(request, sent.message)
+    return sent
+
+
+def phone_code_verify(*, user, purpose: str, code: str, request=None) -> bool:
+    """True once for the right, unexpired code of this purpose; a wrong code uses up a try."""
+    code = re.sub(r"[\s-]", "", code or "")
+    now = timezone.now()
+    with transaction.atomic():
+        # SECURITY: the row is locked, and used_at is set by a conditional UPDATE, so the same
+        # code sent twice at once verifies once.
+        row = (
+            PhoneCode.objects.select_for_update()
+            .filter(
+                user=user,
+                purpose=purpose,
+                status=PhoneCodeStatus.SENT,
+                used_at__isnull=True,
+                superseded_at__isnull=True,
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if row is None or now >= row.expires_at or row.failed_attempts >= MAX_WRONG_CODES:
+            return False
+        if not constant_time_compare(row.code_hash, _code_hash(user.pk, purpose, code)):
+            PhoneCode.objects.filter(pk=row.pk).update(failed_attempts=F("failed_attempts") + 1)
+            return False
+        return PhoneCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now) == 1
+
+
+def phone_code_expires_at(*, user, purpose: str) -> datetime | None:
+    """When the usable code for this purpose expires (for "time left"); None if there is none."""
+    row = (
+        PhoneCode.objects.filter(
+            user=user,
+            purpose=purpose,
+            status=PhoneCodeStatus.SENT,
+            used_at__isnull=True,
+            superseded_at__isnull=True,
+            failed_attempts__lt=MAX_WRONG_CODES,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if row is None or row.expires_at <= timezone.now():
+        return None
+    return row.expires_at
+
+
+def _code_hash(user_id: int, purpose: str, code: str) -> str:
+    # The salt keeps the name the module had when the first codes were stored.
+    return salted_hmac(
+        "mfa.phone_code", f"{user_id}:{purpose}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _message(*, channel: str, number: str, code: str) -> SmsMessage | VoiceMessage:
+    if channel == PhoneChannel.VOICE:
+        # Read slowly (one digit a sentence) and twice: the listener is writing it down.
+        digits = " ".join(f"{digit}." for digit in code)
+        return VoiceMessage(
+            to=number,
+            sentences=(
+                "Hello. This is PracticeGate with your verification code.",
+                digits,
+                "Again, your code is:",
+                digits,
+                "Goodbye.",
+            ),
+        )
+    return SmsMessage(
+        to=number,
+        body=(
+            f"Your PracticeGate verification code is {code}. It expires in 10 minutes. "
+            "Do not share it with anyone."
+        ),
+    )
+
+
+def _reserve(
+    *, user, number: str, channel: str, purpose: str, code: str
+) -> PhoneCode | PhoneCodeError:
+    """Check the cooldown and the limits, and record the attempt, as one step per user."""
+    now = timezone.now()
+    with transaction.atomic():
+        # SECURITY: lock the user's row so that parallel requests cannot each pass the limits.
+        # (Another user's requests for the same number are not serialised; the per-number limit
+        # may then let one or two extra codes through, which the daily limit still bounds.)
+        get_user_model().objects.select_for_update().filter(pk=user.pk).values_list(
+            "pk", flat=True
+        ).get()
+        last = (
+            PhoneCode.objects.filter(user=user)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is not None:
+            wait = RESEND_COOLDOWN_SECONDS - (now - last).total_seconds()
+            if wait > 0:
+                seconds = math.ceil(wait)
+                return PhoneCodeError(
+                    "cooldown", COOLDOWN_MESSAGE.format(seconds=seconds), seconds_left=seconds
+                )
+        counted = PhoneCode.objects.filter(status__in=_COUNTED)
+        for window, most in SEND_LIMITS:
+            since = now - window
+            by_user = counted.filter(user=user, created_at__gt=since).count()
+            by_number = counted.filter(number=number, created_at__gt=since).count()
+            if by_user >= most or by_number >= most:
+                return PhoneCodeError("rate_limited", RATE_LIMITED_MESSAGE)
+        return PhoneCode.objects.create(
+            user=user,
+            purpose=purpose,
+            number=number,
+            channel=channel,
+            status=PhoneCodeStatus.SENDING,
+            code_hash=_code_hash(user.pk, purpose, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=CODE_VALID_SECONDS),
+        )
+
+
+@transaction.atomic
+def _record_sent(*, row: PhoneCode, request) -> None:
+    now = timezone.now()
+    older = list(
+        PhoneCode.objects.select_for_update()
+        .filter(
+            user_id=row.user_id,
+            purpose=row.purpose,
+            status=PhoneCodeStatus.SENT,
+            used_at__isnull=True,
+            superseded_at__isnull=True,
+        )
+        .exclude(pk=row.pk)
+    )
+    # A new code does not reset the count of wrong tries for this purpose.
+    row.failed_attempts = max([old.failed_attempts for old in older], default=0)
+    row.status = PhoneCodeStatus.SENT
+    row.save(update_fields=["status", "failed_attempts"])
+    PhoneCode.objects.filter(pk__in=[old.pk for old in older]).update(superseded_at=now)
+    audit_record(
+        action=AuditAction.MFA_CODE_SENT,
+        target=row.user,
+        request=request,
+        details=_audit_details(row),
+    )
+
+
+@transaction.atomic
+def _record_failure(*, row: PhoneCode, error: SendError, request) -> None:
+    opted_out = error.reason == SendError.OPTED_OUT
+    row.status = PhoneCodeStatus.OPTED_OUT if opted_out else PhoneCodeStatus.FAILED
+    row.save(update_fields=["status"])
+    audit_record(
+        action=AuditAction.MFA_CODE_OPTED_OUT if opted_out else AuditAction.MFA_CODE_SEND_FAILED,
+        target=row.user,
+        request=request,
+        details={**_audit_details(row), "provider_code": error.provider_code},
+    )
+
+
+def _audit_details(row: PhoneCode) -> dict:
+    # The purpose's prefix says what asked ("signin", "password-reset"); the rest is a nonce.
+    return {
+        "channel": row.channel,
+        "number": mask_number(row.number),
+        "purpose": row.purpose.split(":", 1)[0],
+    }

@@ -1,0 +1,26 @@
+"""The audit log's filters (GET): user, action, dates."""
+
+from django import forms
+
+from practice.console.forms.fields import BoundedDateField
+from practice.vocabulary import AuditAction
+
+
+class AuditFilterForm(forms.Form):
+    username = forms.CharField(label="User", required=False, max_length=150)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *AuditAction.choices]
+    )
+    date_from = BoundedDateField(label="From", required=False)
+    date_to = BoundedDateField(label="To", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "off"})
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned

@@ -1,0 +1,89 @@
+"""The console's practice settings form."""
+
+import zoneinfo
+from functools import cache
+
+from django import forms
+
+from practice.models import PasswordProfile, Practice, TwoFactorPolicy
+from practice.services import SETTINGS_FIELDS
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class SettingsForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Time zone", choices=())
+    office_networks = forms.CharField(
+        label="Office networks",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One network a line, with its prefix length: 192.168.1.0/24 or 2001:db8::/48.",
+        max_length=10_000,
+    )
+    require_two_factor = forms.BooleanField(
+        label="Require two-factor authentication", required=False
+    )
+    prompt_two_factor = forms.BooleanField(
+        label="Prompt users to set up two-factor authentication",
+        required=False,
+        help_text="When it is not required: users may skip the setup at sign-in.",
+    )
+    two_factor_office_exempt = forms.BooleanField(
+        label="Skip two-factor authentication on office networks", required=False
+    )
+    allow_self_pairing_reset = forms.BooleanField(
+        label="Users may reset their own 2FA pairing", required=False
+    )
+    lockout_threshold = forms.IntegerField(label="Lockout threshold", min_value=1, max_value=100)
+    auto_unlock_minutes = forms.IntegerField(
+        label="Auto-unlock (minutes)",
+        min_value=0,
+        max_value=7 * 24 * 60,
+        help_text="0: only an administrator or a completed password reset unlocks.",
+    )
+    notify_admins_on_lock = forms.BooleanField(
+        label="Email administrators when an account locks", required=False
+    )
+    idle_timeout_minutes = forms.IntegerField(
+        label="Idle sign-out (minutes)", min_value=1, max_value=24 * 60
+    )
+    one_session_per_user = forms.BooleanField(label="One session per user", required=False)
+    password_profile = forms.ChoiceField(label="Password rules", choices=PasswordProfile.choices)
+    password_expiry_days = forms.IntegerField(
+        label="Password expiry (days)",
+        min_value=0,
+        max_value=3650,
+        help_text="0: passwords never expire (NIST 800-63B never expires them either).",
+    )
+    confirm_office_exclusion = forms.BooleanField(
+        label="Save anyway: my current address will no longer be on an office network",
+        required=False,
+    )
+
+    def __init__(self, *args, practice: Practice, **kwargs):
+        initial = {name: getattr(practice, name) for name in SETTINGS_FIELDS}
+        initial["require_two_factor"] = practice.two_factor_policy == TwoFactorPolicy.REQUIRE
+        initial["prompt_two_factor"] = practice.two_factor_policy == TwoFactorPolicy.PROMPT
+        initial["office_networks"] = "\n".join(
+            practice.office_networks.order_by("cidr").values_list("cidr", flat=True)
+        )
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+
+    def network_lines(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["office_networks"].splitlines()]
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        if data["require_two_factor"]:
+            policy = TwoFactorPolicy.REQUIRE
+        elif data["prompt_two_factor"]:
+            policy = TwoFactorPolicy.PROMPT
+        else:
+            policy = TwoFactorPolicy.NONE
+        values = {name: data[name] for name in SETTINGS_FIELDS if name != "two_factor_policy"}
+        values["two_factor_policy"] = policy.value
+        return values

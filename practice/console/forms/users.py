@@ -1,0 +1,332 @@
+"""The console's forms for users: the list's filters, the user page, temporary passwords, adding
+and inviting. Each declares exactly the fields it offers: nothing else in a POST is read.
+
+Forms validate the shape of the input (a time is HH:MM, a date is in range, the two passwords
+match); the rules (who may change what, the password policy, what remote access needs) live in
+the services, which the views call and whose refusals land on the matching field.
+"""
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.forms import password_field
+from accounts.lifecycle import UserChanges
+from accounts.models import Role, TwoFactorSetup, User, Weekday
+from accounts.users import NewUser
+from practice.console.forms.fields import BoundedDateField
+from practice.console.selectors.user_list import SORTS
+from practice.models import Provider
+
+TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+DAY_FIELDS = [(day, Weekday(day).label) for day in Weekday.values]
+
+
+def _day_key(day: int) -> str:
+    return Weekday(day).label.lower()
+
+
+def parse_hhmm(value: str) -> time:
+    match = TIME_PATTERN.match(value.strip())
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise ValidationError("Use 24-hour HH:MM, such as 07:30 or 18:00.", code="invalid_time")
+
+
+class TimeText(forms.TextInput):
+    """A 24-hour time typed as text: a browser's time picker would show am/pm in en-US."""
+
+    def __init__(self):
+        super().__init__(
+            attrs={
+                "inputmode": "numeric",
+                "placeholder": "HH:MM",
+                "autocomplete": "off",
+                "maxlength": 5,
+                "class": "input-time",
+            }
+        )
+
+
+class UserListForm(forms.Form):
+    """The list's search and filters (GET). "Active only" is on until the form is submitted."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    active = forms.BooleanField(label="Active only", required=False)
+    locked = forms.BooleanField(label="Locked", required=False)
+    remote = forms.BooleanField(label="Remote access", required=False)
+    without_2fa = forms.BooleanField(label="Without 2FA", required=False)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Marks a submitted form: without it "Active only" takes its default (on).
+    filtered = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data, **kwargs):
+        if not data.get("filtered"):
+            data = data.copy()
+            data["active"] = "on"
+        super().__init__(data, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
+
+    def clean_sort(self):
+        sort = self.cleaned_data["sort"]
+        return sort if sort.lstrip("-") in SORTS else "name"
+
+
+def _until_to_date(until: datetime | None, zone: str) -> date | None:
+    """The last day of a time-limited grant (the grant ends at the midnight after it)."""
+    if until is None:
+        return None
+    return (until - timedelta(microseconds=1)).astimezone(ZoneInfo(zone)).date()
+
+
+def _date_to_until(day: date | None, zone: str) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(zone))
+
+
+class UserForm(forms.Form):
+    """The user page's "Save": access, role, second-factor setup, provider and login times."""
+
+    active = forms.BooleanField(label="Active", required=False)
+    pm_username = forms.CharField(
+        label="Practice management username", required=False, max_length=150
+    )
+    remote_access = forms.BooleanField(label="Allow remote access", required=False)
+    remote_access_until = BoundedDateField(
+        label="Remote access until",
+        required=False,
+        help_text="Optional: the last day (a locum, an on-call week). Empty: no end date.",
+    )
+    remote_access_reason = forms.CharField(
+        label="Reason for remote access", required=False, max_length=200
+    )
+    locked = forms.BooleanField(label="Login locked", required=False)
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    two_factor_setup = forms.ChoiceField(
+        label="Second-factor setup", choices=TwoFactorSetup.choices, required=False
+    )
+    provider = forms.ModelChoiceField(
+        label="User is this provider",
+        queryset=Provider.objects.none(),
+        required=False,
+        empty_label="(not a provider)",
+    )
+    verify_phone_at_registration = forms.BooleanField(
+        label="Two-step verification at registration", required=False
+    )
+    login_times_restricted = forms.BooleanField(label="Restrict login times", required=False)
+
+    def __init__(self, *args, user: User, actor: User, **kwargs):
+        self.user = user
+        self.zone = user.practice.time_zone
+        windows = {w.weekday: w for w in user.login_windows.all()}
+        initial = {
+            "active": user.is_active,
+            "pm_username": user.pm_username,
+            "remote_access": user.remote_access,
+            "remote_access_until": _until_to_date(user.remote_access_until, self.zone),
+            "remote_access_reason": user.remote_access_reason,
+            "locked": user.is_locked,
+            "role": user.role,
+            "two_factor_setup": user.two_factor_setup,
+            "provider": user.provider_id,
+            "verify_phone_at_registration": user.verify_phone_at_registration,
+            "login_times_restricted": user.login_times_restricted,
+        }
+        for day, window in windows.items():
+            initial[f"{_day_key(day)}_start"] = f"{window.start:%H:%M}"
+            initial[f"{_day_key(day)}_end"] = f"{window.end:%H:%M}"
+        super().__init__(*args, initial=initial, **kwargs)
+        for day, label in DAY_FIELDS:
+            key = _day_key(day)
+            self.fields[f"{key}_start"] = forms.CharField(
+                label=f"{label} start", required=False, max_length=5, widget=TimeText()
+            )
+            self.fields[f"{key}_end"] = forms.CharField(
+                label=f"{label} end", required=False, max_length=5, widget=TimeText()
+            )
+        self.fields["provider"].queryset = Provider.objects.filter(practice_id=user.practice_id)
+        self.fields["pm_username"].widget.attrs.update(
+            {"autocomplete": "off", "data-pm-username": ""}
+        )
+        linked = self.data.get("pm_username", "") if self.is_bound else user.pm_username
+        self.remote_needs_link = not str(linked).strip()
+        remote = self.fields["remote_access"]
+        remote.widget.attrs.update(
+            {"aria-describedby": "remote-access-note", "data-remote-access": ""}
+        )
+        if self.remote_needs_link:
+            # Only the control is disabled (console.js enables it as a username is typed); the
+            # field itself stays live, and clean() refuses remote access without a username.
+            remote.widget.attrs["disabled"] = True
+        if user.pk == actor.pk:
+            # Administrators do not lock, deactivate or demote themselves here.
+            for name in ("active", "locked", "role"):
+                self.fields[name].disabled = True
+
+    def day_rows(self):
+        """(label, start field, end field) per day, Monday first, for the template."""
+        return [
+            (label, self[f"{_day_key(day)}_start"], self[f"{_day_key(day)}_end"])
+            for day, label in DAY_FIELDS
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        windows: dict[int, tuple[time, time] | None] = {}
+        for day, label in DAY_FIELDS:
+            key = _day_key(day)
+            raw_start = (cleaned.get(f"{key}_start") or "").strip()
+            raw_end = (cleaned.get(f"{key}_end") or "").strip()
+            if not raw_start and not raw_end:
+                windows[day] = None
+                continue
+            if not raw_start or not raw_end:
+                missing = f"{key}_start" if not raw_start else f"{key}_end"
+                self.add_error(
+                    missing,
+                    ValidationError(
+                        "%(day)s: give both a start and an end, or leave both empty for no "
+                        "sign-in that day.",
+                        code="login_window_half",
+                        params={"day": label},
+                    ),
+                )
+                continue
+            pair = []
+            for name, raw in ((f"{key}_start", raw_start), (f"{key}_end", raw_end)):
+                try:
+                    pair.append(parse_hhmm(raw))
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+            if len(pair) != 2:
+                continue
+            if pair[0] == pair[1]:
+                self.add_error(
+                    f"{key}_end",
+                    ValidationError(
+                        "%(day)s: the start and end are the same; leave both empty for no "
+                        "sign-in that day.",
+                        code="login_window_empty",
+                        params={"day": label},
+                    ),
+                )
+                continue
+            windows[day] = (pair[0], pair[1])
+        cleaned["windows"] = windows
+        return cleaned
+
+    def changes(self) -> UserChanges:
+        data = self.cleaned_data
+        remote = data["remote_access"]
+        return UserChanges(
+            active=data["active"],
+            pm_username=data["pm_username"],
+            remote_access=remote,
+            remote_access_until=_date_to_until(data["remote_access_until"], self.zone)
+            if remote
+            else None,
+            remote_access_reason=data["remote_access_reason"].strip() if remote else "",
+            locked=data["locked"],
+            role=data["role"],
+            two_factor_setup=data["two_factor_setup"] or "",
+            provider=data["provider"],
+            verify_phone_at_registration=data["verify_phone_at_registration"],
+            login_times_restricted=data["login_times_restricted"],
+            windows=data["windows"],
+        )
+
+
+class TemporaryPasswordForm(forms.Form):
+    temporary_password = password_field("Temporary password", "new-password")
+    temporary_password2 = password_field("Retype temporary password", "new-password")
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("temporary_password"), cleaned.get("temporary_password2")
+        if first and second and first != second:
+            self.add_error(
+                "temporary_password2",
+                ValidationError("The two passwords do not match.", code="password_mismatch"),
+            )
+        return cleaned
+
+
+class ConfirmPasswordForm(forms.Form):
+    """The administrator's own password, typed again before a dangerous change."""
+
+    password = password_field("Password", "current-password")
+
+
+INVITE = "invite"
+
+
+TEMPORARY = "temporary"
+
+
+class AddUserForm(forms.Form):
+    username = forms.CharField(label="Username", max_length=150)
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(label="Email", required=False)
+    mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.USER)
+    verify_phone_at_registration = forms.BooleanField(
+        label="Two-step verification at registration", required=False
+    )
+    then = forms.ChoiceField(
+        label="Then",
+        choices=[(INVITE, "Send an invitation by email"), (TEMPORARY, "Set a temporary password")],
+        widget=forms.RadioSelect,
+        initial=INVITE,
+    )
+    temporary_password = password_field("Temporary password", "new-password")
+    temporary_password2 = password_field("Retype temporary password", "new-password")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["temporary_password"].required = False
+        self.fields["temporary_password2"].required = False
+        self.fields["username"].widget.attrs.update({"autocomplete": "off"})
+        self.fields["mobile_phone"].widget.attrs.update({"type": "tel"})
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("then") == INVITE and "email" in cleaned and not cleaned["email"]:
+            self.add_error("email", "An invitation is sent by email: give an email address.")
+        if cleaned.get("then") == TEMPORARY:
+            first = cleaned.get("temporary_password")
+            second = cleaned.get("temporary_password2")
+            if not first:
+                self.add_error("temporary_password", "Type the temporary password.")
+            elif first != second:
+                self.add_error(
+                    "temporary_password2",
+                    ValidationError("The two passwords do not match.", code="password_mismatch"),
+                )
+        return cleaned
+
+    def new_user(self) -> NewUser:
+        data = self.cleaned_data
+        return NewUser(
+            username=data["username"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            mobile_phone=data["mobile_phone"],
+            role=data["role"],
+            verify_phone_at_registration=data["verify_phone_at_registration"],
+        )
+
+
+class InvitedContactForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)

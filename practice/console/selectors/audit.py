@@ -1,0 +1,193 @@
+"""The console's audit log: filters, keyset pages, and the streamed CSV export."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from practice.models import AuditEvent, Practice
+
+AUDIT_PAGE_SIZE = 50
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def cursor_encode(event: AuditEvent) -> str:
+    """Where a page ends: the event's time (microseconds since 1970) and id, "<us>.<id>"."""
+    return f"{(event.created_at - EPOCH) // timedelta(microseconds=1)}.{event.pk}"
+
+
+def cursor_decode(value: str) -> tuple[datetime, int] | None:
+    """The (created_at, id) of a cursor, or None for anything malformed."""
+    micros, _, pk = (value or "").partition(".")
+    if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
+        return None
+    try:
+        return EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except OverflowError:
+        return None
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    user: User | None = None
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_events(*, practice: Practice, filters: AuditFilters) -> QuerySet:
+    """The practice's events matching the filters (no order yet: the page and CSV choose)."""
+    events = AuditEvent.objects.filter(practice=practice)
+    if filters.user is not None:
+        # Events about the user (their sign-ins, and every change made to them): the
+        # (target, -created_at) index answers this at any size of log.
+        events = events.filter(target=filters.user)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    zone = ZoneInfo(practice.time_zone)
+    if filters.date_from:
+        events = events.filter(
+            created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone)
+        )
+    if filters.date_to:
+        events = events.filter(
+            created_at__lt=datetime.combine(
+                filters.date_to + timedelta(days=1), time.min, tzinfo=zone
+            )
+        )
+    return events
+
+
+@dataclass
+class AuditRow:
+    event: AuditEvent
+    actor: str
+    target: User | None
+    summary: str
+
+
+@dataclass
+class AuditPage:
+    rows: list[AuditRow]
+    older: str = ""  # cursor of the next older page, "" at the end
+    newer: str = ""  # cursor of the next newer page, "" at the newest
+
+
+def _person(user: User | None) -> str:
+    if user is None:
+        return "system"
+    if user.practice_id is None:
+        return f"support: {user.username}"
+    return user.get_full_name() or user.username
+
+
+def details_summary(details: dict) -> str:
+    parts = []
+    for key, value in (details or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        parts.append(f"{key}: {text}")
+    summary = "; ".join(parts)
+    return summary if len(summary) <= 300 else summary[:299] + "…"
+
+
+def audit_page(
+    events: QuerySet, *, before: str = "", after: str = "", size: int = AUDIT_PAGE_SIZE
+) -> AuditPage:
+    """One page, newest first, by keyset on (created_at, id): the same cost on page 1 or 10,000.
+
+    `before` asks for the events older than a cursor, `after` for those newer than it. The
+    filters use `created_at <=` / `>=` so the (practice, -created_at, -id) index finds the
+    starting point; the id only breaks ties between events of the same microsecond.
+    """
+    events = events.select_related("actor", "target")
+    newer_page = False
+    position = cursor_decode(before)
+    if position is not None:
+        at, pk = position
+        events = events.filter(Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk)))
+    elif (position := cursor_decode(after)) is not None:
+        at, pk = position
+        events = events.filter(Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(pk__gt=pk)))
+        newer_page = True
+    if newer_page:
+        found = list(events.order_by("created_at", "id")[: size + 1])
+        more = len(found) > size
+        found = list(reversed(found[:size]))
+        has_newer, has_older = more, bool(found)
+    else:
+        found = list(events.order_by("-created_at", "-id")[: size + 1])
+        has_older = len(found) > size
+        found = found[:size]
+        has_newer = position is not None and bool(found)
+    rows = [
+        AuditRow(
+            event=event,
+            actor=_person(event.actor),
+            target=event.target,
+            summary=details_summary(event.details),
+        )
+        for event in found
+    ]
+    return AuditPage(
+        rows=rows,
+        older=cursor_encode(found[-1]) if has_older and found else "",
+        newer=cursor_encode(found[0]) if has_newer and found else "",
+    )
+
+
+CSV_HEADER = ["time", "action", "actor", "target", "client address", "user agent", "details"]
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
+    """The header, then every event newest first, read in chunks (the memory stays flat)."""
+    zone = ZoneInfo(time_zone)
+    yield CSV_HEADER
+    rows = (
+        events.order_by("-created_at", "-id")
+        .values_list(
+            "created_at",
+            "action",
+            "actor__username",
+            "actor__practice_id",
+            "target__username",
+            "ip_address",
+            "user_agent",
+            "details",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for created_at, action, actor, actor_practice, target, ip, agent, details in rows:
+        if actor is None:
+            actor_text = "system"
+        elif actor_practice is None:
+            actor_text = f"support: {actor}"
+        else:
+            actor_text = actor
+        yield [
+            csv_safe(value)
+            for value in (
+                created_at.astimezone(zone).isoformat(),
+                action,
+                actor_text,
+                target or "",
+                ip or "",
+                agent,
+                json.dumps(details, sort_keys=True, default=str) if details else "",
+            )
+        ]

@@ -1,0 +1,111 @@
+"""What the console says about a user's state, as badges; and the conditions the list filters on.
+
+Shared by the user list (a row per user) and the user page (one user), so both say the same.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django_otp import device_classes
+
+from accounts.models import Invitation, User
+from mfa.selectors import KIND_BY_MODEL, KIND_FIELD_BY_MODEL
+from practice.policy import EXPIRY_WARNING_DAYS, Policy
+
+
+def has_second_factor_q() -> Q:
+    """A confirmed device of a kind second_factor_kinds() counts (app, text, voice, key)."""
+    counted = set(KIND_BY_MODEL) | set(KIND_FIELD_BY_MODEL)
+    condition = Q(pk__in=[])
+    for model in device_classes():
+        if model._meta.label_lower in counted:
+            condition |= Q(Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True)))
+    return condition
+
+
+def remote_access_now_q(now: datetime) -> Q:
+    return Q(remote_access=True) & (
+        Q(remote_access_until__isnull=True) | Q(remote_access_until__gt=now)
+    )
+
+
+def open_invitation_exists() -> Exists:
+    return Exists(
+        Invitation.objects.filter(
+            user_id=OuterRef("pk"),
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Badge:
+    text: str
+    tone: str = ""  # "", "ok", "warn", "danger": a CSS modifier
+
+
+def _local_date(value: datetime, zone: str) -> date:
+    return value.astimezone(ZoneInfo(zone)).date()
+
+
+def remote_access_badge(user: User, now: datetime) -> Badge | None:
+    if not user.remote_access:
+        return None
+    if user.remote_access_until is None:
+        return Badge("remote access", "ok")
+    if user.remote_access_until <= now:
+        return Badge("remote access ended", "warn")
+    # "until" is the moment access ends: midnight after the last allowed day.
+    last_day = _local_date(
+        user.remote_access_until - timedelta(microseconds=1), user.practice.time_zone
+    )
+    return Badge(f"remote access until {last_day:%b %-d, %Y}", "ok")
+
+
+def registration_status(user: User) -> Badge:
+    if not user.has_usable_password():
+        if getattr(user, "has_open_invitation", False):
+            return Badge("invited", "warn")
+        return Badge("invitation expired", "danger")
+    if user.verify_phone_at_registration and user.mobile_phone_verified_at is None:
+        return Badge("phone not verified", "warn")
+    return Badge("registered", "ok")
+
+
+def password_status(user: User, policy: Policy, now: datetime) -> Badge:
+    if not user.has_usable_password():
+        return Badge("not set")
+    if user.must_change_password:
+        expires = user.temporary_password_expires_at
+        if expires is not None and expires <= now:
+            return Badge("temporary, expired", "danger")
+        return Badge("temporary", "warn")
+    if policy.password_expiry_days and user.password_changed_at:
+        expires = user.password_changed_at + timedelta(days=policy.password_expiry_days)
+        if expires <= now:
+            return Badge("expired", "danger")
+        days_left = math.ceil((expires - now) / timedelta(days=1))
+        if days_left <= EXPIRY_WARNING_DAYS:
+            unit = "day" if days_left == 1 else "days"
+            return Badge(f"expires in {days_left} {unit}", "warn")
+    return Badge("current", "ok")
+
+
+def user_status(user: User, now: datetime) -> list[Badge]:
+    badges = [Badge("active", "ok") if user.is_active else Badge("inactive", "danger")]
+    if user.is_locked:
+        badges.append(Badge("locked", "danger"))
+    remote = remote_access_badge(user, now)
+    if remote is not None:
+        badges.append(remote)
+    return badges
+
+
+def second_factor_text(kinds: list[str]) -> str:
+    return ", ".join(kinds) if kinds else "none"

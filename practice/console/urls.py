@@ -1,0 +1,29 @@
+"""The practice administrators' console, mounted at /console/."""
+
+from django.urls import path
+
+from practice.console.views import audit, invitations, settings, users
+
+app_name = "console"
+
+urlpatterns = [
+    path("", users.user_list, name="users"),
+    path("users/new/", invitations.user_new, name="user_new"),
+    path("users/<int:user_id>/", users.user_detail, name="user"),
+    path(
+        "users/<int:user_id>/temporary-password/",
+        users.user_temporary_password,
+        name="user_temporary_password",
+    ),
+    path("users/<int:user_id>/reset-2fa/", users.user_pairing_reset, name="user_pairing_reset"),
+    path(
+        "users/<int:user_id>/sessions/<int:session_id>/end/",
+        users.user_session_end,
+        name="user_session_end",
+    ),
+    path("users/<int:user_id>/reinvite/", invitations.user_reinvite_view, name="user_reinvite"),
+    path("users/<int:user_id>/invitation/", invitations.user_invitation, name="user_invitation"),
+    path("settings/", settings.practice_settings, name="settings"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
+]

@@ -1,0 +1,262 @@
+"""The console's user list and user page.
+
+Views are thin: `console_required` checks the role, `user_for_admin` scopes every user to the
+administrator's practice (another practice's user is a 404), a form checks the input, one service
+makes the change, and the browser is redirected with a message (POST-redirect-GET).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.lifecycle import user_update
+from accounts.models import Role, UserSession
+from accounts.passwords import temporary_password_assign, temporary_password_generate
+from accounts.reauth import reauth_with_password
+from accounts.sessions import session_end_current, sessions_end
+from mfa.pairing import pairing_reset
+from practice.console import charts
+from practice.console.access import console_required, user_for_admin
+from practice.console.forms.users import (
+    ConfirmPasswordForm,
+    TemporaryPasswordForm,
+    UserForm,
+    UserListForm,
+)
+from practice.console.selectors import overview, user_page
+from practice.console.selectors import user_list as listing
+from practice.console.selectors.statuses import user_status
+from practice.console.views.common import add_errors, query_string
+from practice.vocabulary import RemoteAccessRemoval, SessionEndReason
+
+
+def _list_columns(params: QueryDict, sort: str) -> list[dict]:
+    """The list's headers; a sortable one links to its order (again: the reverse order)."""
+    columns = []
+    for key, label in listing.LIST_COLUMNS:
+        if key not in listing.SORTS:
+            columns.append({"label": label, "url": "", "sorted": ""})
+            continue
+        current = sort.lstrip("-") == key
+        descending = sort.startswith("-")
+        columns.append(
+            {
+                "label": label,
+                "url": query_string(
+                    params, sort=f"-{key}" if current and not descending else key, page=None
+                ),
+                "sorted": ("descending" if descending else "ascending") if current else "",
+            }
+        )
+    return columns
+
+
+@never_cache
+@require_GET
+@console_required(for_manager=True)
+def user_list(request):
+    form = UserListForm(request.GET)
+    form.is_valid()
+    data = form.cleaned_data
+    filters = listing.UserListFilters(
+        q=data.get("q", ""),
+        active_only=data.get("active", True),
+        locked=data.get("locked", False),
+        remote=data.get("remote", False),
+        without_2fa=data.get("without_2fa", False),
+        sort=data.get("sort") or "name",
+    )
+    practice = request.user.practice
+    page = Paginator(
+        listing.user_list(practice=practice, filters=filters), listing.PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params["filtered"] = "1"
+    if "active" not in request.GET and not request.GET.get("filtered"):
+        params["active"] = "on"
+    is_admin = request.user.role == Role.ADMIN
+    rows = listing.user_rows(page.object_list)
+    for row in rows:
+        # Administrators open the user page; a user manager, only an invited user's invitation.
+        if is_admin:
+            row.url = reverse("console:user", kwargs={"user_id": row.user.pk})
+        elif not row.user.is_registered:
+            row.url = reverse("console:user_invitation", kwargs={"user_id": row.user.pk})
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "columns": _list_columns(params, filters.sort),
+        "previous_url": query_string(params, page=page.previous_page_number())
+        if page.has_previous()
+        else "",
+        "next_url": query_string(params, page=page.next_page_number()) if page.has_next() else "",
+        "is_admin": is_admin,
+        "console_section": "users",
+        "overview": overview.security_overview(practice=practice) if is_admin else None,
+    }
+    return render(request, "console/user_list.html", context)
+
+
+def _user_page(request, user, *, form=None, password_form=None, status=200):
+    context = {
+        "target": user,
+        "is_self": user.pk == request.user.pk,
+        "form": form or UserForm(user=user, actor=request.user),
+        "password_form": password_form or TemporaryPasswordForm(),
+        "status": user_status(user, timezone.now()),
+        "registration": user_page.user_registration(user),
+        "registered": user.is_registered,
+        "week": charts.week_picture(user),
+        "events": user_page.user_recent_events(user),
+        "sessions": user_page.user_active_sessions(user),
+        "time_zone": user.practice.time_zone,
+        "second_factor": user_page.user_second_factor(user),
+        "console_section": "users",
+    }
+    return render(request, "console/user_detail.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@console_required
+def user_detail(request, user_id):
+    user = user_for_admin(request, user_id)
+    if request.method != "POST":
+        return _user_page(request, user)
+    form = UserForm(request.POST, user=user, actor=request.user)
+    if form.is_valid():
+        try:
+            result = user_update(
+                user=user, actor=request.user, changes=form.changes(), request=request
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"Saved the changes to {user}.")
+            if result.remote_access_removed == RemoteAccessRemoval.DEACTIVATED:
+                messages.warning(
+                    request,
+                    "Remote access was removed because the user was deactivated. "
+                    "Re-activating the user does not restore it.",
+                )
+            elif result.remote_access_removed == RemoteAccessRemoval.PM_USERNAME_CLEARED:
+                messages.warning(
+                    request,
+                    "Remote access was removed because the practice management username was "
+                    "cleared. Linking it again does not restore it.",
+                )
+            if result.reactivated:
+                messages.info(
+                    request,
+                    "The user is active again. Remote access is not restored automatically: "
+                    "allow it again if they still need it.",
+                )
+            return redirect("console:user", user_id=user.pk)
+    return _user_page(request, user, form=form, status=400)
+
+
+@sensitive_post_parameters("temporary_password", "temporary_password2")
+@never_cache
+@require_POST
+@console_required
+def user_temporary_password(request, user_id):
+    user = user_for_admin(request, user_id)
+    if "generate" in request.POST:
+        try:
+            password = temporary_password_generate(user=user, actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("console:user", user_id=user.pk)
+        # Rendered in the POST's own response, never redirected or stored: the password is
+        # shown this once and never sits in a session or a URL.
+        return render(
+            request,
+            "console/temporary_password.html",
+            {"target": user, "password": password, "console_section": "users"},
+        )
+    form = TemporaryPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            temporary_password_assign(
+                user=user,
+                actor=request.user,
+                password=form.cleaned_data["temporary_password"],
+                request=request,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                add_errors(form, exc)
+            else:
+                form.add_error("temporary_password", exc)
+        else:
+            messages.success(
+                request,
+                f"Temporary password set for {user}. They must change it at their first "
+                "sign-in; it expires in 72 hours.",
+            )
+            return redirect("console:user", user_id=user.pk)
+    return _user_page(request, user, password_form=form, status=400)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+@console_required
+def user_pairing_reset(request, user_id):
+    user = user_for_admin(request, user_id)
+    if user.pk == request.user.pk:
+        messages.error(
+            request, "Reset your own two-factor pairing from My Account, not from the console."
+        )
+        return redirect("console:user", user_id=user.pk)
+    verified = request.user.is_verified()
+    form = ConfirmPasswordForm(request.POST or None)
+    status = 200 if verified else 403
+    if request.method == "POST" and verified and form.is_valid():
+        if reauth_with_password(request, form.cleaned_data["password"]):
+            removed = pairing_reset(user=user, actor=request.user, request=request)
+            messages.success(
+                request,
+                f"Two-factor pairing of {user} reset ({removed} removed). They set up "
+                "two-factor authentication again at their next sign-in.",
+            )
+            return redirect("console:user", user_id=user.pk)
+        if request.user.is_locked:
+            session_end_current(request, reason=SessionEndReason.LOCKED)
+            messages.error(request, "Too many wrong passwords: your account is now locked.")
+            return redirect("accounts:login")
+        form.add_error("password", "The password is not correct.")
+        status = 400
+    return render(
+        request,
+        "console/pairing_reset.html",
+        {"target": user, "form": form, "verified": verified, "console_section": "users"},
+        status=status,
+    )
+
+
+@never_cache
+@require_POST
+@console_required
+def user_session_end(request, user_id, session_id):
+    user = user_for_admin(request, user_id)
+    session = UserSession.objects.filter(user=user, pk=session_id, ended_at__isnull=True).first()
+    if session is None:
+        raise Http404("No such session.")
+    sessions_end(
+        user=user,
+        reason=SessionEndReason.ADMINISTRATOR,
+        actor=request.user,
+        request=request,
+        session_ids=[session.pk],
+    )
+    messages.success(request, f"Signed {user} out of that session.")
+    return redirect("console:user", user_id=user.pk)

@@ -1,0 +1,144 @@
+"""The words the audit log and the sign-in speak, as types shared by writer, reader and labels.
+
+Every audit action, zone, sign-in failure reason and session end reason is a member here. The
+code that writes an event names a member (audit_record refuses anything else); the console's
+filter offers every member; the pages show the member's label. A new action is added here once,
+and is then known everywhere.
+"""
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    # Sign-in and sessions
+    SIGNIN_SUCCEEDED = "signin.succeeded", "Signed in"
+    SIGNIN_FAILED = "signin.failed", "Sign-in refused"
+    SIGNED_OUT = "signout", "Signed out"
+    SESSIONS_ENDED = "sessions.ended", "Sessions ended"
+    # The user's account, changed by an administrator or support
+    USER_CREATED = "user.created", "User added"
+    USER_INVITED = "user.invited", "Invitation sent"
+    USER_REGISTERED = "user.registered", "Registered"
+    USER_COPIED = "user.copied", "Copied from another user"
+    USER_ACTIVATED = "user.activated", "Activated"
+    USER_DEACTIVATED = "user.deactivated", "Deactivated"
+    USER_LOCKED = "user.locked", "Locked"
+    USER_UNLOCKED = "user.unlocked", "Unlocked"
+    USER_ROLE_CHANGED = "user.role_changed", "Role changed"
+    USER_PM_USERNAME_CHANGED = "user.pm_username_changed", "Practice management username changed"
+    USER_TWO_FACTOR_SETUP_CHANGED = "user.two_factor_setup_changed", "Second-factor setup changed"
+    USER_PROVIDER_CHANGED = "user.provider_changed", "Provider link changed"
+    USER_REGISTRATION_VERIFICATION_CHANGED = (
+        "user.registration_verification_changed",
+        "Two-step verification at registration changed",
+    )
+    USER_CONTACT_CORRECTED = "user.contact_corrected", "Invited user's email or phone corrected"
+    REMOTE_ACCESS_GRANTED = "remote_access.granted", "Remote access allowed"
+    REMOTE_ACCESS_REMOVED = "remote_access.removed", "Remote access removed"
+    LOGIN_TIMES_CHANGED = "login_times.changed", "Login times changed"
+    # Passwords
+    PASSWORD_CHANGED = "password.changed", "Password changed"
+    PASSWORD_TEMPORARY_SET = "password.temporary_set", "Temporary password set"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
+    PASSWORD_RESET_LINK_SENT = "password.reset_link_sent", "Password reset link sent by support"
+    PASSWORD_RESET = "password.reset", "Password reset"
+    # The user's own profile
+    PROFILE_UPDATED = "profile.updated", "Profile updated"
+    EMAIL_CHANGE_REQUESTED = "email.change_requested", "Email change requested"
+    EMAIL_CHANGED = "email.changed", "Email changed"
+    PHONE_VERIFIED = "phone.verified", "Mobile phone verified"
+    PHONE_CHANGED = "phone.changed", "Mobile phone changed"
+    PHONE_REMOVED = "phone.removed", "Mobile phone removed"
+    # Second factors
+    MFA_DEVICE_ADDED = "mfa.device_added", "Sign-in method added"
+    MFA_DEVICE_RENAMED = "mfa.device_renamed", "Sign-in method renamed"
+    MFA_DEVICE_REMOVED = "mfa.device_removed", "Sign-in method removed"
+    MFA_PAIRING_RESET = "mfa.pairing_reset", "2FA pairing reset"
+    MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes created"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
+    MFA_SETUP_SKIPPED = "mfa.setup_skipped", "Two-factor setup skipped"
+    MFA_SETUP_IDENTITY_CONFIRMED = (
+        "mfa.setup_identity_confirmed",
+        "Identity confirmed before a first two-factor setup",
+    )
+    MFA_CODE_SENT = "mfa.code_sent", "Text or voice code sent"
+    MFA_CODE_REFUSED = "mfa.code_refused", "Text or voice code not sent (limit reached)"
+    MFA_CODE_OPTED_OUT = "mfa.code_opted_out", "Text or voice code not sent (number opted out)"
+    MFA_CODE_SEND_FAILED = "mfa.code_send_failed", "Text or voice code could not be sent"
+    # The practice
+    PRACTICE_CREATED = "practice.created", "Practice created"
+    PRACTICE_SETTINGS_CHANGED = "practice.settings_changed", "Practice settings changed"
+
+
+class Zone(models.TextChoices):
+    """Where a sign-in comes from: inside one of the practice's office networks, or not."""
+
+    OFFICE = "office", "Office"
+    REMOTE = "remote", "Remote"
+
+
+class SignInFailure(models.TextChoices):
+    """Why a sign-in (or a check of a password or code) failed: the "reason" of signin.failed.
+
+    The labels are the user's words, shown in My Account's recent sign-ins.
+    """
+
+    UNKNOWN_USER = "unknown_user", "Unknown username"
+    WRONG_PASSWORD = "wrong_password", "Wrong password"
+    LOCKED = "locked", "Account locked"
+    THRESHOLD = "threshold", "Too many failed attempts"
+    INACTIVE = "inactive", "Account not active"
+    ADDRESS_SLOWED = "address_slowed", "Too many failed sign-ins from this network"
+    TEMPORARY_PASSWORD_EXPIRED = "temporary_password_expired", "Temporary password expired"
+    LOGIN_TIMES = "login_times", "Outside login times"
+    REMOTE_ACCESS = "remote_access", "Remote access not allowed"
+    SECOND_FACTOR = "second_factor", "Wrong verification code"
+    SECOND_FACTOR_SETUP = "second_factor_setup", "Wrong confirmation code (two-factor setup)"
+    SECOND_FACTOR_SETUP_UNCONFIRMABLE = (
+        "second_factor_setup_unconfirmable",
+        "Two-factor setup from outside the office, with nothing to confirm it",
+    )
+    SECOND_FACTOR_MISSING = "second_factor_missing", "Second factor not passed"
+    CHANGED_DURING_SIGNIN = "changed_during_signin", "Account changed during sign-in"
+    PHONE_CODE = "phone_code", "Wrong code (phone verification)"
+    CURRENT_PASSWORD = "current_password", "Wrong current password (changing password)"
+    REAUTH_PASSWORD = "reauth_password", "Wrong password (confirming it)"
+
+
+class SessionEndReason(models.TextChoices):
+    """Why a signed-in session ended (UserSession.end_reason and the sessions.ended event)."""
+
+    SIGNED_OUT = "signed_out", "Signed out"
+    IDLE = "idle", "Idle too long"
+    ABSOLUTE = "absolute", "Reached the 12-hour limit"
+    LOGIN_TIMES = "login_times", "Outside login times"
+    DEACTIVATED = "deactivated", "Account deactivated"
+    LOCKED = "locked", "Account locked"
+    REMOTE_ACCESS = "remote_access", "Remote access removed"
+    NOT_SIGNED_IN = "not_signed_in", "Not signed in through the sign-in page"
+    SIGNED_IN_ELSEWHERE = "signed_in_elsewhere", "Signed in elsewhere (one session per user)"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    PAIRING_RESET = "pairing_reset", "2FA pairing reset"
+    SIGNED_OUT_REMOTELY = "signed_out_remotely", "Signed out from another session"
+    ADMINISTRATOR = "administrator", "Signed out by an administrator"
+
+
+class RemoteAccessRemoval(models.TextChoices):
+    """Why remote access was taken away (the "reason" of remote_access.removed)."""
+
+    ADMINISTRATOR = "administrator", "Removed by an administrator"
+    DEACTIVATED = "deactivated", "The user was deactivated"
+    PM_USERNAME_CLEARED = "pm_username_cleared", "The practice management username was cleared"
+    EXPIRED = "expired", "The end date passed"
+
+
+class LockChange(models.TextChoices):
+    """Who or what locked or unlocked an account (the "reason" of user.locked / user.unlocked)."""
+
+    ADMINISTRATOR = "administrator", "An administrator"
+    SUPPORT = "support", "Support"
+    FAILED_ATTEMPTS = "failed_attempts", "Too many failed attempts"
+    AUTO_UNLOCK = "auto_unlock", "Automatic unlock"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    DEMO = "demo", "Demo data"
