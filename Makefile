@@ -49,4 +49,4 @@ bench: install
 	$(DEMO_ENV) $(PY) manage.py bench --json bench.json
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var staticfiles

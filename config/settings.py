@@ -103,6 +103,20 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite allows one writer at a time. Django's default BEGIN (DEFERRED) starts a transaction
+    # as a reader; when two such transactions then try to write, SQLite fails one with "database
+    # is locked" at once, without waiting out the busy timeout (waiting would deadlock). BEGIN
+    # IMMEDIATE takes the write lock up front, where the timeout does wait, so concurrent
+    # sign-ins and create_user commands queue instead of failing. WAL lets readers go on beside
+    # the writer; with WAL, synchronous=NORMAL never corrupts the file (a power loss, not a
+    # crash of the app, may undo the last commits). Options in DATABASE_URL's query string win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,  # seconds a writer waits; below gunicorn's default 30 s worker timeout
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
