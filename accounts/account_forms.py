@@ -101,17 +101,3 @@ class PasswordResetRequestForm(forms.Form):
         self.fields["identifier"].widget.attrs.update(
             {"autocapitalize": "none", "autocomplete": "username"}
         )
-
-
-class VerificationCodeForm(forms.Form):
-    code = forms.CharField(
-        label="Verification code",
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autofocus": True,
-            }
-        ),
-    )

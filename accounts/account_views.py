@@ -17,8 +17,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.account_forms import CurrentPasswordForm, ProfileForm, VerificationCodeForm
-from accounts.forms import CHECKLIST_ID, PasswordChangeForm, password_checklist
+from accounts.account_forms import CurrentPasswordForm, ProfileForm
+from accounts.forms import CHECKLIST_ID, CodeForm, PasswordChangeForm, password_checklist
 from accounts.lockout import failure_record
 from accounts.passwords import password_change, password_expires_at
 from accounts.profile import (
@@ -178,7 +178,7 @@ def account_phone_view(request):
         return redirect("accounts:account_phone")
     if request.method == "GET" and pending["sent_to"] != pending["number"]:
         _phone_change_send(request, pending, PhoneChannel.SMS)
-    form = VerificationCodeForm(request.POST if request.method == "POST" else None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if pending["sent_to"] != pending["number"]:
             form.add_error("code", "Send a code to the new number first.")

@@ -1,4 +1,5 @@
-"""Forms of signing in and of setting a password (at sign-in, on an invitation, in My Account)."""
+"""Forms of signing in: credentials, a verification code, and setting a password (at sign-in, on
+an invitation, in My Account)."""
 
 from django import forms
 
@@ -42,6 +43,40 @@ class SignInForm(forms.Form):
             # The practice comes from the URL (/p/<code>/login/), or it is support staff.
             del self.fields["practice_code"]
         self.fields[first_empty].widget.attrs["autofocus"] = True
+
+
+class CodeForm(forms.Form):
+    """ "Verification code": six digits from an app, a text, a call or an email; or (not
+    `numeric`) a recovery code, XXXX-XXXX-XXXX. The one code form of every page that asks."""
+
+    code = forms.CharField(
+        label="Verification code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "autofocus": True,
+                "class": "code-input",
+            }
+        ),
+    )
+
+    def __init__(self, *args, numeric: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if numeric:
+            self.fields["code"].widget.attrs.update({"inputmode": "numeric", "maxlength": "6"})
+            self.fields["code"].help_text = "Enter the 6-digit code."
+        else:
+            self.fields[
+                "code"
+            ].help_text = (
+                "Enter one of your recovery codes, such as ABCD-EFGH-JKMN. Each works once."
+            )
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split())
 
 
 # The id of the live checklist of password rules beside the "New password" field.

@@ -3,26 +3,21 @@ what an administrator may do for an invited user before they register (re-invite
 email or phone)."""
 
 import hashlib
-import logging
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role, User
+from accounts.notices import email_send
 from accounts.passwords import password_set
 from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
 from practice.links import site_link
 from practice.vocabulary import AuditAction
-
-logger = logging.getLogger(__name__)
 
 INVITATION_DAYS = 7
 
@@ -95,23 +90,17 @@ def invitation_accept(*, invitation: Invitation, password: str, request=None) ->
 
 def invitation_email(*, user: User, token: str) -> bool:
     """Email the invitation link; False if the mail server refused (the link stays valid)."""
-    body = render_to_string(
-        "emails/invitation.txt",
-        {
+    return email_send(
+        to=user.email,
+        subject=f"PracticeGate: you are invited to {user.practice.name}",
+        template="emails/invitation.txt",
+        context={
             "user": user,
             "practice": user.practice,
             "link": site_link(invitation_path(token)),
             "days": INVITATION_DAYS,
         },
     )
-    subject = f"PracticeGate: you are invited to {user.practice.name}"
-    try:
-        send_mail(" ".join(subject.splitlines()), body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    except OSError:
-        # Never log the body: it holds the link.
-        logger.exception("Could not email an invitation to user %s", user.pk)
-        return False
-    return True
 
 
 def _refuse_manager_escalation(user: User, actor: User) -> None:

@@ -1,7 +1,8 @@
-"""Emailing a user a notice about their own account ("your password was changed").
+"""Emailing users: security notices about their own account, and the links we send them.
 
-Security notices go to the user's address on file; they never contain a secret, code or link
-that signs anyone in.
+Every email of the product goes out through email_send: plain text rendered from a template,
+no line break in a header, and a refused mail server logged (never the body, which may hold a
+link) without undoing the change the email reports.
 """
 
 import logging
@@ -15,18 +16,29 @@ from accounts.models import User
 logger = logging.getLogger(__name__)
 
 
-def notice_send(*, user: User, subject: str, template: str, context: dict | None = None) -> bool:
-    """Render `template` (plain text) and email it to the user; False when they have no email."""
-    if not user.email:
-        return False
-    body = render_to_string(template, {"user": user, "practice": user.practice, **(context or {})})
-    # SECURITY: the subject is ours, but strip line breaks anyway: nothing reaches a header raw.
+def email_send(*, to: str, subject: str, template: str, context: dict) -> bool:
+    """Render `template` and email it to `to`; False when the mail server refused it."""
+    body = render_to_string(template, context)
+    # SECURITY: the subject may hold a practice's name: nothing reaches a header with a newline.
     subject = " ".join(subject.splitlines())
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
     except OSError:
-        # A notice must never undo the change it reports (a lock, a password change): log the
-        # failure (without the body) and go on.
-        logger.exception("Could not email a notice to user %s", user.pk)
+        logger.exception("Could not send the email %s", template)
         return False
     return True
+
+
+def notice_send(*, user: User, subject: str, template: str, context: dict | None = None) -> bool:
+    """A notice about the user's own account, to their address on file; False without one.
+
+    Notices never contain a secret, code or link that signs anyone in.
+    """
+    if not user.email:
+        return False
+    return email_send(
+        to=user.email,
+        subject=subject,
+        template=template,
+        context={"user": user, "practice": user.practice, **(context or {})},
+    )

@@ -7,14 +7,11 @@ session; it never signs anyone in, so the next sign-in still asks for the second
 Support staff never set a password: they can only have the link emailed to the user.
 """
 
-import logging
 import secrets
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -24,7 +21,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.lockout import user_unlock
 from accounts.models import User
-from accounts.notices import notice_send
+from accounts.notices import email_send, notice_send
 from accounts.passwords import password_set
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
@@ -34,8 +31,6 @@ from practice.links import site_link
 from practice.network import client_ip
 from practice.vocabulary import AuditAction, LockChange, SessionEndReason
 
-logger = logging.getLogger(__name__)
-
 # Requests per hour: from one client address (any accounts), and for one account (any
 # address). Past the account's limit nothing more is sent, silently: saying so would tell a
 # stranger the account exists.
@@ -44,6 +39,7 @@ ACCOUNT_LIMIT = 3
 LIMIT_WINDOW_SECONDS = 60 * 60
 # Wrong phone codes allowed for one account's resets within the window.
 CODE_FAILURE_LIMIT = 5
+RESET_EMAIL = "emails/password_reset.txt"
 # Every request takes at least this long, so an SMTP round trip for a real account does not
 # stand out against the nothing done for an unknown one.
 MIN_REQUEST_SECONDS = 0.25
@@ -79,38 +75,33 @@ def reset_path(user: User, token: str) -> str:
     return reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
 
 
-def _reset_email(user: User, link: str) -> str:
-    return render_to_string(
-        "emails/password_reset.txt",
-        {
-            "user": user,
-            "practice": user.practice,
-            "link": link,
-            "minutes": PASSWORD_RESET_SECONDS // 60,
-        },
-    )
+def _reset_context(user: User, link: str) -> dict:
+    return {
+        "user": user,
+        "practice": user.practice,
+        "link": link,
+        "minutes": PASSWORD_RESET_SECONDS // 60,
+    }
 
 
 def _link_send(*, user: User, actor: User | None, request, action: AuditAction) -> bool:
     token = password_reset_tokens.make_token(user)
-    body = _reset_email(user, site_link(reset_path(user, token)))
     with transaction.atomic():
         audit_record(action=action, actor=actor, target=user, request=request)
-    try:
-        send_mail(
-            "PracticeGate: reset your password", body, settings.DEFAULT_FROM_EMAIL, [user.email]
-        )
-    except OSError:
-        logger.exception("Could not email a password reset link to user %s", user.pk)
-        return False
-    return True
+    return email_send(
+        to=user.email,
+        subject="PracticeGate: reset your password",
+        template=RESET_EMAIL,
+        context=_reset_context(user, site_link(reset_path(user, token))),
+    )
 
 
 def _same_work_as_a_link() -> None:
     # For an unknown account: make and render a link as for a real one (and send nothing), so
     # the work done does not say whether the account exists.
     stand_in = User(pk=0, username="", email="", password="")
-    _reset_email(stand_in, reset_path(stand_in, password_reset_tokens.make_token(stand_in)))
+    link = site_link(reset_path(stand_in, password_reset_tokens.make_token(stand_in)))
+    render_to_string(RESET_EMAIL, _reset_context(stand_in, link))
 
 
 def password_reset_request(*, practice_code: str, identifier: str, request) -> None:

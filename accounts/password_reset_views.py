@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.account_forms import PasswordResetRequestForm, VerificationCodeForm
-from accounts.forms import SetPasswordForm, password_checklist
+from accounts.account_forms import PasswordResetRequestForm
+from accounts.forms import CodeForm, SetPasswordForm, password_checklist
 from accounts.password_reset import (
     password_reset_complete,
     password_reset_request,
@@ -105,7 +105,7 @@ def _reset_phone_step(request, user, state: dict):
     if request.method == "GET" and not state.get("sent"):
         # The code is sent as the step opens (by text; the page offers a call instead).
         _reset_code_send(request, user, state, PhoneChannel.SMS)
-    form = VerificationCodeForm(request.POST if request.method == "POST" else None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             verified = reset_code_verify(

@@ -5,28 +5,22 @@ Plain details change at once. The email address changes only once the new mailbo
 only once a code sent to the new number comes back. Practice details are not the user's to edit.
 """
 
-import logging
 import secrets
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.notices import notice_send
+from accounts.notices import email_send, notice_send
 from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
 from phonecodes.codes import phone_code_verify, phone_codes_available
 from phonecodes.numbers import number_ending
 from practice.audit import audit_record
 from practice.links import site_link
 from practice.vocabulary import AuditAction
-
-logger = logging.getLogger(__name__)
 
 # What a user may change directly on their profile. Email and mobile phone go through their
 # own confirmation; nothing else (role, practice, access) is the user's to change.
@@ -81,28 +75,22 @@ def email_change_request(*, user: User, new_email: str, request=None) -> None:
             request=request,
             details={"new_email": new_email},
         )
-    body = render_to_string(
-        "emails/email_change_confirm.txt",
-        {
+    sent = email_send(
+        to=new_email,
+        subject="PracticeGate: confirm your new email address",
+        template="emails/email_change_confirm.txt",
+        context={
             "user": user,
             "practice": user.practice,
             "link": link,
             "hours": EMAIL_CHANGE_SECONDS // 3600,
         },
     )
-    try:
-        send_mail(
-            "PracticeGate: confirm your new email address",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [new_email],
-        )
-    except OSError:
-        logger.exception("Could not email an address confirmation for user %s", user.pk)
+    if not sent:
         raise ValidationError(
             "We could not send the confirmation email. Try again in a few minutes.",
             code="email_not_sent",
-        ) from None
+        )
     # SECURITY: the current address hears of it, so a change it did not ask for is noticed.
     notice_send(
         user=user,

@@ -13,8 +13,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.account_forms import VerificationCodeForm
-from accounts.forms import PasswordChangeForm, SetPasswordForm, SignInForm, password_checklist
+from accounts.forms import (
+    CodeForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    SignInForm,
+    password_checklist,
+)
 from accounts.invitations import invitation_accept, invitation_for_token
 from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
@@ -174,7 +179,7 @@ def signin_phone_view(request, signin: SignIn):
     if request.method == "POST" and action in PhoneChannel.values:
         _registration_code_send(signin, action)
         return redirect("accounts:signin_phone")
-    form = VerificationCodeForm(request.POST if request.method == "POST" else None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         purpose = signin.state.get(PHONE_STATE_KEY, {}).get("purpose", "")
         try:

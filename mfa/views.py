@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
+from accounts.forms import CodeForm
 from accounts.lockout import failure_record, lock_state
 from accounts.reauth import reauth_required
 from accounts.signin import (
@@ -28,7 +29,7 @@ from accounts.signin import (
 from accounts.stages import LOCKED
 from mfa.devices import device_remove, device_rename
 from mfa.enrollment import at_setup
-from mfa.forms import CodeForm, RenameForm
+from mfa.forms import RenameForm
 from mfa.pairing import pairing_reset
 from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.selectors import has_second_factor, recovery_codes_left, user_factor, user_factors

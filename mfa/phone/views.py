@@ -4,8 +4,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts.forms import CodeForm
 from mfa.enrollment import Enrollment
-from mfa.forms import CodeForm
 from mfa.models import PhoneDevice
 from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup_start
 from mfa.phone.forms import PhoneForm

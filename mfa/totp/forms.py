@@ -1,7 +1,7 @@
 from django import forms
 
+from accounts.forms import CodeForm
 from mfa.devices import NAME_MAX_LENGTH
-from mfa.forms import CodeForm
 
 
 class TitleForm(forms.Form):

@@ -3,7 +3,7 @@
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import AdminFactory, PracticeFactory, UserFactory
+from tests.factories import AdminFactory, PracticeFactory, StaffFactory, UserFactory
 from tests.signin_helpers import sign_in
 
 
@@ -42,3 +42,15 @@ def stranger(other_practice):
         last_name="Stranger",
         pm_username="SSTRANGER",
     )
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory(username="support")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """Support staff, signed in with their own second factor (as /admin/login/ requires)."""
+    sign_in(client, staff, device=TOTPDevice.objects.create(user=staff, name="Key", confirmed=True))
+    return client

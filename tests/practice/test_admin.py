@@ -2,17 +2,8 @@ import pytest
 
 from practice.audit import audit_record
 from practice.models import AuditEvent
-from tests.factories import StaffFactory
-from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = StaffFactory(username="support")
-    sign_in(client, staff, zone="remote")
-    return client
 
 
 def test_audit_log_is_readable_but_not_writable_in_admin_even_for_superusers(staff_client, member):

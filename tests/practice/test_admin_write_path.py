@@ -17,23 +17,12 @@ from accounts.models import User
 from accounts.remote_access import remote_access_grant
 from practice.console.admin import UserAdmin
 from practice.models import AuditEvent, Practice, Provider
-from tests.factories import PASSWORD, StaffFactory
-from tests.signin_helpers import sign_in, signed_in_client
+from tests.factories import PASSWORD
+from tests.signin_helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
 USERS = "/admin/accounts/user/"
-
-
-@pytest.fixture
-def staff(db):
-    return StaffFactory(username="support")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    sign_in(client, staff, device=TOTPDevice.objects.create(user=staff, name="Key", confirmed=True))
-    return client
 
 
 def events_about(user, *, since: int = 0):

@@ -14,17 +14,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/accounts/user/"
 
 
-@pytest.fixture
-def staff(db):
-    return StaffFactory(username="support")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    sign_in(client, staff, device=TOTPDevice.objects.create(user=staff, name="Key", confirmed=True))
-    return client
-
-
 def act(client, action, *users, confirmed=True):
     data = {"action": action, "_selected_action": [u.pk for u in users]}
     if confirmed:
