@@ -22,6 +22,18 @@ def password_field(label: str, autocomplete: str) -> forms.CharField:
     )
 
 
+def passwords_match(form: forms.Form, first: str, second: str) -> bool:
+    """A password typed twice: an error on the second field when the two differ."""
+    one, two = form.cleaned_data.get(first), form.cleaned_data.get(second)
+    if one and two and one != two:
+        form.add_error(
+            second,
+            forms.ValidationError("The two passwords do not match.", code="password_mismatch"),
+        )
+        return False
+    return True
+
+
 class SignInForm(forms.Form):
     practice_code = forms.SlugField(label="Practice code", max_length=40)
     username = forms.CharField(label="Username", max_length=150)
@@ -103,12 +115,7 @@ class SetPasswordForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if first and second and first != second:
-            self.add_error(
-                "new_password2",
-                forms.ValidationError("The two passwords do not match.", code="password_mismatch"),
-            )
+        passwords_match(self, "new_password1", "new_password2")
         return cleaned
 
 

@@ -7,15 +7,10 @@ audited with the staff member as its actor and appears in the practice's own aud
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
+from practice.forms import OfficeNetworksField
 from practice.models import AuditEvent, Practice, Provider
-from practice.services import (
-    SUPPORT_SETTINGS_FIELDS,
-    practice_create,
-    practice_settings_update,
-    validate_networks,
-)
+from practice.services import SUPPORT_SETTINGS_FIELDS, practice_create, practice_settings_update
 
 
 class ProviderInline(admin.TabularInline):
@@ -26,13 +21,7 @@ class ProviderInline(admin.TabularInline):
 class PracticeForm(forms.ModelForm):
     """The practice's fields, with its office networks as one text box (one CIDR a line)."""
 
-    office_networks = forms.CharField(
-        label="Office networks",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text="One network a line, with its prefix length: 192.168.1.0/24 or 2001:db8::/48.",
-        max_length=10_000,
-    )
+    office_networks = OfficeNetworksField()
 
     class Meta:
         model = Practice
@@ -44,12 +33,6 @@ class PracticeForm(forms.ModelForm):
             self.fields["office_networks"].initial = "\n".join(
                 self.instance.office_networks.order_by("cidr").values_list("cidr", flat=True)
             )
-
-    def clean_office_networks(self) -> list[str]:
-        try:
-            return validate_networks(self.cleaned_data["office_networks"].splitlines())
-        except ValidationError as exc:
-            raise ValidationError(exc.error_list) from None
 
 
 @admin.register(Practice)

@@ -5,6 +5,7 @@ from functools import cache
 
 from django import forms
 
+from practice.forms import OfficeNetworksField
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
 from practice.services import SETTINGS_FIELDS
 
@@ -16,13 +17,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class SettingsForm(forms.Form):
     time_zone = forms.ChoiceField(label="Time zone", choices=())
-    office_networks = forms.CharField(
-        label="Office networks",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text="One network a line, with its prefix length: 192.168.1.0/24 or 2001:db8::/48.",
-        max_length=10_000,
-    )
+    office_networks = OfficeNetworksField()
     require_two_factor = forms.BooleanField(
         label="Require two-factor authentication", required=False
     )
@@ -72,9 +67,6 @@ class SettingsForm(forms.Form):
         )
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
-
-    def network_lines(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["office_networks"].splitlines()]
 
     def values(self) -> dict:
         data = self.cleaned_data

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import password_field
+from accounts.forms import password_field, passwords_match
 from accounts.lifecycle import UserChanges
 from accounts.models import Role, TwoFactorSetup, User, Weekday
 from accounts.users import NewUser
@@ -251,12 +251,7 @@ class TemporaryPasswordForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        first, second = cleaned.get("temporary_password"), cleaned.get("temporary_password2")
-        if first and second and first != second:
-            self.add_error(
-                "temporary_password2",
-                ValidationError("The two passwords do not match.", code="password_mismatch"),
-            )
+        passwords_match(self, "temporary_password", "temporary_password2")
         return cleaned
 
 
@@ -267,8 +262,6 @@ class ConfirmPasswordForm(forms.Form):
 
 
 INVITE = "invite"
-
-
 TEMPORARY = "temporary"
 
 
@@ -303,15 +296,10 @@ class AddUserForm(forms.Form):
         if cleaned.get("then") == INVITE and "email" in cleaned and not cleaned["email"]:
             self.add_error("email", "An invitation is sent by email: give an email address.")
         if cleaned.get("then") == TEMPORARY:
-            first = cleaned.get("temporary_password")
-            second = cleaned.get("temporary_password2")
-            if not first:
+            if not cleaned.get("temporary_password"):
                 self.add_error("temporary_password", "Type the temporary password.")
-            elif first != second:
-                self.add_error(
-                    "temporary_password2",
-                    ValidationError("The two passwords do not match.", code="password_mismatch"),
-                )
+            else:
+                passwords_match(self, "temporary_password", "temporary_password2")
         return cleaned
 
     def new_user(self) -> NewUser:

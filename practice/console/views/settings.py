@@ -10,7 +10,7 @@ from practice.console.access import console_required
 from practice.console.forms.settings import SettingsForm
 from practice.console.views.common import add_errors
 from practice.network import client_ip, in_networks
-from practice.services import practice_settings_update, validate_networks
+from practice.services import practice_settings_update
 
 
 @never_cache
@@ -24,34 +24,29 @@ def practice_settings(request):
     form = SettingsForm(request.POST or None, practice=practice)
     excludes_me = False
     if request.method == "POST" and form.is_valid():
-        lines = form.network_lines()
-        try:
-            networks = validate_networks(lines)
-        except ValidationError as exc:
-            form.add_error("office_networks", exc)
+        networks = form.cleaned_data["office_networks"]
+        excludes_me = in_office and not in_networks(address, networks)
+        if excludes_me and not form.cleaned_data["confirm_office_exclusion"]:
+            form.add_error(
+                "office_networks",
+                f"Your current address, {address}, would no longer be on an office network: "
+                "you would be signed in as remote. Add your network, or tick "
+                "“Save anyway” below.",
+            )
         else:
-            excludes_me = in_office and not in_networks(address, networks)
-            if excludes_me and not form.cleaned_data["confirm_office_exclusion"]:
-                form.add_error(
-                    "office_networks",
-                    f"Your current address, {address}, would no longer be on an office network: "
-                    "you would be signed in as remote. Add your network, or tick "
-                    "“Save anyway” below.",
+            try:
+                changed = practice_settings_update(
+                    practice=practice,
+                    actor=request.user,
+                    values=form.values(),
+                    office_networks=networks,
+                    request=request,
                 )
+            except ValidationError as exc:
+                add_errors(form, exc)
             else:
-                try:
-                    changed = practice_settings_update(
-                        practice=practice,
-                        actor=request.user,
-                        values=form.values(),
-                        office_networks=networks,
-                        request=request,
-                    )
-                except ValidationError as exc:
-                    add_errors(form, exc)
-                else:
-                    messages.success(request, "Settings saved." if changed else "Nothing changed.")
-                    return redirect("console:settings")
+                messages.success(request, "Settings saved." if changed else "Nothing changed.")
+                return redirect("console:settings")
     return render(
         request,
         "console/settings.html",
