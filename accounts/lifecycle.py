@@ -7,7 +7,7 @@ transaction. Callers have already scoped `user` to the actor's practice (the con
 its one scoped lookup; support staff may act on any practice).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.core.exceptions import ValidationError
@@ -204,7 +204,6 @@ class UserUpdateResult:
     # Why this save took remote access away, if it did.
     remote_access_removed: RemoteAccessRemoval | None = None
     reactivated: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 @transaction.atomic

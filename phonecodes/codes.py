@@ -201,25 +201,6 @@ def phone_code_verify(*, user, purpose: str, code: str, request=None) -> bool:
         return PhoneCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now) == 1
 
 
-def phone_code_expires_at(*, user, purpose: str) -> datetime | None:
-    """When the usable code for this purpose expires (for "time left"); None if there is none."""
-    row = (
-        PhoneCode.objects.filter(
-            user=user,
-            purpose=purpose,
-            status=PhoneCodeStatus.SENT,
-            used_at__isnull=True,
-            superseded_at__isnull=True,
-            failed_attempts__lt=MAX_WRONG_CODES,
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if row is None or row.expires_at <= timezone.now():
-        return None
-    return row.expires_at
-
-
 def _code_hash(user_id: int, purpose: str, code: str) -> str:
     # The salt keeps the name the module had when the first codes were stored.
     return salted_hmac(
