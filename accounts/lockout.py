@@ -7,13 +7,13 @@ UPDATEs, so concurrent requests on several app servers cannot lose or double a c
 from datetime import timedelta
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.notices import notice_send
+from practice import ratelimit
 from practice.audit import audit_record
 from practice.network import client_ip, in_networks
 from practice.policy import effective_policy
@@ -83,6 +83,12 @@ def attempt_reserve(*, user: User) -> bool:
         pk=user.pk, locked_at__isnull=True, failed_logins__lt=threshold
     ).update(failed_logins=F("failed_logins") + 1)
     return reserved == 1
+
+
+def attempts_left(*, user: User) -> int:
+    """Failed attempts (passwords or codes) the account can still take before it locks."""
+    failed = User.objects.filter(pk=user.pk).values_list("failed_logins", flat=True).get()
+    return max(effective_policy(user).lockout_threshold - failed, 0)
 
 
 def attempt_refund(*, user: User) -> None:
@@ -168,17 +174,13 @@ def address_is_slowed(*, request, office_networks: list[str]) -> bool:
     address = client_ip(request)
     if not address or in_networks(address, office_networks):
         return False
-    return cache.get(_address_key(address), 0) >= ADDRESS_FAILURE_LIMIT
+    return ratelimit.used(_address_key(address)) >= ADDRESS_FAILURE_LIMIT
 
 
 def address_failure_record(*, request, office_networks: list[str]) -> None:
     address = client_ip(request)
     if not address or in_networks(address, office_networks):
         return
-    key = _address_key(address)
-    # add() then incr(): atomic on Redis and on the local-memory cache alike.
-    cache.add(key, 0, timeout=ADDRESS_WINDOW_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=ADDRESS_WINDOW_SECONDS)
+    ratelimit.hit(
+        _address_key(address), limit=ADDRESS_FAILURE_LIMIT, window_seconds=ADDRESS_WINDOW_SECONDS
+    )

@@ -44,6 +44,9 @@ END_MESSAGES = {
     ),
     End.PASSWORD_CHANGED: "You were signed out because your password was changed.",
     End.PASSWORD_RESET: "You were signed out because your password was reset.",
+    End.TEMPORARY_PASSWORD: (
+        "You were signed out because your administrator set a temporary password. Sign in with it."
+    ),
     End.SIGNED_OUT_REMOTELY: "This session was signed out from another session.",
 }
 DEFAULT_END_MESSAGE = "Your session has ended. Please sign in again."

@@ -10,7 +10,6 @@ Support staff never set a password: they can only have the link emailed to the u
 import secrets
 import time
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +25,7 @@ from accounts.passwords import password_set
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
 from phonecodes.codes import phone_code_verify, phone_codes_available
+from practice import ratelimit
 from practice.audit import audit_record
 from practice.links import site_link
 from practice.network import client_ip
@@ -43,18 +43,6 @@ RESET_EMAIL = "emails/password_reset.txt"
 # Every request takes at least this long, so an SMTP round trip for a real account does not
 # stand out against the nothing done for an unknown one.
 MIN_REQUEST_SECONDS = 0.25
-
-
-def _hit(key: str, limit: int) -> bool:
-    """Count one use of `key` in the window; False once `limit` uses were already counted."""
-    # add() then incr(): atomic on Redis and on the local-memory cache alike.
-    cache.add(key, 0, timeout=LIMIT_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=LIMIT_WINDOW_SECONDS)
-        count = 1
-    return count <= limit
 
 
 def _users_for(practice_code: str, identifier: str) -> list[User]:
@@ -113,7 +101,11 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
     started = time.monotonic()
     try:
         address = client_ip(request) or "unknown"
-        if not _hit(f"password-reset:address:{address}", ADDRESS_LIMIT):
+        if not ratelimit.hit(
+            f"password-reset:address:{address}",
+            limit=ADDRESS_LIMIT,
+            window_seconds=LIMIT_WINDOW_SECONDS,
+        ):
             raise ValidationError(
                 "Too many reset requests from your network. Try again in an hour.",
                 code="rate_limited",
@@ -122,7 +114,11 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
         if not users:
             _same_work_as_a_link()
         for user in users:
-            if _hit(f"password-reset:user:{user.pk}", ACCOUNT_LIMIT):
+            if ratelimit.hit(
+                f"password-reset:user:{user.pk}",
+                limit=ACCOUNT_LIMIT,
+                window_seconds=LIMIT_WINDOW_SECONDS,
+            ):
                 _link_send(
                     user=user,
                     actor=None,
@@ -180,14 +176,14 @@ def reset_code_verify(*, user: User, purpose: str, code: str, request=None) -> b
     does not give a guesser a fresh set of tries.
     """
     key = f"password-reset:code-failures:{user.pk}"
-    if cache.get(key, 0) >= CODE_FAILURE_LIMIT:
+    if ratelimit.used(key) >= CODE_FAILURE_LIMIT:
         raise ValidationError(
             "Too many wrong codes. Request a new reset link in an hour.", code="too_many_codes"
         )
     if phone_code_verify(user=user, purpose=purpose, code=code, request=request):
-        cache.delete(key)
+        ratelimit.forget(key)
         return True
-    _hit(key, CODE_FAILURE_LIMIT)
+    ratelimit.hit(key, limit=CODE_FAILURE_LIMIT, window_seconds=LIMIT_WINDOW_SECONDS)
     return False
 
 

@@ -56,7 +56,10 @@ def password_set(
 
 @transaction.atomic
 def temporary_password_set(*, user: User, password: str, actor: User, request=None) -> None:
-    """An administrator's temporary password: single use, changed at first sign-in, 72 hours."""
+    """An administrator's temporary password: single use, changed at first sign-in, 72 hours.
+
+    The user's sessions end with it (the old password signed them in), and are shown as ended.
+    """
     now = timezone.now()
     policy = effective_policy(user)
     _store_password(user, password, now=now)
@@ -76,6 +79,9 @@ def temporary_password_set(*, user: User, password: str, actor: User, request=No
         target=user,
         request=request,
         details={"expires_at": user.temporary_password_expires_at.isoformat()},
+    )
+    sessions_end(
+        user=user, reason=SessionEndReason.TEMPORARY_PASSWORD, actor=actor, request=request
     )
 
 

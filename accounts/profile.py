@@ -18,6 +18,7 @@ from accounts.notices import email_send, notice_send
 from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
 from phonecodes.codes import phone_code_verify, phone_codes_available
 from phonecodes.numbers import number_ending
+from practice import ratelimit
 from practice.audit import audit_record
 from practice.links import site_link
 from practice.vocabulary import AuditAction
@@ -59,12 +60,26 @@ def profile_update(*, user: User, actor: User, changes: dict, request=None) -> l
     return changed
 
 
+# Confirmation emails: a few an hour per user, and per address they are sent to, so nobody can
+# use this page to flood someone's mailbox (the email version of text-message toll fraud).
+EMAIL_CHANGES_PER_USER = 3
+EMAIL_CHANGES_PER_ADDRESS = 3
+EMAIL_CHANGE_WINDOW_SECONDS = 60 * 60
+TOO_MANY_EMAIL_CHANGES = "Too many confirmation emails were sent recently. Try again in an hour."
+
+
 def email_change_request(*, user: User, new_email: str, request=None) -> None:
     """Send a confirmation link to the new address and a notice to the current one."""
     new_email = new_email.strip()
     validate_email(new_email)
     if new_email.lower() == user.email.lower():
         raise ValidationError("That is already your email address.", code="email_unchanged")
+    for key, limit in (
+        (f"email-change:user:{user.pk}", EMAIL_CHANGES_PER_USER),
+        (f"email-change:address:{new_email.lower()}", EMAIL_CHANGES_PER_ADDRESS),
+    ):
+        if not ratelimit.hit(key, limit=limit, window_seconds=EMAIL_CHANGE_WINDOW_SECONDS):
+            raise ValidationError(TOO_MANY_EMAIL_CHANGES, code="rate_limited")
     token = email_change_token(user=user, new_email=new_email)
     link = site_link(reverse("accounts:email_confirm", kwargs={"token": token}))
     with transaction.atomic():

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django_otp.models import Device
 
-from accounts.lockout import failure_record, lock_state
+from accounts.lockout import attempts_left, failure_record, lock_state
 from accounts.models import User
 from accounts.signin import SECOND_FACTOR_STAGE, SignIn, signin_continue
 from mfa.email.flows import EmailCodeError, email_code_send, email_device
@@ -34,6 +34,8 @@ EMAIL_METHOD = "email"
 RECOVERY_METHOD = "recovery"
 
 WRONG_CODE_MESSAGE = "Invalid code. Check the code and try again."
+# From this many tries left, a wrong code says how many remain before the account locks.
+FEW_TRIES_LEFT = 2
 THROTTLED_MESSAGE = "Too many wrong codes in a row. Wait {seconds}, then try again."
 
 
@@ -196,7 +198,7 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
         locked = failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR)
         if locked or lock_state(user=user, request=request):
             return CheckResult(locked=True)
-        return CheckResult(message=WRONG_CODE_MESSAGE)
+        return CheckResult(message=wrong_code_message(user))
     if method.kind == "recovery":
         audit_record(
             action=AuditAction.MFA_RECOVERY_CODE_USED,
@@ -207,6 +209,15 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
         )
         recovery_code_used_notice(user=user, codes_left=device.codes_left)
     return CheckResult(ok=True, device=device)
+
+
+def wrong_code_message(user: User) -> str:
+    """ "Invalid code", and how many tries are left when few are."""
+    left = attempts_left(user=user)
+    if left > FEW_TRIES_LEFT:
+        return WRONG_CODE_MESSAGE
+    tries = "1 try" if left == 1 else f"{left} tries"
+    return f"{WRONG_CODE_MESSAGE} {tries} left before your account is locked."
 
 
 def _verify(device: Device, code: str, *, purpose: str) -> Device | None:
@@ -314,7 +325,7 @@ def identity_code_check(signin: SignIn, code: str) -> CheckResult:
         )
         if locked or lock_state(user=user, request=request):
             return CheckResult(locked=True)
-        return CheckResult(message=WRONG_CODE_MESSAGE)
+        return CheckResult(message=wrong_code_message(user))
     state["identity_confirmed"] = True
     state.pop("expires_at", None)
     audit_record(

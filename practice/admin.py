@@ -7,10 +7,16 @@ audited with the staff member as its actor and appears in the practice's own aud
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from practice.forms import OfficeNetworksField
 from practice.models import AuditEvent, Practice, Provider
-from practice.services import SUPPORT_SETTINGS_FIELDS, practice_create, practice_settings_update
+from practice.services import (
+    SUPPORT_SETTINGS_FIELDS,
+    practice_create,
+    practice_settings_update,
+    refuse_wide_networks,
+)
 
 
 class ProviderInline(admin.TabularInline):
@@ -22,10 +28,30 @@ class PracticeForm(forms.ModelForm):
     """The practice's fields, with its office networks as one text box (one CIDR a line)."""
 
     office_networks = OfficeNetworksField()
+    confirm_wide_networks = forms.BooleanField(
+        label="Save anyway: I mean these very wide networks", required=False
+    )
 
     class Meta:
         model = Practice
         fields = ["code", *SUPPORT_SETTINGS_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        already = (
+            list(self.instance.office_networks.values_list("cidr", flat=True))
+            if self.instance.pk
+            else []
+        )
+        try:
+            refuse_wide_networks(
+                cleaned.get("office_networks") or [],
+                confirmed=cleaned.get("confirm_wide_networks", False),
+                already=already,
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,8 +71,8 @@ class PracticeAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             # A new practice: what practice_create takes; its policy starts at the defaults.
-            return ["code", "name", "time_zone", "office_networks"]
-        return ["code", "office_networks", *SUPPORT_SETTINGS_FIELDS]
+            return ["code", "name", "time_zone", "office_networks", "confirm_wide_networks"]
+        return ["code", "office_networks", "confirm_wide_networks", *SUPPORT_SETTINGS_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
         # The code is in every sign-in link and bookmark: it is chosen once.
@@ -60,6 +86,7 @@ class PracticeAdmin(admin.ModelAdmin):
                 name=obj.name,
                 time_zone=obj.time_zone,
                 office_networks=networks,
+                wide_networks_confirmed=form.cleaned_data["confirm_wide_networks"],
                 actor=request.user,
                 request=request,
             )
@@ -73,6 +100,7 @@ class PracticeAdmin(admin.ModelAdmin):
             values={name: form.cleaned_data[name] for name in changed},
             office_networks=networks,
             fields=SUPPORT_SETTINGS_FIELDS,
+            wide_networks_confirmed=form.cleaned_data["confirm_wide_networks"],
             request=request,
         )
 

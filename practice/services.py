@@ -1,5 +1,7 @@
 """Creating practices and changing their settings."""
 
+import ipaddress
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -17,8 +19,12 @@ def practice_create(
     actor=None,
     time_zone: str = "America/New_York",
     office_networks: list[str] = (),
+    wide_networks_confirmed: bool = False,
     request=None,
 ) -> Practice:
+    refuse_wide_networks(
+        [normalize_cidr(raw) for raw in office_networks], confirmed=wide_networks_confirmed
+    )
     practice = Practice(code=code.strip().lower(), name=name.strip(), time_zone=time_zone)
     practice.full_clean()
     practice.save()
@@ -37,6 +43,46 @@ def practice_create(
         details={"code": practice.code, "office_networks": sorted(seen)},
     )
     return practice
+
+
+# The widest networks an office plausibly has: 10.0.0.0/8, or an IPv6 site of /32 at most.
+# Anything wider makes much of the internet "office": no remote-access rule for it, and no second
+# factor where the practice exempts the office. It takes a deliberate confirmation.
+WIDEST_PREFIX = {4: 8, 6: 32}
+WIDE_NETWORK_MESSAGE = (
+    "%(networks)s %(verb)s far wider than an office: every sign-in from %(them)s would count as "
+    "the office (no remote-access rule, and no second factor where the office is exempt). "
+    "Write your office's own network, or confirm that you mean it."
+)
+
+
+def wide_networks(networks: list[str]) -> list[str]:
+    """The networks wider than WIDEST_PREFIX allows (0.0.0.0/0, ::/0, 10.0.0.0/7, ...)."""
+    found = []
+    for cidr in networks:
+        network = ipaddress.ip_network(cidr, strict=False)
+        if network.prefixlen < WIDEST_PREFIX[network.version]:
+            found.append(cidr)
+    return found
+
+
+def refuse_wide_networks(networks: list[str], *, confirmed: bool, already: list[str] = ()) -> None:
+    """Refuse a newly added wide network unless the caller confirmed it."""
+    wide = [cidr for cidr in wide_networks(networks) if cidr not in already]
+    if wide and not confirmed:
+        raise ValidationError(
+            {
+                "office_networks": ValidationError(
+                    WIDE_NETWORK_MESSAGE,
+                    code="network_too_wide",
+                    params={
+                        "networks": ", ".join(wide),
+                        "verb": "is" if len(wide) == 1 else "are",
+                        "them": "it" if len(wide) == 1 else "them",
+                    },
+                )
+            }
+        )
 
 
 def validate_networks(lines: list[str]) -> list[str]:
@@ -86,6 +132,7 @@ def practice_settings_update(
     values: dict,
     office_networks: list[str],
     fields: tuple[str, ...] = SETTINGS_FIELDS,
+    wide_networks_confirmed: bool = False,
     request=None,
 ) -> bool:
     """Change the practice's policy and office networks; one audit event with before and after.
@@ -94,6 +141,8 @@ def practice_settings_update(
     """
     practice = Practice.objects.select_for_update().get(pk=practice.pk)
     networks = validate_networks(office_networks)
+    old_networks = sorted(practice.office_networks.values_list("cidr", flat=True))
+    refuse_wide_networks(networks, confirmed=wide_networks_confirmed, already=old_networks)
     unknown = set(values) - set(fields)
     if unknown:
         raise ValueError(f"Not a setting this caller may change: {', '.join(sorted(unknown))}")
@@ -102,7 +151,6 @@ def practice_settings_update(
         setattr(practice, name, value)
     practice.full_clean()
     changed = {name for name in values if before[name] != getattr(practice, name)}
-    old_networks = sorted(practice.office_networks.values_list("cidr", flat=True))
     new_networks = sorted(networks)
     details = {
         "before": {name: before[name] for name in sorted(changed)},

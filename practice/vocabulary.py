@@ -119,6 +119,7 @@ class SessionEndReason(models.TextChoices):
     SIGNED_IN_ELSEWHERE = "signed_in_elsewhere", "Signed in elsewhere (one session per user)"
     PASSWORD_CHANGED = "password_changed", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
+    TEMPORARY_PASSWORD = "temporary_password", "A temporary password was set"
     PAIRING_RESET = "pairing_reset", "2FA pairing reset"
     SIGNED_OUT_REMOTELY = "signed_out_remotely", "Signed out from another session"
     ADMINISTRATOR = "administrator", "Signed out by an administrator"

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from phonecodes import senders
 from tests.factories import AdminFactory, PracticeFactory, UserFactory
@@ -18,6 +19,14 @@ def admin_user(practice):
 @pytest.fixture
 def member(practice):
     return UserFactory(practice=practice, username="nina", first_name="Nina", last_name="Reyes")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits live in the cache: each test starts with none counted."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,8 @@ from phonecodes import senders as sms
 from phonecodes.codes import phone_code_send
 from practice.models import AuditEvent
 from tests.account_helpers import code_in, link_path
-from tests.factories import PASSWORD
-from tests.signin_helpers import sign_in
+from tests.factories import PASSWORD, UserFactory
+from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +175,40 @@ def test_email_change_is_confirmed_from_the_new_mailbox(client, member):
     again = client.get(path, follow=True)
     assert again.status_code == 400
     assert "expired or has already been used" in again.content.decode()
+
+
+def test_email_change_confirmations_are_limited_per_user(client, member):
+    sign_in(client, member)
+    for n in range(3):
+        client.post(
+            "/account/",
+            profile_data(member, email=f"nina{n}@example.test", current_password=PASSWORD),
+        )
+    sent = len(mail.outbox)
+    assert [message.to for message in mail.outbox[::2]] == [
+        [f"nina{n}@example.test"] for n in range(3)
+    ]
+    response = client.post(
+        "/account/", profile_data(member, email="nina9@example.test"), follow=True
+    )
+    assert "Too many confirmation emails" in response.content.decode()
+    assert len(mail.outbox) == sent
+    assert not AuditEvent.objects.filter(
+        action="email.change_requested", details__new_email="nina9@example.test"
+    ).exists()
+
+
+def test_email_change_confirmations_are_limited_per_address(client, practice):
+    # Three accounts cannot together flood one stranger's mailbox.
+    users = [UserFactory(practice=practice) for _ in range(4)]
+    for user in users:
+        browser = signed_in_client(user)
+        browser.post(
+            "/account/",
+            profile_data(user, email="victim@example.test", current_password=PASSWORD),
+        )
+    to_victim = [message for message in mail.outbox if message.to == ["victim@example.test"]]
+    assert len(to_victim) == 3
 
 
 def test_email_confirmation_link_expires(client, member):

@@ -53,6 +53,10 @@ class SettingsForm(forms.Form):
         max_value=3650,
         help_text="0: passwords never expire (NIST 800-63B never expires them either).",
     )
+    confirm_wide_networks = forms.BooleanField(
+        label="Save anyway: I mean these very wide networks",
+        required=False,
+    )
     confirm_office_exclusion = forms.BooleanField(
         label="Save anyway: my current address will no longer be on an office network",
         required=False,
@@ -67,6 +71,12 @@ class SettingsForm(forms.Form):
         )
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
+
+    @property
+    def asks_wide_confirmation(self) -> bool:
+        return self.has_error("office_networks", "network_too_wide") or bool(
+            self.data.get("confirm_wide_networks")
+        )
 
     def values(self) -> dict:
         data = self.cleaned_data

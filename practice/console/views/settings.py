@@ -10,7 +10,7 @@ from practice.console.access import console_required
 from practice.console.forms.settings import SettingsForm
 from practice.console.views.common import add_errors
 from practice.network import client_ip, in_networks
-from practice.services import practice_settings_update
+from practice.services import practice_settings_update, wide_networks
 
 
 @never_cache
@@ -40,6 +40,7 @@ def practice_settings(request):
                     actor=request.user,
                     values=form.values(),
                     office_networks=networks,
+                    wide_networks_confirmed=form.cleaned_data["confirm_wide_networks"],
                     request=request,
                 )
             except ValidationError as exc:
@@ -55,6 +56,7 @@ def practice_settings(request):
             "address": address,
             "in_office": in_office,
             "excludes_me": excludes_me,
+            "wide_networks": wide_networks(current_networks),
             "practice": practice,
             "console_section": "settings",
         },

@@ -20,11 +20,21 @@ class Command(BaseCommand):
             help="an office network; repeat the flag for each",
         )
 
-    def handle(self, *args, code, name, timezone, office_networks, **options):
+        parser.add_argument(
+            "--allow-wide-network",
+            action="store_true",
+            help="accept an office network wider than /8 (IPv4) or /32 (IPv6)",
+        )
+
+    def handle(self, *args, code, name, timezone, office_networks, allow_wide_network, **options):
         try:
             networks = validate_networks(office_networks)
             practice = practice_create(
-                code=code, name=name, time_zone=timezone, office_networks=networks
+                code=code,
+                name=name,
+                time_zone=timezone,
+                office_networks=networks,
+                wide_networks_confirmed=allow_wide_network,
             )
         except ValidationError as exc:
             raise CommandError(_messages(exc)) from None
