@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.notices import notice_send
 from practice.audit import audit_record
-from practice.network import client_ip, in_networks
+from practice.network import client_ip, in_networks, throttle_key
 from practice.policy import effective_policy
 
 # One client address failing this often across any accounts is slowed down (refused before any
@@ -132,7 +132,7 @@ def _notify_admins(user: User) -> None:
 
 
 def _address_key(address: str) -> str:
-    return f"signin-failures:{address}"
+    return f"signin-failures:{throttle_key(address)}"
 
 
 def address_is_slowed(*, request, office_networks: list[str]) -> bool:

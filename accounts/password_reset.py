@@ -31,7 +31,7 @@ from accounts.profile import absolute_url
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
 from practice.audit import audit_record
-from practice.network import client_ip
+from practice.network import client_ip, throttle_key
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
     """
     started = time.monotonic()
     try:
-        address = client_ip(request) or "unknown"
+        address = throttle_key(client_ip(request))
         if not _hit(f"password-reset:address:{address}", ADDRESS_LIMIT):
             raise ValidationError(
                 "Too many reset requests from your network. Try again in an hour.",
