@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from accounts.notices import notice_send
 from practice import ratelimit
 from practice.audit import audit_record
-from practice.network import client_ip, in_networks
+from practice.network import client_ip, in_networks, throttle_key
 from practice.policy import effective_policy
 from practice.vocabulary import AuditAction, LockChange, SignInFailure
 
@@ -166,7 +166,7 @@ def _notify_admins(user: User) -> None:
 
 
 def _address_key(address: str) -> str:
-    return f"signin-failures:{address}"
+    return f"signin-failures:{throttle_key(address)}"
 
 
 def address_is_slowed(*, request, office_networks: list[str]) -> bool:

@@ -28,7 +28,7 @@ from phonecodes.codes import phone_code_verify, phone_codes_available
 from practice import ratelimit
 from practice.audit import audit_record
 from practice.links import site_link
-from practice.network import client_ip
+from practice.network import client_ip, throttle_key
 from practice.vocabulary import AuditAction, LockChange, SessionEndReason
 
 # Requests per hour: from one client address (any accounts), and for one account (any
@@ -100,7 +100,7 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
     """
     started = time.monotonic()
     try:
-        address = client_ip(request) or "unknown"
+        address = throttle_key(client_ip(request))
         if not ratelimit.hit(
             f"password-reset:address:{address}",
             limit=ADDRESS_LIMIT,

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from practice.network import _is_trusted_proxy, _parse, resolve_client_ip
+from practice.network import is_trusted_proxy, parse_ip, resolve_client_ip
 
 
 class TrustedProxyMiddleware:
@@ -20,7 +20,7 @@ class TrustedProxyMiddleware:
         proto = request.META.pop("HTTP_X_FORWARDED_PROTO", "")
         # SECURITY: a client could claim "https" to dodge the HTTPS redirect and get
         # secure cookies over plain HTTP; believe the header only from our own proxy.
-        trusted = proto and _is_trusted_proxy(_parse(remote_addr))
+        trusted = proto and is_trusted_proxy(parse_ip(remote_addr))
         if trusted and proto.split(",")[-1].strip().lower() == "https":
             request.META["wsgi.url_scheme"] = "https"
         return self.get_response(request)

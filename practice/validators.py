@@ -1,9 +1,10 @@
 """Validators for practice data: time zones, office networks, provider NPIs."""
 
-import ipaddress
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+
+from practice.network import parse_network
 
 
 def validate_time_zone(value: str) -> None:
@@ -16,12 +17,16 @@ def validate_time_zone(value: str) -> None:
 
 
 def normalize_cidr(value: str) -> str:
-    """The canonical text of an IPv4 or IPv6 network; host bits are not allowed."""
+    """The canonical text of an IPv4 or IPv6 network; host bits are not allowed.
+
+    An IPv4-mapped network (``::ffff:10.0.0.0/104``) is the IPv4 network (``10.0.0.0/8``):
+    clients are matched by their IPv4 address, so the mapped form would match nobody.
+    """
     try:
-        return str(ipaddress.ip_network(value.strip(), strict=True))
+        return str(parse_network(value, strict=True))
     except ValueError:
         try:
-            network = ipaddress.ip_network(value.strip(), strict=False)
+            network = parse_network(value, strict=False)
         except ValueError:
             raise ValidationError(
                 "“%(value)s” is not a network. Write an address with a prefix length, "

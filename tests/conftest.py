@@ -4,6 +4,7 @@ from django.core.cache import cache
 from phonecodes import senders
 from tests.factories import AdminFactory, PracticeFactory, UserFactory
 from tests.phonecodes.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilioHttpClient
+from tests.signin_helpers import sign_in
 
 
 @pytest.fixture
@@ -19,6 +20,13 @@ def admin_user(practice):
 @pytest.fixture
 def member(practice):
     return UserFactory(practice=practice, username="nina", first_name="Nina", last_name="Reyes")
+
+
+@pytest.fixture
+def console(client, admin_user):
+    """A client signed in as the practice's administrator (office network, no second factor)."""
+    sign_in(client, admin_user)
+    return client
 
 
 @pytest.fixture(autouse=True)

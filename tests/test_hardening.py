@@ -16,11 +16,10 @@ from django.test import Client
 
 from accounts.lockout import user_lock
 from accounts.models import UserSession
-from practice.models import Practice, PasswordProfile, TwoFactorPolicy
+from practice.models import PasswordProfile, Practice, TwoFactorPolicy
 from practice.policy import effective_policy
 from tests.accounts.conftest import sign_in_post
 from tests.factories import PASSWORD, AdminFactory, OfficeNetworkFactory, UserFactory
-from tests.practice.conftest import console  # noqa: F401 - a fixture of these tests too
 from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db

@@ -13,13 +13,6 @@ def admin_device(admin_user):
 
 
 @pytest.fixture
-def console(client, admin_user):
-    """A client signed in as the practice's administrator (office network, no second factor)."""
-    sign_in(client, admin_user)
-    return client
-
-
-@pytest.fixture
 def verified_console(client, admin_user, admin_device):
     """The administrator signed in with their own second factor."""
     sign_in(client, admin_user, device=admin_device)

@@ -61,6 +61,25 @@ def test_ipv4_and_ipv6_office_networks_are_accepted(cidr):
     assert OfficeNetwork.objects.get().cidr == cidr
 
 
+@pytest.mark.parametrize(
+    ("cidr", "stored"),
+    [("::ffff:10.0.0.0/104", "10.0.0.0/8"), ("::FFFF:192.168.1.0/120", "192.168.1.0/24")],
+)
+def test_an_ipv4_mapped_office_network_is_saved_as_the_ipv4_network(cidr, stored):
+    # Clients are matched by their IPv4 address, so the mapped form would match nobody.
+    network = OfficeNetwork(practice=PracticeFactory(), cidr=cidr)
+    network.full_clean()
+    network.save()
+    assert OfficeNetwork.objects.get().cidr == stored
+
+
+def test_an_ipv4_mapped_office_network_with_host_bits_suggests_the_ipv4_network():
+    network = OfficeNetwork(practice=PracticeFactory(), cidr="::ffff:10.0.0.1/104")
+    with pytest.raises(ValidationError) as caught:
+        network.full_clean()
+    assert "Did you mean 10.0.0.0/8?" in str(caught.value)
+
+
 def test_npi_check_digit_follows_luhn_with_the_80840_prefix():
     # 1234567893 is CMS's published example of a valid NPI.
     assert npi_is_valid("1234567893")
