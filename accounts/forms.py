@@ -9,6 +9,7 @@ from accounts.password_rules import (
     rules_broken,
     validate_password,
 )
+from accounts.usernames import normalize_username
 from practice.policy import effective_policy
 
 
@@ -55,6 +56,10 @@ class SignInForm(forms.Form):
             # The practice comes from the URL (/p/<code>/login/), or it is support staff.
             del self.fields["practice_code"]
         self.fields[first_empty].widget.attrs["autofocus"] = True
+
+    def clean_username(self):
+        # The same text the username was stored as (full-width letters typed on a phone too).
+        return normalize_username(self.cleaned_data["username"])
 
 
 class CodeForm(forms.Form):

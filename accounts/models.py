@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from accounts.usernames import validate_username
 from phonecodes.numbers import validate_e164
 from practice.models import Practice, Provider, TwoFactorPolicy
 
@@ -39,7 +40,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="users",
         help_text="Empty only for support staff.",
     )
-    username = models.CharField(max_length=150)
+    username = models.CharField(max_length=150, validators=[validate_username])
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)

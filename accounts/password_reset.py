@@ -24,6 +24,7 @@ from accounts.notices import email_send, notice_send
 from accounts.passwords import password_set
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
+from accounts.usernames import normalize_username
 from phonecodes.codes import phone_code_verify, phone_codes_available
 from practice import ratelimit
 from practice.audit import audit_record
@@ -46,7 +47,7 @@ MIN_REQUEST_SECONDS = 0.25
 
 
 def _users_for(practice_code: str, identifier: str) -> list[User]:
-    identifier = identifier.strip()
+    identifier = normalize_username(identifier)
     if not practice_code or not identifier:
         return []
     users = User.objects.select_related("practice").filter(

@@ -13,6 +13,7 @@ from accounts.login_times import login_windows_set
 from accounts.models import Role, User
 from accounts.password_rules import validate_password
 from accounts.passwords import temporary_password_set
+from accounts.usernames import normalize_username, validate_username
 from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
 from practice.models import Practice
@@ -38,9 +39,11 @@ def user_create(
     The first user of a practice becomes its administrator (as MySecurePractice makes the
     first account its User Manager), whatever role was asked for.
     """
-    username = username.strip()
-    if not username:
-        raise ValidationError({"username": "A username is required."})
+    username = normalize_username(username)
+    try:
+        validate_username(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.error_list}) from None
     # Lock the practice row so two "first users" created at once cannot both become admin.
     Practice.objects.select_for_update().filter(pk=practice.pk).first()
     if User.objects.filter(practice=practice, username__iexact=username).exists():
