@@ -96,6 +96,25 @@ class CodeForm(forms.Form):
         return "".join(self.cleaned_data["code"].split())
 
 
+class EmergencyForm(forms.Form):
+    """Why an emergency access account must sign in now, outside its usual rules."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Every administrator of your practice reads this at once.",
+    )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if len(reason) < 5:
+            raise forms.ValidationError(
+                "Say in a few words why you need access now.", code="reason_too_short"
+            )
+        return reason
+
+
 # The id of the live checklist of password rules beside the "New password" field.
 CHECKLIST_ID = "password-rules"
 

@@ -181,6 +181,19 @@ def registration_verification_set(*, user: User, actor: User, verify: bool, requ
     )
 
 
+@transaction.atomic
+def emergency_access_set(*, user: User, actor: User, enabled: bool, request=None) -> bool:
+    """Mark (or unmark) an emergency access account (accounts.emergency)."""
+    return _field_set(
+        user=user,
+        actor=actor,
+        request=request,
+        field_name="emergency_access",
+        value=enabled,
+        action=AuditAction.USER_EMERGENCY_ACCESS_CHANGED,
+    )
+
+
 @dataclass
 class UserChanges:
     """Everything the console's user page saves with its "Save" button."""
@@ -197,6 +210,7 @@ class UserChanges:
     verify_phone_at_registration: bool
     login_times_restricted: bool
     windows: dict[int, tuple[time, time] | None]
+    emergency_access: bool = False
 
 
 @dataclass
@@ -255,6 +269,7 @@ def user_update(*, user: User, actor: User, changes: UserChanges, request=None) 
     registration_verification_set(
         user=user, actor=actor, verify=changes.verify_phone_at_registration, request=request
     )
+    emergency_access_set(user=user, actor=actor, enabled=changes.emergency_access, request=request)
     login_windows_set(
         user=user,
         actor=actor,

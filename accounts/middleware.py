@@ -20,7 +20,12 @@ from accounts.lockout import lock_state
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
 from accounts.remote_access import remote_access_allowed
-from accounts.sessions import ACTIVITY_SESSION_KEY, AUTH_SESSION_KEY, session_end_current
+from accounts.sessions import (
+    ACTIVITY_SESSION_KEY,
+    AUTH_SESSION_KEY,
+    EMERGENCY_HOURS,
+    session_end_current,
+)
 from practice.policy import effective_policy
 from practice.vocabulary import SessionEndReason as End
 from practice.vocabulary import Zone
@@ -48,6 +53,9 @@ END_MESSAGES = {
         "You were signed out because your administrator set a temporary password. Sign in with it."
     ),
     End.SIGNED_OUT_REMOTELY: "This session was signed out from another session.",
+    End.EMERGENCY_ENDED: (
+        "You were signed out: emergency access lasts at most %(emergency_hours)d hours."
+    ),
 }
 DEFAULT_END_MESSAGE = "Your session has ended. Please sign in again."
 
@@ -64,6 +72,11 @@ def end_reason(user, stamp: dict | None, last_seen: float | None, now: float) ->
     if lock_state(user=user):
         return End.LOCKED
     if user.practice_id is None:
+        return None
+    if stamp.get("emergency"):
+        # Login times and the remote-access rule gave way to a declared emergency, for a while.
+        if now - stamp["at"] > EMERGENCY_HOURS * 3600:
+            return End.EMERGENCY_ENDED
         return None
     if not login_allowed(user):
         return End.LOGIN_TIMES
@@ -107,7 +120,7 @@ class SessionGuardMiddleware:
             # The reverse proxy's question: signed in, but not allowed now.
             return HttpResponse(status=403)
         minutes = effective_policy(user).idle_timeout_minutes if user is not None else 0
-        messages.info(request, END_MESSAGES.get(reason, DEFAULT_END_MESSAGE) % {"minutes": minutes})
+        messages.info(request, _end_message(reason, minutes))
         if request.method == "GET" and request.path != login_path:
             login_path += "?" + urlencode({"next": request.get_full_path()})
         return redirect(login_path)
@@ -123,7 +136,12 @@ class SessionGuardMiddleware:
             .first()
         )
         if ended:
-            messages.info(request, END_MESSAGES.get(ended, DEFAULT_END_MESSAGE) % {"minutes": 0})
+            messages.info(request, _end_message(ended, 0))
+
+
+def _end_message(reason: str, minutes: int) -> str:
+    text = END_MESSAGES.get(reason, DEFAULT_END_MESSAGE)
+    return text % {"minutes": minutes, "emergency_hours": EMERGENCY_HOURS}
 
 
 def activity_touch(request, now: float | None = None) -> None:

@@ -90,6 +90,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     verify_phone_at_registration = models.BooleanField(
         "two-step verification at registration", default=False
     )
+    # HIPAA 164.312(a)(2)(ii): may declare an emergency when login times or the remote-access
+    # rule refuse a sign-in (never skipping the second factor).
+    emergency_access = models.BooleanField("emergency access account", default=False)
 
     objects = PracticeUserManager()
 
@@ -212,6 +215,9 @@ class UserSession(models.Model):
     last_activity = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=40, blank=True)
+    # An emergency session (declared at sign-in) ends by this time whatever else allows.
+    emergency_until = models.DateTimeField(null=True, blank=True)
+    emergency_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-last_activity"]

@@ -6,6 +6,7 @@ user. It marks the sessions ended and writes the audit row in one transaction.
 """
 
 import time
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -23,6 +24,9 @@ def _store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
+# An emergency session (accounts.emergency) ends this long after it began, whatever else allows.
+EMERGENCY_HOURS = 4
+
 # The signed-in session's stamp: written right after login() by signin_complete; read by
 # SessionGuardMiddleware and by pages that care how this session signed in. A signed-in session
 # without it did not come through the pipeline (a login() elsewhere) and is ended by the guard.
@@ -31,10 +35,16 @@ AUTH_SESSION_KEY = "_pg_auth"
 ACTIVITY_SESSION_KEY = "_pg_seen"
 
 
-def session_stamp(request, *, zone: Zone, second_factor: str = "") -> None:
-    """Mark the session as signed in through the pipeline: zone, time, and the factor used."""
+def session_stamp(request, *, zone: Zone, second_factor: str = "", emergency: bool = False) -> None:
+    """Mark the session as signed in through the pipeline: zone, time, the factor used, and
+    whether it is an emergency session (which the guard ends after EMERGENCY_HOURS)."""
     now = time.time()
-    request.session[AUTH_SESSION_KEY] = {"zone": zone, "at": now, "second_factor": second_factor}
+    request.session[AUTH_SESSION_KEY] = {
+        "zone": zone,
+        "at": now,
+        "second_factor": second_factor,
+        "emergency": emergency,
+    }
     request.session[ACTIVITY_SESSION_KEY] = now
 
 
@@ -43,9 +53,12 @@ def session_zone(request) -> str:
     return (request.session.get(AUTH_SESSION_KEY) or {}).get("zone", "")
 
 
-def session_record(*, user: User, request, zone: Zone) -> UserSession:
+def session_record(
+    *, user: User, request, zone: Zone, emergency_reason: str | None = None
+) -> UserSession:
     """Called right after login(): remember this session so it can be listed and ended."""
     now = timezone.now()
+    emergency = emergency_reason is not None
     if not request.session.session_key:
         request.session.save()
     return UserSession.objects.create(
@@ -56,6 +69,8 @@ def session_record(*, user: User, request, zone: Zone) -> UserSession:
         zone=zone,
         created_at=now,
         last_activity=now,
+        emergency_until=now + timedelta(hours=EMERGENCY_HOURS) if emergency else None,
+        emergency_reason=emergency_reason or "",
     )
 
 

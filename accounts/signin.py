@@ -49,6 +49,8 @@ INVALID = "Invalid username or password."
 # the system check in accounts.checks holds the setting to this list).
 REQUIRED_STAGES = ("credentials", "login_times", "network", "second_factor", "required_actions")
 SECOND_FACTOR_STAGE = "second_factor"
+# Where an emergency declared during this sign-in is kept (accounts.emergency).
+EMERGENCY_STATE = "emergency"
 
 
 @dataclass
@@ -104,6 +106,20 @@ class SignIn:
     @property
     def state(self) -> dict:
         return self.pending.state
+
+    @property
+    def emergency_reason(self) -> str | None:
+        """The reason of an emergency declared during this sign-in; None without one."""
+        state = self.state.get(EMERGENCY_STATE) or {}
+        return state.get("reason", "") if state.get("declared") else None
+
+    @property
+    def second_factor_required(self) -> bool:
+        """Must this sign-in pass a second factor? The one answer, for the second-factor stage
+        and for signin_complete: the policy's for the zone, and always in an emergency."""
+        return self.emergency_reason is not None or self.policy.second_factor_required(
+            self.pending.zone
+        )
 
 
 @dataclass(frozen=True)
@@ -222,7 +238,7 @@ def signin_step(stage_key: str, *, done: bool = False, json: bool = False):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             pending = pending_get(request)
-            if not _at_step(pending, stage_key, done=done):
+            if not at_step(pending, stage_key, done=done):
                 if json:
                     return JsonResponse(
                         {"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403
@@ -237,10 +253,11 @@ def signin_step(stage_key: str, *, done: bool = False, json: bool = False):
     return decorator
 
 
-def _at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool) -> bool:
-    if pending is None or pending.user_id is None:
-        return False
+def at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool = False) -> bool:
+    """Whether the pending sign-in has reached a step of `stage_key` (see signin_step)."""
     keys = stage_keys()
+    if pending is None or pending.user_id is None or stage_key not in keys:
+        return False
     position = keys.index(stage_key)
     before = keys[: position + 1] if done else keys[:position]
     if not all(pending.has_passed(key) for key in before):
@@ -304,7 +321,7 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
     # SECURITY: whatever the list of stages says, a sign-in that needed a second factor does not
     # complete without one, and none completes with a stage left out.
     if not all(pending.has_passed(key) for key in REQUIRED_STAGES) or (
-        device is None and signin.policy.second_factor_required(pending.zone)
+        device is None and signin.second_factor_required
     ):
         return signin_refusal(
             signin, reason=SignInFailure.SECOND_FACTOR_MISSING, message=INVALID, user=user
@@ -323,14 +340,20 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
         attempts_clear(user=user)
         # login() has saved the session under its new key; session_record() needs that key.
         device_id = device.persistent_id if device is not None else ""
-        session_stamp(request, zone=pending.zone, second_factor=device_id)
-        session_record(user=user, request=request, zone=pending.zone)
+        emergency = signin.emergency_reason
+        session_stamp(
+            request, zone=pending.zone, second_factor=device_id, emergency=emergency is not None
+        )
+        session_record(user=user, request=request, zone=pending.zone, emergency_reason=emergency)
+        details = {"zone": pending.zone, "second_factor": device_id.split("/")[0]}
+        if emergency is not None:
+            details["emergency"] = emergency
         audit_record(
             action=AuditAction.SIGNIN_SUCCEEDED,
             actor=user,
             target=user,
             request=request,
-            details={"zone": pending.zone, "second_factor": device_id.split("/")[0]},
+            details=details,
         )
         if signin.policy.one_session_per_user:
             sessions_end(

@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emergency import emergency_or_refuse
 from accounts.lockout import (
     address_failure_record,
     address_is_slowed,
@@ -143,7 +144,9 @@ class LoginTimesStage(SignInStage):
             f"Sign-in is not allowed at this time. You may sign in {login_times_text(user)} "
             f"({user.practice.time_zone.replace('_', ' ')} time)."
         )
-        return signin_refusal(signin, reason=SignInFailure.LOGIN_TIMES, message=message, user=user)
+        return emergency_or_refuse(
+            signin, stage=self.key, reason=SignInFailure.LOGIN_TIMES, message=message
+        )
 
 
 class NetworkStage(SignInStage):
@@ -158,8 +161,8 @@ class NetworkStage(SignInStage):
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):
             return Passed()
-        return signin_refusal(
-            signin, reason=SignInFailure.REMOTE_ACCESS, message=REMOTE_NOT_ENABLED, user=user
+        return emergency_or_refuse(
+            signin, stage=self.key, reason=SignInFailure.REMOTE_ACCESS, message=REMOTE_NOT_ENABLED
         )
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/password/", views.signin_password_view, name="signin_password"),
     path("login/phone/", views.signin_phone_view, name="signin_phone"),
+    path("login/emergency/", views.signin_emergency_view, name="signin_emergency"),
     path("p/<slug:code>/login/", views.login_view, name="practice_login"),
     path("logout/", views.logout_view, name="logout"),
     path("session/keepalive/", views.keepalive_view, name="keepalive"),

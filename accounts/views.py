@@ -14,8 +14,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.emergency import emergency_declare, emergency_pending
 from accounts.forms import (
     CodeForm,
+    EmergencyForm,
     PasswordChangeForm,
     SetPasswordForm,
     SignInForm,
@@ -26,10 +28,12 @@ from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
 from accounts.passwords import password_set
 from accounts.profile import phone_verify, registration_phone_pending
-from accounts.sessions import session_end_current, session_zone
+from accounts.sessions import EMERGENCY_HOURS, session_end_current, session_zone
 from accounts.signin import (
+    SIGNIN_TIMED_OUT,
     Refused,
     SignIn,
+    pending_get,
     signin_continue,
     signin_start,
     signin_step,
@@ -145,6 +149,32 @@ def signin_password_view(request, signin: SignIn):
             return signin_stop(request, signin.pending, LOCKED)
     context = {"form": form, "temporary": temporary, "rules": password_checklist(user, form)}
     return render(request, "accounts/signin_password.html", context)
+
+
+@csrf_protect
+@never_cache
+def signin_emergency_view(request):
+    """An emergency access account refused by login times or the remote-access rule: "Declare
+    an emergency", then a "Reason" and "Continue" (the second factor still follows)."""
+    pending = pending_get(request)
+    signin = SignIn(request, pending) if pending is not None else None
+    emergency = emergency_pending(signin) if signin is not None else None
+    if emergency is None:
+        return signin_stop(request, pending, SIGNIN_TIMED_OUT)
+    request.practice = signin.user.practice
+    form = EmergencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        emergency_declare(signin, reason=form.cleaned_data["reason"])
+        # The stage that refused runs again and now passes.
+        return signin_continue(signin)
+    context = {
+        "refusal": emergency["message"],
+        "asking": request.method == "POST" or "declare" in request.GET,
+        "form": form,
+        "hours": EMERGENCY_HOURS,
+        "practice": signin.user.practice,
+    }
+    return render(request, "accounts/signin_emergency.html", context)
 
 
 PHONE_STATE_KEY = "registration_phone"

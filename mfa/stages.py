@@ -37,9 +37,16 @@ NO_WAY_TO_CONFIRM = (
 )
 
 
-def second_factor_decision(*, policy: Policy, zone: str, has_factor: bool) -> str:
-    """What the sign-in asks of this user: verify, set up (required or optional), or nothing."""
-    required = policy.second_factor_required(zone)
+def second_factor_decision(
+    *, policy: Policy, zone: str, has_factor: bool, required: bool | None = None
+) -> str:
+    """What the sign-in asks of this user: verify, set up (required or optional), or nothing.
+
+    `required` is the sign-in's own answer (SignIn.second_factor_required, which an emergency
+    makes true); without it, the policy's for the zone.
+    """
+    if required is None:
+        required = policy.second_factor_required(zone)
     if not required and zone == Zone.OFFICE and policy.two_factor_office_exempt:
         return NOT_ASKED
     if has_factor:
@@ -57,7 +64,10 @@ class SecondFactorStage(SignInStage):
     def run(self, signin: SignIn, credentials):
         user = signin.user
         decision = second_factor_decision(
-            policy=signin.policy, zone=signin.pending.zone, has_factor=has_second_factor(user)
+            policy=signin.policy,
+            zone=signin.pending.zone,
+            has_factor=has_second_factor(user),
+            required=signin.second_factor_required,
         )
         if decision == NOT_ASKED:
             return Passed()

@@ -170,7 +170,9 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
     )
-    action = models.CharField(max_length=64, choices=AuditAction.choices)
+    # An AuditAction value (audit_record refuses any other). Not a `choices` field, so that a
+    # new action is one line in practice.vocabulary and no migration.
+    action = models.CharField(max_length=64)
     details = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField("client address", null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
@@ -197,3 +199,8 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        """The action in plain words (the code itself for an action no longer known)."""
+        return AuditAction(self.action).label if self.action in AuditAction.values else self.action

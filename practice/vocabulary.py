@@ -33,6 +33,11 @@ class AuditAction(models.TextChoices):
         "Two-step verification at registration changed",
     )
     USER_CONTACT_CORRECTED = "user.contact_corrected", "Invited user's email or phone corrected"
+    USER_EMERGENCY_ACCESS_CHANGED = (
+        "user.emergency_access_changed",
+        "Emergency access account changed",
+    )
+    EMERGENCY_DECLARED = "emergency.declared", "Emergency declared at sign-in"
     REMOTE_ACCESS_GRANTED = "remote_access.granted", "Remote access allowed"
     REMOTE_ACCESS_REMOVED = "remote_access.removed", "Remote access removed"
     LOGIN_TIMES_CHANGED = "login_times.changed", "Login times changed"
@@ -123,6 +128,7 @@ class SessionEndReason(models.TextChoices):
     PAIRING_RESET = "pairing_reset", "2FA pairing reset"
     SIGNED_OUT_REMOTELY = "signed_out_remotely", "Signed out from another session"
     ADMINISTRATOR = "administrator", "Signed out by an administrator"
+    EMERGENCY_ENDED = "emergency_ended", "The emergency access time ran out"
 
 
 class RemoteAccessRemoval(models.TextChoices):

@@ -123,6 +123,13 @@ class UserForm(forms.Form):
         label="Two-step verification at registration", required=False
     )
     login_times_restricted = forms.BooleanField(label="Restrict login times", required=False)
+    emergency_access = forms.BooleanField(
+        label="Emergency access account",
+        required=False,
+        help_text="When login times or the remote-access rule refuse a sign-in, this user may "
+        "declare an emergency and sign in for at most 4 hours (second factor still asked; "
+        "every administrator is emailed).",
+    )
 
     def __init__(self, *args, user: User, actor: User, **kwargs):
         self.user = user
@@ -140,6 +147,7 @@ class UserForm(forms.Form):
             "provider": user.provider_id,
             "verify_phone_at_registration": user.verify_phone_at_registration,
             "login_times_restricted": user.login_times_restricted,
+            "emergency_access": user.emergency_access,
         }
         for day, window in windows.items():
             initial[f"{_day_key(day)}_start"] = f"{window.start:%H:%M}"
@@ -242,6 +250,7 @@ class UserForm(forms.Form):
             verify_phone_at_registration=data["verify_phone_at_registration"],
             login_times_restricted=data["login_times_restricted"],
             windows=data["windows"],
+            emergency_access=data["emergency_access"],
         )
 
 

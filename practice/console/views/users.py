@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.emergency import emergencies_active
 from accounts.lifecycle import user_update
 from accounts.models import Role, UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
@@ -101,6 +102,7 @@ def user_list(request):
         "is_admin": is_admin,
         "console_section": "users",
         "overview": overview.security_overview(practice=practice) if is_admin else None,
+        "emergencies": emergencies_active(practice) if is_admin else [],
     }
     return render(request, "console/user_list.html", context)
 
