@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -31,6 +30,7 @@ from accounts.profile import (
     profile_update,
 )
 from accounts.reauth import reauth_is_recent, reauth_with_password
+from accounts.redirects import safe_next
 from accounts.selectors import sessions_active, signin_activity
 from accounts.sessions import sessions_end
 from accounts.tokens import email_change_read
@@ -238,12 +238,7 @@ def account_password_view(request):
 @login_required
 def reauth_view(request):
     """Confirm your password before a dangerous change; then back to where you were."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    # SECURITY: only a path of our own site, never an address an attacker put in the link.
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("accounts:account")
+    next_url = safe_next(request) or reverse("accounts:account")
     form = CurrentPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if reauth_with_password(request, form.cleaned_data["password"]):

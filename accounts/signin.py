@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 from django_otp.models import Device
 
 from accounts.lockout import attempts_clear, lock_state
@@ -265,6 +266,7 @@ def at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool = False
     return done or not pending.has_passed(stage_key)
 
 
+@sensitive_variables("password", "credentials")
 def signin_start(
     request: HttpRequest,
     *,
@@ -298,6 +300,7 @@ def signin_continue(signin: SignIn) -> HttpResponse:
     return outcome
 
 
+@sensitive_variables("credentials")
 def _run(signin: SignIn, credentials: dict | None) -> HttpResponse | Refused:
     for stage_class in stage_classes():
         if signin.pending.has_passed(stage_class.key):

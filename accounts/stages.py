@@ -7,6 +7,7 @@ Each stage that refuses writes the "signin.failed" audit event with its reason.
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.emergency import emergency_or_refuse
 from accounts.lockout import (
@@ -68,6 +69,8 @@ class CredentialsStage(SignInStage):
 
     key = "credentials"
 
+    # SECURITY: an error report (a DEBUG page, mail to ADMINS) never shows the password.
+    @sensitive_variables("password", "credentials")
     def run(self, signin: SignIn, credentials):
         if credentials is None:
             # Only the first request of a sign-in carries the password.

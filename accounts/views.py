@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -28,6 +27,7 @@ from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
 from accounts.passwords import password_set
 from accounts.profile import phone_verify, registration_phone_pending
+from accounts.redirects import safe_next
 from accounts.sessions import EMERGENCY_HOURS, session_end_current, session_zone
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
@@ -62,16 +62,6 @@ def home(request):
     return redirect("accounts:login")
 
 
-def _safe_next(request) -> str:
-    """`next` only when it points into our own site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
-
-
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -87,7 +77,7 @@ def login_view(request, code=None, staff=False):
         ask_practice_code=ask_code,
         initial={"practice_code": request.COOKIES.get(PRACTICE_CODE_COOKIE, "")},
     )
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     response = None
     if request.method == "POST" and form.is_valid():
         if ask_code:

@@ -19,8 +19,25 @@ from practice.services import (
 )
 
 
+class ProviderFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # The form cannot see the practice (the inline's key), so the database's "one NPI per
+        # practice" would only speak at save, as an error page: say it on the row instead.
+        for form in self.forms:
+            npi = form.cleaned_data.get("npi") if form.has_changed() else None
+            if not npi or form.cleaned_data.get("DELETE"):
+                continue
+            taken = Provider.objects.filter(practice=self.instance, npi=npi)
+            if form.instance.pk:
+                taken = taken.exclude(pk=form.instance.pk)
+            if self.instance.pk and taken.exists():
+                form.add_error("npi", "This practice already has a provider with this NPI.")
+
+
 class ProviderInline(admin.TabularInline):
     model = Provider
+    formset = ProviderFormSet
     extra = 0
 
 

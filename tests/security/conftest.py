@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 
-from mfa import sms
+from phonecodes import senders as sms
 from tests.factories import OfficeNetworkFactory
 
 

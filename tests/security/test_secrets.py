@@ -45,8 +45,8 @@ from django.views.decorators.debug import sensitive_variables
 from twilio.http.http_client import TwilioHttpClient
 
 from accounts.models import User
-from mfa import sms
 from mfa.models import AuthenticatorApp, PhoneDevice
+from phonecodes import senders as sms
 from practice.models import AuditEvent
 from tests.account_helpers import link_path
 from tests.factories import PASSWORD, UserFactory
@@ -503,11 +503,6 @@ def test_error_page_and_report_hide_the_posted_password(office, member, sign_in_
     assert PASSWORD not in reporter.get_traceback_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sign-in pipeline's functions have no sensitive_variables: the HTML error "
-    "report (DEBUG page, mail_admins with include_html) lists the password among frame locals",
-)
 def test_error_report_frames_hide_the_password(office, member, sign_in_that_fails):
     response, request = sign_in_that_fails(visitor())
     reporter = ExceptionReporter(request, *response.exc_info)
@@ -521,11 +516,6 @@ def lookup_misses(logs: Records) -> str:
     return "\n".join(record_text(r) for r in logs.records if not looked_at(r))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="django.template at DEBUG logs each missed variable (base.html's password_expiry) "
-    "with the page's whole context: the generated temporary password is in that record",
-)
 def test_a_generated_temporary_password_is_not_logged_when_a_lookup_misses(
     office, admin_user, member, logs
 ):
@@ -536,11 +526,6 @@ def test_a_generated_temporary_password_is_not_logged_when_a_lookup_misses(
     assert generated not in lookup_misses(logs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="django.template at DEBUG logs the missed `in_signin` of recovery_codes_new.html "
-    "with the page's context: the new recovery codes are in that record",
-)
 def test_new_recovery_codes_are_not_logged_when_a_lookup_misses(office, member, logs):
     client = visitor()
     assert sign_in_page(client, "nina", PASSWORD)["Location"] == "/account/"
@@ -555,11 +540,6 @@ def test_new_recovery_codes_are_not_logged_when_a_lookup_misses(office, member, 
     assert not any(code in lookup_misses(logs) for code in codes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="django.template at DEBUG logs the missed password_expiry of base.html with the "
-    "authenticator setup page's context: the new TOTP key is in that record",
-)
 def test_a_new_authenticator_key_is_not_logged_when_a_lookup_misses(office, member, logs):
     client = visitor()
     assert sign_in_page(client, "nina", PASSWORD)["Location"] == "/account/"

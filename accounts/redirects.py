@@ -1,0 +1,19 @@
+"""Where a page may send the browser next ("next" in a form or the query string)."""
+
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_next(request) -> str:
+    """`next` when it is a path or an address of our own site, else "".
+
+    SECURITY: never another site (an open redirect), and never a bare word such as "home",
+    which passes Django's host check but which redirect() would take for a URL name.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not target.startswith("/") and "://" not in target:
+        return ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
