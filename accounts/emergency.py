@@ -7,13 +7,12 @@ practice is emailed at once, the audit log records it, the console lists the ses
 lasts, and the session ends after EMERGENCY_HOURS whatever else allows.
 """
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User, UserSession
-from accounts.notices import notice_send
+from accounts.models import UserSession
+from accounts.notices import admins_notify
 from accounts.sessions import EMERGENCY_HOURS
 from accounts.signin import (
     EMERGENCY_STATE,
@@ -75,25 +74,19 @@ def emergency_declare(signin: SignIn, *, reason: str) -> None:
             request=request,
             details={"reason": reason, "refused": state.get("refused", "")},
         )
-    admins = (
-        User.objects.filter(practice_id=user.practice_id, role=Role.ADMIN, is_active=True)
-        .exclude(pk=user.pk)
-        .exclude(email="")
-        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    admins_notify(
+        practice_id=user.practice_id,
+        subject=f"PracticeGate: {user} declared an emergency to sign in",
+        template="emails/emergency_declared_admin.txt",
+        context={
+            "emergency_user": user,
+            "reason": reason,
+            "refused": state.get("message", ""),
+            "address": client_ip(request),
+            "hours": EMERGENCY_HOURS,
+        },
+        exclude=user,
     )
-    for admin in admins:
-        notice_send(
-            user=admin,
-            subject=f"PracticeGate: {user} declared an emergency to sign in",
-            template="emails/emergency_declared_admin.txt",
-            context={
-                "emergency_user": user,
-                "reason": reason,
-                "refused": state.get("message", ""),
-                "address": client_ip(request),
-                "hours": EMERGENCY_HOURS,
-            },
-        )
 
 
 def emergencies_active(practice) -> list[UserSession]:

@@ -6,13 +6,12 @@ UPDATEs, so concurrent requests on several app servers cannot lose or double a c
 
 from datetime import timedelta
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.notices import notice_send
+from accounts.models import User
+from accounts.notices import admins_notify
 from practice import ratelimit
 from practice.audit import audit_record
 from practice.network import client_ip, in_networks, throttle_key
@@ -150,19 +149,12 @@ def failure_record(*, user: User, request, reason: SignInFailure, reserved: bool
 
 
 def _notify_admins(user: User) -> None:
-    # Registered administrators only: an invitation's address is not yet proven to be theirs.
-    admins = (
-        User.objects.filter(practice_id=user.practice_id, role=Role.ADMIN, is_active=True)
-        .exclude(email="")
-        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    admins_notify(
+        practice_id=user.practice_id,
+        subject=f"PracticeGate: {user.username}'s account is locked",
+        template="emails/account_locked_admin.txt",
+        context={"locked_user": user},
     )
-    for admin in admins:
-        notice_send(
-            user=admin,
-            subject=f"PracticeGate: {user.username}'s account is locked",
-            template="emails/account_locked_admin.txt",
-            context={"locked_user": user},
-        )
 
 
 def _address_key(address: str) -> str:

@@ -8,10 +8,11 @@ link) without undoing the change the email reports.
 import logging
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from accounts.models import User
+from accounts.models import Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -41,4 +42,24 @@ def notice_send(*, user: User, subject: str, template: str, context: dict | None
         subject=subject,
         template=template,
         context={"user": user, "practice": user.practice, **(context or {})},
+    )
+
+
+def admins_notify(
+    *, practice_id: int, subject: str, template: str, context: dict, exclude: User | None = None
+) -> int:
+    """Email every active, registered administrator of the practice; returns how many.
+
+    Registered only: an invitation's address is not yet proven to be the administrator's.
+    """
+    admins = (
+        User.objects.filter(practice_id=practice_id, role=Role.ADMIN, is_active=True)
+        .exclude(email="")
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    )
+    if exclude is not None:
+        admins = admins.exclude(pk=exclude.pk)
+    return sum(
+        notice_send(user=admin, subject=subject, template=template, context=context)
+        for admin in admins
     )

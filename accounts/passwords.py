@@ -22,11 +22,23 @@ from practice.policy import Policy, effective_policy
 from practice.vocabulary import AuditAction, SessionEndReason
 
 
-def _store_password(user: User, password: str, *, now) -> None:
+def _store_password(user: User, password: str, *, now, expires_at=None) -> None:
+    """Hash and save the password (the old hash joins the history); with `expires_at` it is a
+    temporary password, to be changed at the first sign-in."""
     if user.has_usable_password():
         PasswordHistory.objects.create(user=user, password=user.password, created_at=now)
     user.password = make_password(password)
     user.password_changed_at = now
+    user.must_change_password = expires_at is not None
+    user.temporary_password_expires_at = expires_at
+    user.save(
+        update_fields=[
+            "password",
+            "password_changed_at",
+            "must_change_password",
+            "temporary_password_expires_at",
+        ]
+    )
 
 
 @transaction.atomic
@@ -39,18 +51,7 @@ def password_set(
     action: AuditAction = AuditAction.PASSWORD_CHANGED,
 ) -> None:
     """Set the user's own new password (validated by the caller against the rules)."""
-    now = timezone.now()
-    _store_password(user, password, now=now)
-    user.must_change_password = False
-    user.temporary_password_expires_at = None
-    user.save(
-        update_fields=[
-            "password",
-            "password_changed_at",
-            "must_change_password",
-            "temporary_password_expires_at",
-        ]
-    )
+    _store_password(user, password, now=timezone.now())
     audit_record(action=action, actor=actor, target=user, request=request)
 
 
@@ -61,18 +62,8 @@ def temporary_password_set(*, user: User, password: str, actor: User, request=No
     The user's sessions end with it (the old password signed them in), and are shown as ended.
     """
     now = timezone.now()
-    policy = effective_policy(user)
-    _store_password(user, password, now=now)
-    user.must_change_password = True
-    user.temporary_password_expires_at = now + timedelta(hours=policy.temporary_password_hours)
-    user.save(
-        update_fields=[
-            "password",
-            "password_changed_at",
-            "must_change_password",
-            "temporary_password_expires_at",
-        ]
-    )
+    hours = effective_policy(user).temporary_password_hours
+    _store_password(user, password, now=now, expires_at=now + timedelta(hours=hours))
     audit_record(
         action=AuditAction.PASSWORD_TEMPORARY_SET,
         actor=actor,
