@@ -5,7 +5,7 @@ from datetime import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.lifecycle import pm_username_set
+from accounts.lifecycle import emergency_access_set, pm_username_set
 from accounts.lockout import user_lock
 from accounts.login_times import login_windows_set
 from accounts.models import Role, User
@@ -30,6 +30,7 @@ USERS = [
     ("locked", "Lee", "Locke", Role.USER, "locked"),
     ("newhire", "Nora", "Quinn", Role.USER, "temporary"),
     ("manager", "Morgan", "Bell", Role.USER_MANAGER, "active"),
+    ("oncall", "Omar", "Cruz", Role.USER, "emergency"),
 ]
 
 
@@ -79,6 +80,10 @@ class Command(BaseCommand):
             user_lock(user=user, actor=admin, reason=LockChange.DEMO)
         elif state == "temporary":
             temporary_password_set(user=user, password=DEMO_TEMPORARY, actor=admin)
+        elif state == "emergency":
+            # Login times that allow nothing: only a declared emergency gets this user in.
+            login_windows_set(user=user, actor=admin, restricted=True, windows={})
+            emergency_access_set(user=user, actor=admin, enabled=True)
         elif state == "login_times":
             weekdays = {day: (time(7, 0), time(19, 0)) for day in range(5)}
             login_windows_set(user=user, actor=admin, restricted=True, windows=weekdays)
