@@ -30,7 +30,7 @@ from practice import ratelimit
 from practice.audit import audit_record
 from practice.links import site_link
 from practice.network import client_ip, throttle_key
-from practice.vocabulary import AuditAction, LockChange, SessionEndReason
+from practice.vocabulary import AuditAction, LockChange, SessionEndReason, SignInFailure
 
 # Requests per hour: from one client address (any accounts), and for one account (any
 # address). Past the account's limit nothing more is sent, silently: saying so would tell a
@@ -185,6 +185,14 @@ def reset_code_verify(*, user: User, purpose: str, code: str, request=None) -> b
         ratelimit.forget(key)
         return True
     ratelimit.hit(key, limit=CODE_FAILURE_LIMIT, window_seconds=LIMIT_WINDOW_SECONDS)
+    # A wrong code here is a failed proof of who someone is, like one at sign-in: logged, and
+    # shown among the user's recent sign-in activity.
+    audit_record(
+        action=AuditAction.SIGNIN_FAILED,
+        target=user,
+        request=request,
+        details={"reason": SignInFailure.PHONE_CODE, "during": "password_reset"},
+    )
     return False
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.lockout import failure_record
+from accounts.sessions import session_key_rotate
 from practice.vocabulary import SignInFailure
 
 REAUTH_SESSION_KEY = "_pg_reauth"
@@ -27,6 +28,8 @@ def reauth_with_password(request, password: str) -> bool:
     """Check the signed-in user's password; a wrong one counts towards lockout."""
     user = request.user
     if user.check_password(password):
+        # A new authentication, so a new session key (ASVS V7.2.4).
+        session_key_rotate(request)
         request.session[REAUTH_SESSION_KEY] = time.time()
         return True
     failure_record(user=user, request=request, reason=SignInFailure.REAUTH_PASSWORD)

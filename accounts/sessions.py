@@ -142,6 +142,19 @@ def session_auth_refresh(request, user: User) -> None:
     """
     old_key = request.session.session_key
     update_session_auth_hash(request, user)
+    _record_follows_key(request, old_key)
+
+
+def session_key_rotate(request) -> None:
+    """The signed-in user proved who they are again (the password typed again): a new session
+    key for the same session, so a key copied before the proof is worth nothing after it. The
+    old key's data is deleted; the UserSession row follows the new key."""
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    _record_follows_key(request, old_key)
+
+
+def _record_follows_key(request, old_key: str | None) -> None:
     new_key = request.session.session_key
     if old_key and new_key and old_key != new_key:
         UserSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(

@@ -1,10 +1,21 @@
-"""Writing the audit log. Call inside the transaction of the change it records."""
+"""Writing the audit log. Call inside the transaction of the change it records.
 
+Each event is also written to the `practice.audit` logger as one JSON object a line, once its
+transaction commits: the deployment ships that stream to a log system of its own, where whoever
+can change this database cannot change what was recorded (ASVS V16.4.3).
+"""
+
+import json
+import logging
+
+from django.db import transaction
 from django.utils import timezone
 
 from practice.models import AuditEvent
 from practice.network import client_ip
 from practice.vocabulary import AuditAction
+
+logger = logging.getLogger(__name__)
 
 
 def clean_user_agent(value: str) -> str:
@@ -35,7 +46,7 @@ def audit_record(
         user_agent = clean_user_agent(request.META.get("HTTP_USER_AGENT", ""))
     if actor is not None and not getattr(actor, "is_authenticated", True):
         actor = None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         practice=practice,
         actor=actor,
         target=target,
@@ -44,4 +55,28 @@ def audit_record(
         ip_address=ip_address,
         user_agent=user_agent,
         created_at=timezone.now(),
+    )
+    line = audit_line(event)
+    transaction.on_commit(lambda: logger.info("%s", line))
+    return event
+
+
+def audit_line(event: AuditEvent) -> str:
+    """The event as one line of JSON (control characters escaped, times in UTC)."""
+    return json.dumps(
+        {
+            "id": event.pk,
+            "time": event.created_at.isoformat(),
+            "practice": event.practice.code if event.practice is not None else None,
+            "action": event.action,
+            "actor": event.actor.username if event.actor is not None else None,
+            "actor_id": event.actor_id,
+            "target": event.target.username if event.target is not None else None,
+            "target_id": event.target_id,
+            "client_address": event.ip_address,
+            "user_agent": event.user_agent,
+            "details": event.details,
+        },
+        sort_keys=True,
+        default=str,
     )

@@ -5,6 +5,7 @@ administrator's own practice. A user of another practice is a 404, never a 403: 
 not confirm that the id exists somewhere else (Zulip's `access_user_by_id`).
 """
 
+import logging
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -18,6 +19,10 @@ from accounts.models import Role, User
 # invitations (MySecurePractice's "Manage Users"); everything else is for administrators.
 ADMIN_ROLES = frozenset({Role.ADMIN})
 MANAGER_ROLES = frozenset({Role.ADMIN, Role.USER_MANAGER})
+
+# Refused console requests (ASVS V16.3.2): who asked, for what. What the request named is
+# written with %r, so a CR or LF in it cannot start a forged log line.
+logger = logging.getLogger(__name__)
 
 
 def is_console_user(user, *, for_manager: bool = False) -> bool:
@@ -43,6 +48,13 @@ def console_required(view=None, *, for_manager: bool = False):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not is_console_user(request.user, for_manager=for_manager):
+                logger.warning(
+                    "Console refused: user %s (practice %s, role %s) may not open %r",
+                    request.user.pk,
+                    request.user.practice_id,
+                    request.user.role,
+                    request.get_full_path(),
+                )
                 raise PermissionDenied
             # Dates and times on console pages read in the practice's zone, as login times do.
             with timezone.override(request.user.practice.time_zone):
@@ -69,14 +81,23 @@ def user_for_admin(request, user_id, *, for_manager: bool = False) -> User:
     try:
         pk = int(user_id)
     except (TypeError, ValueError):
-        raise Http404("No such user.") from None
-    user = (
-        practice_users(request)
-        .select_related("practice", "provider")
-        .prefetch_related("login_windows")
-        .filter(pk=pk)
-        .first()
-    )
+        pk = None
+    user = None
+    if pk is not None:
+        user = (
+            practice_users(request)
+            .select_related("practice", "provider")
+            .prefetch_related("login_windows")
+            .filter(pk=pk)
+            .first()
+        )
     if user is None:
+        logger.warning(
+            "Console refused: user %s (practice %s) asked for user id %r, not a user of their "
+            "practice",
+            request.user.pk,
+            request.user.practice_id,
+            user_id,
+        )
         raise Http404("No such user.")
     return user
