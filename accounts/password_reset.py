@@ -7,6 +7,7 @@ session; it never signs anyone in, so the next sign-in still asks for the second
 Support staff never set a password: they can only have the link emailed to the user.
 """
 
+import logging
 import secrets
 import time
 
@@ -31,6 +32,8 @@ from practice.audit import audit_record
 from practice.links import site_link
 from practice.network import client_ip, throttle_key
 from practice.vocabulary import AuditAction, LockChange, SessionEndReason, SignInFailure
+
+logger = logging.getLogger(__name__)
 
 # Requests per hour: from one client address (any accounts), and for one account (any
 # address). Past the account's limit nothing more is sent, silently: saying so would tell a
@@ -107,6 +110,7 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
             limit=ADDRESS_LIMIT,
             window_seconds=LIMIT_WINDOW_SECONDS,
         ):
+            logger.warning("Password reset requests refused for %s: too many this hour", address)
             raise ValidationError(
                 "Too many reset requests from your network. Try again in an hour.",
                 code="rate_limited",

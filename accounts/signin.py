@@ -17,6 +17,7 @@ accounts never imports mfa: the second factor is a stage listed in settings, and
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property, wraps
@@ -37,8 +38,11 @@ from accounts.models import User
 from accounts.sessions import session_record, session_stamp, sessions_end
 from practice.audit import audit_record
 from practice.models import Practice
+from practice.network import client_ip
 from practice.policy import Policy, effective_policy
 from practice.vocabulary import AuditAction, SessionEndReason, SignInFailure
+
+logger = logging.getLogger(__name__)
 
 SESSION_KEY = "_pg_signin"
 # A pending sign-in older than this is dropped: the user starts again from the password.
@@ -240,6 +244,15 @@ def signin_step(stage_key: str, *, done: bool = False, json: bool = False):
         def wrapper(request, *args, **kwargs):
             pending = pending_get(request)
             if not at_step(pending, stage_key, done=done):
+                if pending is not None and pending.user_id is not None:
+                    # A step page asked for out of order (by hand, or by a script trying to
+                    # skip a stage): refused below, and worth a line in the security log.
+                    logger.warning(
+                        "Sign-in step %s opened out of order by user %s from %s",
+                        request.path,
+                        pending.user_id,
+                        client_ip(request),
+                    )
                 if json:
                     return JsonResponse(
                         {"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403

@@ -273,11 +273,6 @@ def test_v16_3_3_anti_automation_refusals_are_logged(client, practice, member, c
     assert any(r.name == "django.security.csrf" for r in caplog.records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Not yet met: a sign-in step opened out of order is refused, but not logged.",
-)
 def test_v16_3_3_a_sign_in_step_opened_out_of_order_is_logged(client, office, member, caplog):
     app_device(member)
     sign_in_post(client, office.practice, "nina", PASSWORD)
@@ -291,11 +286,6 @@ def test_v16_3_3_a_sign_in_step_opened_out_of_order_is_logged(client, office, me
     assert warnings or new_events(since).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Not yet met: password reset requests refused by the per-address limit are not logged.",
-)
 def test_v16_3_3_reset_requests_refused_by_the_address_limit_are_logged(client, caplog):
     for _ in range(ADDRESS_LIMIT):
         client.post("/password-reset/", {"practice_code": "valley", "identifier": "nobody"})
@@ -385,12 +375,6 @@ def test_v16_4_2_no_page_or_code_path_changes_or_deletes_an_event(member):
     assert AuditEvent.objects.get(pk=event.pk).action == "profile.updated"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="Not yet met: the audit table is append-only in the application only; a database "
-    "account that can write to it can change a row.",
-)
 def test_v16_4_2_the_database_refuses_to_change_an_event(member):
     from django.db import DatabaseError
 
