@@ -134,6 +134,7 @@ def code_send(signin: SignIn, method: Method) -> bool:
     try:
         if method.kind == "email":
             expires_at = email_code_send(user=user)
+            email_code_ours(signin, expires_at)
             said = f"We emailed a code to {mask_email(user.email)}."
         else:
             sent = method.device.generate_challenge(purpose=signin_purpose(signin), request=request)
@@ -144,6 +145,26 @@ def code_send(signin: SignIn, method: Method) -> bool:
     signin.state[STATE_KEY]["expires_at"] = expires_at.timestamp()
     messages.info(request, said)
     return True
+
+
+EMAIL_CODE_KEY = "email_code"
+
+
+def email_code_ours(signin: SignIn, expires_at) -> None:
+    """Remember which email code this sign-in asked for (by when it expires)."""
+    signin.state[STATE_KEY][EMAIL_CODE_KEY] = expires_at.timestamp()
+
+
+def email_code_is_ours(signin: SignIn, device) -> bool:
+    """SECURITY: django-otp keeps one email code per user. It is this sign-in's only if this
+    sign-in asked for it (another sign-in's request replaces it, with another expiry), so a code
+    mailed to one browser's sign-in does not serve another's."""
+    ours = (signin.state.get(STATE_KEY) or {}).get(EMAIL_CODE_KEY)
+    return (
+        ours is not None
+        and device.valid_until is not None
+        and abs(device.valid_until.timestamp() - ours) < 0.001
+    )
 
 
 def seconds_left(signin: SignIn) -> int | None:
@@ -193,7 +214,10 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
     if seconds:
         # Not counted as a failure: the code was not even looked at.
         return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
-    device = _verify(device, code, purpose=signin_purpose(signin))
+    if method.kind == "email" and not email_code_is_ours(signin, device):
+        device = None
+    else:
+        device = _verify(device, code, purpose=signin_purpose(signin))
     if device is None:
         locked = failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR)
         if locked or lock_state(user=user, request=request):
@@ -285,6 +309,7 @@ def identity_code_send(signin: SignIn, channel: str) -> bool:
     try:
         if channel == EMAIL_METHOD:
             expires_at = email_code_send(user=user)
+            email_code_ours(signin, expires_at)
         else:
             expires_at = phone_code_send(
                 user=user,
@@ -314,7 +339,7 @@ def identity_code_check(signin: SignIn, code: str) -> CheckResult:
         seconds = throttle_seconds(device)
         if seconds:
             return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
-        ok = _verify(device, code, purpose="") is not None
+        ok = email_code_is_ours(signin, device) and _verify(device, code, purpose="") is not None
     elif channel:
         ok = phone_code_verify(user=user, purpose=signin_purpose(signin, "signin-setup"), code=code)
     else:

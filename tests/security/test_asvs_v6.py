@@ -600,12 +600,6 @@ def test_v6_6_2_a_text_code_works_only_for_the_sign_in_that_asked(
     assert SESSION_KEY not in other.session
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Not yet met: an email code is django-otp's one code per user, not bound to the "
-    "sign-in that asked for it.",
-)
 def test_v6_6_2_an_email_code_works_only_for_the_sign_in_that_asked(client, office, member):
     app_device(member)
     sign_in_post(client, office.practice, "nina", PASSWORD)
