@@ -102,13 +102,6 @@ def attempt_refund(*, user: User) -> None:
     )
 
 
-def attempts_clear(*, user: User) -> None:
-    """A sign-in completed, every factor passed: the count of failures starts again."""
-    if user.failed_logins:
-        User.objects.filter(pk=user.pk).update(failed_logins=0)
-        user.failed_logins = 0
-
-
 def failure_record(*, user: User, request, reason: SignInFailure, reserved: bool = False) -> bool:
     """Count one failed attempt (a password, a second-factor code); True if it locked the account.
 

@@ -19,8 +19,21 @@ from practice.vocabulary import AuditAction
 
 
 def _windows(user: User) -> list[LoginWindow]:
-    # Uses the prefetch cache when the caller prefetched login_windows.
-    return list(user.login_windows.all())
+    """The user's windows, from the copy on the user's row (no query)."""
+    return [
+        LoginWindow(
+            weekday=day,
+            start=time.fromisoformat(start),
+            end=time.fromisoformat(end),
+        )
+        for day, start, end in user.login_week
+    ]
+
+
+def login_week_of(windows: dict[int, tuple[time, time]]) -> list:
+    return [
+        [day, f"{start:%H:%M}", f"{end:%H:%M}"] for day, (start, end) in sorted(windows.items())
+    ]
 
 
 def login_allowed(user: User, when: datetime | None = None) -> bool:
@@ -109,7 +122,8 @@ def login_windows_set(
         for day, (start, end) in sorted(after.items())
     )
     user.login_times_restricted = restricted
-    user.save(update_fields=["login_times_restricted"])
+    user.login_week = login_week_of(after)
+    user.save(update_fields=["login_times_restricted", "login_week"])
     # Drop a stale prefetch so the caller sees the new windows.
     getattr(user, "_prefetched_objects_cache", {}).pop("login_windows", None)
     audit_record(

@@ -82,6 +82,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     must_change_password = models.BooleanField(default=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
     login_times_restricted = models.BooleanField("restrict login times", default=False)
+    # The login windows again, as [[weekday, "HH:MM", "HH:MM"], ...]: the per-request session
+    # check reads them from the row it loads anyway instead of querying LoginWindow each time.
+    # Written only by accounts.login_times.login_windows_set, in the transaction that writes
+    # the LoginWindow rows, so the two cannot disagree.
+    login_week = models.JSONField(default=list, blank=True, editable=False)
 
     # Second factor: empty = the practice's default (OfficeEMR's per-user setup option).
     two_factor_setup = models.CharField(

@@ -29,11 +29,12 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
 from django_otp.models import Device
 
-from accounts.lockout import attempts_clear, lock_state
+from accounts.lockout import attempt_refund, lock_state
 from accounts.models import User
 from accounts.sessions import session_record, session_stamp, sessions_end
 from practice.audit import audit_record
@@ -91,6 +92,10 @@ class SignIn:
     def __init__(self, request: HttpRequest, pending: PendingSignIn):
         self.request = request
         self.pending = pending
+        # The credentials stage's reserved attempt (lockout.attempt_reserve), when the password
+        # was right: given back at the end of this request, unless the sign-in completes, whose
+        # own UPDATE clears the count anyway.
+        self.attempt_to_refund: User | None = None
 
     @cached_property
     def user(self) -> User:
@@ -315,18 +320,22 @@ def signin_continue(signin: SignIn) -> HttpResponse:
 
 @sensitive_variables("credentials")
 def _run(signin: SignIn, credentials: dict | None) -> HttpResponse | Refused:
-    for stage_class in stage_classes():
-        if signin.pending.has_passed(stage_class.key):
-            continue
-        outcome = stage_class().run(signin, credentials)
-        if isinstance(outcome, Refused):
-            pending_clear(signin.request)
-            return outcome
-        if isinstance(outcome, Step):
-            signin.save()
-            return redirect(outcome.url)
-        signin.pending.mark_passed(stage_class.key)
-    return signin_complete(signin)
+    try:
+        for stage_class in stage_classes():
+            if signin.pending.has_passed(stage_class.key):
+                continue
+            outcome = stage_class().run(signin, credentials)
+            if isinstance(outcome, Refused):
+                pending_clear(signin.request)
+                return outcome
+            if isinstance(outcome, Step):
+                signin.save()
+                return redirect(outcome.url)
+            signin.pending.mark_passed(stage_class.key)
+        return signin_complete(signin)
+    finally:
+        if signin.attempt_to_refund is not None:
+            attempt_refund(user=signin.attempt_to_refund)
 
 
 def signin_complete(signin: SignIn) -> HttpResponse | Refused:
@@ -353,7 +362,11 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
         user.otp_device = device
     with transaction.atomic():
         login(request, user, backend="accounts.backends.PracticeBackend")
-        attempts_clear(user=user)
+        # Every factor passed: the failure count starts again (and the last sign-in is now).
+        user.last_login = timezone.now()
+        User.objects.filter(pk=user.pk).update(last_login=user.last_login, failed_logins=0)
+        user.failed_logins = 0
+        signin.attempt_to_refund = None
         # login() has saved the session under its new key; session_record() needs that key.
         device_id = device.persistent_id if device is not None else ""
         emergency = signin.emergency_reason

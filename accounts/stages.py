@@ -13,7 +13,6 @@ from accounts.emergency import emergency_or_refuse
 from accounts.lockout import (
     address_failure_record,
     address_is_slowed,
-    attempt_refund,
     attempt_reserve,
     failure_record,
     lock_state,
@@ -116,9 +115,10 @@ class CredentialsStage(SignInStage):
             )
             return Refused(message=LOCKED if locked else INVALID, code=SignInFailure.WRONG_PASSWORD)
 
-        # The password was right: the reserved attempt does not count. Earlier failures (wrong
-        # second-factor codes) stay counted until a sign-in completes.
-        attempt_refund(user=user)
+        # The password was right: the reserved attempt does not count (given back at the end of
+        # the request). Earlier failures (wrong second-factor codes) stay counted until a
+        # sign-in completes.
+        signin.attempt_to_refund = user
         if not user.is_active:
             return signin_refusal(signin, reason=SignInFailure.INACTIVE, message=INVALID, user=user)
         if (

@@ -153,7 +153,8 @@ SIGNIN_STAGES = [
     "accounts.stages.RequiredActionsStage",
 ]
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, written once per request (see accounts.session_store).
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60  # the absolute session limit

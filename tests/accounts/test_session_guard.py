@@ -147,3 +147,17 @@ def test_the_check_costs_no_extra_query_on_most_requests(
     # The session and the user: exactly what Django's own auth costs.
     with django_assert_num_queries(2):
         assert client.get("/auth/verify").status_code == 200
+
+
+def test_login_windows_cost_no_query_on_each_request(
+    client, office, member, admin_user, django_assert_num_queries
+):
+    from accounts.login_times import login_windows_set
+
+    always = {day: (time(0, 0), time(23, 59)) for day in range(7)}
+    login_windows_set(user=member, actor=admin_user, restricted=True, windows=always)
+    sign_in(client, member)
+    client.get("/auth/verify")
+    # The windows travel on the user's row: still the session and the user, nothing more.
+    with django_assert_num_queries(2):
+        assert client.get("/auth/verify").status_code == 200
