@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, CharField, Exists, OuterRef, Value, When
 from django_otp import device_classes
 from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -43,24 +43,31 @@ KIND_LABELS = {
 
 
 def second_factor_kinds(user_ids) -> dict[int, list[str]]:
-    """{user_id: ["app", "text", ...]} for confirmed devices; one query per device model."""
-    kinds: dict[int, set[str]] = defaultdict(set)
+    """{user_id: ["app", "text", ...]} for confirmed devices of the counted kinds: one query
+    (a UNION over the device tables), whatever the number of users or of device models."""
     ids = list(user_ids)
     if not ids:
         return {}
+    parts = []
     for model in device_classes():
         label = model._meta.label_lower
-        confirmed = model.objects.filter(user_id__in=ids, confirmed=True)
+        confirmed = model.objects.filter(user_id__in=ids, confirmed=True).order_by()
         if label in KIND_FIELD_BY_MODEL:
             field, kind_of = KIND_FIELD_BY_MODEL[label]
-            for user_id, value in confirmed.values_list("user_id", field).distinct():
-                kinds[user_id].add(kind_of[value])
+            kind = Case(
+                *(When(**{field: value}, then=Value(name)) for value, name in kind_of.items()),
+                output_field=CharField(),
+            )
+        elif label in KIND_BY_MODEL:
+            kind = Value(KIND_BY_MODEL[label], output_field=CharField())
+        else:
             continue
-        kind = KIND_BY_MODEL.get(label)
-        if kind is None:
-            continue
-        for user_id in confirmed.values_list("user_id", flat=True).distinct():
-            kinds[user_id].add(kind)
+        parts.append(confirmed.annotate(kind=kind).values_list("user_id", "kind"))
+    if not parts:
+        return {}
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for user_id, kind in parts[0].union(*parts[1:]):
+        kinds[user_id].add(kind)
     return {user_id: sorted(found, key=KIND_ORDER.index) for user_id, found in kinds.items()}
 
 

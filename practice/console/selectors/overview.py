@@ -1,15 +1,23 @@
-"""The security overview above the console's user list: counts, and 14 days of sign-ins."""
+"""The security overview above the console's user list: counts, and 14 days of sign-ins.
+
+It is read on every load of the list (every page, sort and search), so it is not computed on
+every load: the counts and today's sign-ins are kept for a minute under the practice's change
+counter (practice.changes: any audited change in the practice makes them old at once), and the
+13 days before today, which can no longer change, for the day.
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, UserSession
+from practice.changes import practice_version
 from practice.console.charts import SigninChart, signin_chart
 from practice.console.selectors.statuses import has_second_factor_q, remote_access_now_q
 from practice.models import AuditEvent, Practice
@@ -18,6 +26,10 @@ from practice.vocabulary import AuditAction
 
 OVERVIEW_DAYS = 14
 FAILED_SIGNIN_DAYS = 7
+# How long counts may be kept when nothing audited happens (time alone changes some of them:
+# a remote-access grant or a password reaching its end).
+FRESH_SECONDS = 60
+SIGNINS = (AuditAction.SIGNIN_SUCCEEDED, AuditAction.SIGNIN_FAILED)
 
 
 @dataclass
@@ -27,13 +39,35 @@ class Overview:
     without_2fa: int
     temporary_passwords: int
     expiring: int
+    emergencies: int
     failed_signins: int
     chart: SigninChart
 
 
 def security_overview(*, practice: Practice) -> Overview:
-    """Counts over the practice's active users and 14 days of sign-ins: three queries."""
+    """At most two queries after a change in the practice; none while nothing changes."""
     now = timezone.now()
+    zone = ZoneInfo(practice.time_zone)
+    today = now.astimezone(zone).date()
+    key = f"overview:{practice.pk}:{practice_version(practice.pk)}:{today}"
+    fresh = cache.get(key)
+    if fresh is None:
+        fresh = {"counts": _user_counts(practice, now), "today": _signins(practice, today, today)}
+        cache.set(key, fresh, FRESH_SECONDS)
+    first_day = today - timedelta(days=OVERVIEW_DAYS - 1)
+    past_key = f"overview-days:{practice.pk}:{today}"
+    past = cache.get(past_key)
+    if past is None:
+        past = _signins(practice, first_day, today - timedelta(days=1))
+        cache.set(past_key, past, 24 * 60 * 60)
+    tally = {**past, **fresh["today"]}
+    days = [first_day + timedelta(days=i) for i in range(OVERVIEW_DAYS)]
+    per_day = [(day, *tally.get(day.isoformat(), (0, 0))) for day in days]
+    failed_recent = sum(failed for _, _, failed in per_day[-FAILED_SIGNIN_DAYS:])
+    return Overview(**fresh["counts"], failed_signins=failed_recent, chart=signin_chart(per_day))
+
+
+def _user_counts(practice: Practice, now: datetime) -> dict[str, int]:
     policy = practice_policy(practice)
     expiring = Q(pk__in=[])
     if policy.password_expiry_days:
@@ -41,45 +75,40 @@ def security_overview(*, practice: Practice) -> Overview:
         expiring = Q(password_changed_at__lte=warn_from, must_change_password=False) & ~Q(
             password__startswith=UNUSABLE_PASSWORD_PREFIX
         )
-    counts = User.objects.filter(practice=practice, is_active=True).aggregate(
+    emergency = Exists(
+        UserSession.objects.filter(
+            user_id=OuterRef("pk"), ended_at__isnull=True, emergency_until__gt=now
+        )
+    )
+    return User.objects.filter(practice=practice, is_active=True).aggregate(
         locked=Count("pk", filter=Q(locked_at__isnull=False)),
         remote_access=Count("pk", filter=remote_access_now_q(now)),
         without_2fa=Count("pk", filter=~has_second_factor_q()),
         temporary_passwords=Count("pk", filter=Q(must_change_password=True)),
         expiring=Count("pk", filter=expiring),
+        emergencies=Count("pk", filter=Q(emergency)),
     )
+
+
+def _signins(practice: Practice, first: date, last: date) -> dict[str, tuple[int, int]]:
+    """{"YYYY-MM-DD": (succeeded, failed)} for the days from `first` to `last`, one query."""
+    if last < first:
+        return {}
     zone = ZoneInfo(practice.time_zone)
-    today = now.astimezone(zone).date()
-    first_day = today - timedelta(days=OVERVIEW_DAYS - 1)
-    since = datetime.combine(first_day, time.min, tzinfo=zone)
-    per_day = (
+    rows = (
         AuditEvent.objects.filter(
             practice=practice,
-            action__in=[AuditAction.SIGNIN_SUCCEEDED, AuditAction.SIGNIN_FAILED],
-            created_at__gte=since,
+            action__in=SIGNINS,
+            created_at__gte=datetime.combine(first, time.min, tzinfo=zone),
+            created_at__lt=datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone),
         )
         .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day", "action")
         .annotate(n=Count("id"))
         .order_by()
     )
-    tally: dict[tuple[date, str], int] = {}
-    for row in per_day:
-        tally[(row["day"], row["action"])] = row["n"]
-    failed_recent = AuditEvent.objects.filter(
-        practice=practice,
-        action=AuditAction.SIGNIN_FAILED,
-        created_at__gte=now - timedelta(days=FAILED_SIGNIN_DAYS),
-    ).count()
-    days = [first_day + timedelta(days=i) for i in range(OVERVIEW_DAYS)]
-    chart = signin_chart(
-        [
-            (
-                day,
-                tally.get((day, AuditAction.SIGNIN_SUCCEEDED), 0),
-                tally.get((day, AuditAction.SIGNIN_FAILED), 0),
-            )
-            for day in days
-        ]
-    )
-    return Overview(**counts, failed_signins=failed_recent, chart=chart)
+    tally: dict[str, list[int]] = {}
+    for row in rows:
+        counts = tally.setdefault(row["day"].isoformat(), [0, 0])
+        counts[0 if row["action"] == AuditAction.SIGNIN_SUCCEEDED else 1] += row["n"]
+    return {day: (succeeded, failed) for day, (succeeded, failed) in tally.items()}

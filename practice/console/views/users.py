@@ -90,6 +90,7 @@ def user_list(request):
             row.url = reverse("console:user", kwargs={"user_id": row.user.pk})
         elif not row.user.is_registered:
             row.url = reverse("console:user_invitation", kwargs={"user_id": row.user.pk})
+    summary = overview.security_overview(practice=practice) if is_admin else None
     context = {
         "form": form,
         "page": page,
@@ -101,8 +102,9 @@ def user_list(request):
         "next_url": query_string(params, page=page.next_page_number()) if page.has_next() else "",
         "is_admin": is_admin,
         "console_section": "users",
-        "overview": overview.security_overview(practice=practice) if is_admin else None,
-        "emergencies": emergencies_active(practice) if is_admin else [],
+        "overview": summary,
+        # Listed only when the overview counts some (a query only then).
+        "emergencies": emergencies_active(practice) if summary and summary.emergencies else [],
     }
     return render(request, "console/user_list.html", context)
 
