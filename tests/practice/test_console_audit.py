@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from practice.audit import audit_record
 from practice.console.selectors.audit import csv_safe, cursor_decode
@@ -212,3 +213,16 @@ def test_csv_safe():
     assert csv_safe("plain") == "plain"
     assert csv_safe(None) == ""
     assert csv_safe(-3) == "'-3"
+
+
+def test_the_export_is_written_a_thousand_rows_at_a_time(console, practice, member):
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(practice=practice, target=member, action="signin.failed", created_at=now)
+        for _ in range(2_500)
+    )
+    response = console.get("/console/audit/export.csv")
+    chunks = [chunk.decode() for chunk in response.streaming_content]
+    # The header and 999 events, then 1,000, then the rest: three writes, not 2,501.
+    assert [chunk.count("\r\n") for chunk in chunks] == [1000, 1000, 501]
+    assert sum(chunk.count("signin.failed") for chunk in chunks) == 2_500

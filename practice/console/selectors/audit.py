@@ -1,5 +1,7 @@
 """The console's audit log: filters, keyset pages, and the streamed CSV export."""
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +154,26 @@ def csv_safe(value) -> str:
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+CSV_CHUNK_ROWS = 1000
+
+
+def audit_csv_chunks(
+    events: QuerySet, *, time_zone: str, rows_per_chunk: int = CSV_CHUNK_ROWS
+) -> Iterator[str]:
+    """The CSV text in pieces of `rows_per_chunk` rows: one write to the client a thousand
+    rows, not one a row (the server's time goes to the rows, not to the writes)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for count, row in enumerate(audit_csv_rows(events, time_zone=time_zone), start=1):
+        writer.writerow(row)
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
