@@ -45,6 +45,23 @@ def invitation_create(*, user: User, actor: User | None, request=None) -> str:
     return token
 
 
+@transaction.atomic
+def invitations_void(*, user: User, actor: User | None, request=None) -> int:
+    """Void the user's open invitation, if any (the link stops working); returns how many."""
+    voided = Invitation.objects.filter(
+        user=user, used_at__isnull=True, voided_at__isnull=True
+    ).update(voided_at=timezone.now())
+    if voided:
+        audit_record(
+            action=AuditAction.USER_INVITATIONS_VOIDED,
+            actor=actor,
+            target=user,
+            request=request,
+            details={"count": voided},
+        )
+    return voided
+
+
 def invitation_path(token: str) -> str:
     return reverse("accounts:invitation", kwargs={"token": token})
 

@@ -43,10 +43,11 @@ def locked_row(user: User) -> User:
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor: User, request=None) -> bool:
+def user_deactivate(*, user: User, actor: User | None, request=None, why: str = "") -> bool:
     """Deactivate: no sign-in, sessions end, remote access removed. True if access was removed.
 
-    The remote-access grant goes for good: re-activating the user does not restore it.
+    The remote-access grant goes for good: re-activating the user does not restore it. `why`
+    (for the audit row) says what deactivated them when no person did: "dormant".
     """
     refuse_self(user, actor, "deactivate")
     if not user.is_active:
@@ -54,7 +55,13 @@ def user_deactivate(*, user: User, actor: User, request=None) -> bool:
     had_remote_access = user.remote_access
     user.is_active = False
     user.save(update_fields=["is_active"])
-    audit_record(action=AuditAction.USER_DEACTIVATED, actor=actor, target=user, request=request)
+    audit_record(
+        action=AuditAction.USER_DEACTIVATED,
+        actor=actor,
+        target=user,
+        request=request,
+        details={"why": why} if why else None,
+    )
     remote_access_revoke(
         user=user, actor=actor, request=request, reason=RemoteAccessRemoval.DEACTIVATED
     )

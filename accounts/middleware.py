@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access_end import access_end_carry_out, access_has_ended
 from accounts.lockout import lock_state
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
@@ -53,6 +54,7 @@ END_MESSAGES = {
         "You were signed out because your administrator set a temporary password. Sign in with it."
     ),
     End.SIGNED_OUT_REMOTELY: "This session was signed out from another session.",
+    End.ACCESS_ENDED: "You were signed out: your access ended. Ask your practice administrator.",
     End.EMERGENCY_ENDED: (
         "You were signed out: emergency access lasts at most %(emergency_hours)d hours."
     ),
@@ -73,6 +75,9 @@ def end_reason(user, stamp: dict | None, last_seen: float | None, now: float) ->
         return End.LOCKED
     if user.practice_id is None:
         return None
+    if access_has_ended(user):
+        access_end_carry_out(user=user)
+        return End.ACCESS_ENDED
     if stamp.get("emergency"):
         # Login times and the remote-access rule gave way to a declared emergency, for a while.
         if now - stamp["at"] > EMERGENCY_HOURS * 3600:

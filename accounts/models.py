@@ -99,6 +99,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     # rule refuse a sign-in (never skipping the second factor).
     emergency_access = models.BooleanField("emergency access account", default=False)
 
+    # Lifecycle (accounts.lifecycle, accounts.dormancy). From "access ends on" (a day in the
+    # practice's zone) the user cannot sign in; access_ended_at says the end has been carried
+    # out (sessions ended, remote access removed, audited), once.
+    access_ends_on = models.DateField("access ends on", null=True, blank=True)
+    access_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    access_end_notice_on = models.DateField(null=True, blank=True, editable=False)
+    dormant_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects = PracticeUserManager()
 
     USERNAME_FIELD = "username"
@@ -280,3 +288,83 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"Invitation for {self.user} ({self.created_at:%Y-%m-%d})"
+
+
+class ReviewItemKind(models.TextChoices):
+    REMOTE_ACCESS = "remote_access", "Remote access"
+    ROLE = "role", "Role"
+
+
+class ReviewDecision(models.TextChoices):
+    UNDECIDED = "", "Not reviewed"
+    KEEP = "keep", "Keep"
+    REMOVE = "remove", "Remove"
+    LAPSED = "lapsed", "Removed: not reviewed in time"
+
+
+class AccessReview(models.Model):
+    """A periodic review of who holds remote access or an elevated role (accounts.reviews)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="access_reviews")
+    due_on = models.DateField()
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice"],
+                condition=Q(finished_at__isnull=True),
+                name="access_review_one_open_per_practice",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Access review of {self.practice} due {self.due_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.finished_at is None
+
+
+class AccessReviewItem(models.Model):
+    review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="items")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReviewItemKind.choices)
+    # What is reviewed, as it was when the review started: the role, or the remote-access grant
+    # (with its end date), and who granted it, from the audit log.
+    held = models.CharField(max_length=200)
+    granted_by = models.CharField(max_length=200, blank=True)
+    last_login = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(
+        max_length=10, choices=ReviewDecision.choices, default=ReviewDecision.UNDECIDED, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "user", "kind"], name="access_review_item_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReviewItemKind.values), name="access_review_item_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=ReviewDecision.values),
+                name="access_review_item_decision_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.get_kind_display()}: {self.get_decision_display()}"

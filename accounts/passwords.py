@@ -77,6 +77,21 @@ def temporary_password_set(*, user: User, password: str, actor: User, request=No
 
 
 @transaction.atomic
+def password_clear(*, user: User, actor: User | None, request=None) -> bool:
+    """No password at all (offboarding): a reset link already sent stops working, as reset
+    tokens are made from the password hash. True if there was one."""
+    if not user.has_usable_password():
+        return False
+    PasswordHistory.objects.create(user=user, password=user.password, created_at=timezone.now())
+    user.set_unusable_password()
+    user.must_change_password = False
+    user.temporary_password_expires_at = None
+    user.save(update_fields=["password", "must_change_password", "temporary_password_expires_at"])
+    audit_record(action=AuditAction.PASSWORD_CLEARED, actor=actor, target=user, request=request)
+    return True
+
+
+@transaction.atomic
 def temporary_password_assign(*, user: User, actor: User, password: str, request=None) -> None:
     """Set a temporary password typed by the administrator; it must meet the practice's rules."""
     refuse_self(user, actor, "set a temporary password for")

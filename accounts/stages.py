@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.access_end import access_end_carry_out, access_end_message, access_has_ended
+from accounts.dormancy import dormant_deactivate, is_dormant
 from accounts.emergency import emergency_or_refuse
 from accounts.lockout import (
     address_failure_record,
@@ -121,6 +123,23 @@ class CredentialsStage(SignInStage):
         signin.attempt_to_refund = user
         if not user.is_active:
             return signin_refusal(signin, reason=SignInFailure.INACTIVE, message=INVALID, user=user)
+        if access_has_ended(user):
+            access_end_carry_out(user=user, request=request)
+            return signin_refusal(
+                signin,
+                reason=SignInFailure.ACCESS_ENDED,
+                message=access_end_message(user),
+                user=user,
+            )
+        if is_dormant(user) and dormant_deactivate(user=user, request=request):
+            days = user.practice.dormant_after_days
+            return signin_refusal(
+                signin,
+                reason=SignInFailure.DORMANT,
+                message=f"Your account was deactivated after {days} days without sign-in. "
+                "Ask your practice administrator.",
+                user=user,
+            )
         if (
             user.must_change_password
             and user.temporary_password_expires_at is not None

@@ -17,16 +17,36 @@ from practice.policy import effective_policy
 from practice.vocabulary import AuditAction, SessionEndReason
 
 
+def _devices_delete(user: User) -> tuple[int, list[str]]:
+    """Delete every device of the user (confirmed or not): how many, and of which kinds."""
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    return len(devices), sorted({device._meta.label_lower for device in devices})
+
+
+@transaction.atomic
+def devices_remove_all(*, user: User, actor: User | None, request=None) -> int:
+    """Remove every second factor, for good (offboarding): no setup asked, no notice."""
+    removed, kinds = _devices_delete(user)
+    if removed:
+        audit_record(
+            action=AuditAction.MFA_DEVICES_REMOVED,
+            actor=actor,
+            target=user,
+            request=request,
+            details={"removed": removed, "kinds": kinds},
+        )
+    return removed
+
+
 def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
     """Delete all of the user's second factors (confirmed or not); returns how many."""
     with transaction.atomic():
-        devices = list(devices_for_user(user, confirmed=None))
-        kinds = sorted({device._meta.label_lower for device in devices})
-        for device in devices:
-            device.delete()
+        removed, kinds = _devices_delete(user)
         # The user had a second factor: they set one up again at the next sign-in, wherever
         # they sign in from (OfficeEMR's "Require 2FA setup upon login").
-        required = bool(devices) and effective_policy(user).two_factor != TwoFactorPolicy.REQUIRE
+        required = bool(removed) and effective_policy(user).two_factor != TwoFactorPolicy.REQUIRE
         if required:
             user.two_factor_setup = TwoFactorSetup.REQUIRE
             user.save(update_fields=["two_factor_setup"])
@@ -35,7 +55,7 @@ def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
             actor=actor,
             target=user,
             request=request,
-            details={"removed": len(devices), "kinds": kinds, "setup_required": required},
+            details={"removed": removed, "kinds": kinds, "setup_required": required},
         )
         sessions_end(user=user, reason=SessionEndReason.PAIRING_RESET, actor=actor, request=request)
     notice_send(
@@ -44,4 +64,4 @@ def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
         template="emails/pairing_reset.txt",
         context={"by_self": actor is not None and actor.pk == user.pk},
     )
-    return len(devices)
+    return removed

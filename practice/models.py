@@ -66,6 +66,20 @@ class Practice(models.Model):
         "idle sign-out (minutes)", default=30, validators=[MinValueValidator(1)]
     )
     one_session_per_user = models.BooleanField("one session per user", default=False)
+    # Lifecycle (accounts.dormancy, accounts.reviews). 0 turns each off; a new practice is
+    # offered 90 days for both (practice.services.practice_create).
+    dormant_after_days = models.PositiveSmallIntegerField(
+        "deactivate after days without sign-in",
+        default=0,
+        help_text="0 = never.",
+    )
+    dormant_includes_admins = models.BooleanField(
+        "also deactivate dormant administrators and emergency access accounts", default=False
+    )
+    dormant_digest_sent_on = models.DateField(null=True, blank=True, editable=False)
+    access_review_days = models.PositiveSmallIntegerField(
+        "access review every (days)", default=0, help_text="0 = no periodic review."
+    )
     password_profile = models.CharField(
         max_length=10, choices=PasswordProfile.choices, default=PasswordProfile.CLASSIC
     )

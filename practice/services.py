@@ -25,7 +25,14 @@ def practice_create(
     refuse_wide_networks(
         [normalize_cidr(raw) for raw in office_networks], confirmed=wide_networks_confirmed
     )
-    practice = Practice(code=code.strip().lower(), name=name.strip(), time_zone=time_zone)
+    practice = Practice(
+        code=code.strip().lower(),
+        name=name.strip(),
+        time_zone=time_zone,
+        # Offered to a new practice (existing ones keep 0, off, until they choose).
+        dormant_after_days=90,
+        access_review_days=90,
+    )
     practice.full_clean()
     practice.save()
     seen = set()

@@ -38,6 +38,15 @@ class AuditAction(models.TextChoices):
         "Emergency access account changed",
     )
     EMERGENCY_DECLARED = "emergency.declared", "Emergency declared at sign-in"
+    USER_ACCESS_END_CHANGED = "user.access_end_changed", "Access end date changed"
+    USER_ACCESS_ENDED = "user.access_ended", "Access ended (end date reached)"
+    USER_OFFBOARDED = "user.offboarded", "Offboarded"
+    USER_INVITATIONS_VOIDED = "user.invitations_voided", "Open invitation voided"
+    USER_DORMANT_WARNED = "user.dormant_warned", "Warned: no sign-in for a long time"
+    ACCESS_REVIEW_STARTED = "access_review.started", "Access review started"
+    ACCESS_REVIEW_DECIDED = "access_review.decided", "Access review: item decided"
+    ACCESS_REVIEW_FINISHED = "access_review.finished", "Access review finished"
+    ACCESS_REVIEW_LAPSED = "access_review.lapsed", "Access review: item not reviewed in time"
     REMOTE_ACCESS_GRANTED = "remote_access.granted", "Remote access allowed"
     REMOTE_ACCESS_REMOVED = "remote_access.removed", "Remote access removed"
     LOGIN_TIMES_CHANGED = "login_times.changed", "Login times changed"
@@ -47,6 +56,7 @@ class AuditAction(models.TextChoices):
     PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
     PASSWORD_RESET_LINK_SENT = "password.reset_link_sent", "Password reset link sent by support"
     PASSWORD_RESET = "password.reset", "Password reset"
+    PASSWORD_CLEARED = "password.cleared", "Password removed (reset links void)"
     # The user's own profile
     PROFILE_UPDATED = "profile.updated", "Profile updated"
     EMAIL_CHANGE_REQUESTED = "email.change_requested", "Email change requested"
@@ -59,6 +69,7 @@ class AuditAction(models.TextChoices):
     MFA_DEVICE_RENAMED = "mfa.device_renamed", "Sign-in method renamed"
     MFA_DEVICE_REMOVED = "mfa.device_removed", "Sign-in method removed"
     MFA_PAIRING_RESET = "mfa.pairing_reset", "2FA pairing reset"
+    MFA_DEVICES_REMOVED = "mfa.devices_removed", "Every sign-in method removed"
     MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes created"
     MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
     MFA_SETUP_SKIPPED = "mfa.setup_skipped", "Two-factor setup skipped"
@@ -104,6 +115,8 @@ class SignInFailure(models.TextChoices):
         "Two-factor setup from outside the office, with nothing to confirm it",
     )
     SECOND_FACTOR_MISSING = "second_factor_missing", "Second factor not passed"
+    ACCESS_ENDED = "access_ended", "Access ended"
+    DORMANT = "dormant", "Deactivated: no sign-in for a long time"
     CHANGED_DURING_SIGNIN = "changed_during_signin", "Account changed during sign-in"
     PHONE_CODE = "phone_code", "Wrong code (phone verification)"
     CURRENT_PASSWORD = "current_password", "Wrong current password (changing password)"
@@ -129,6 +142,8 @@ class SessionEndReason(models.TextChoices):
     SIGNED_OUT_REMOTELY = "signed_out_remotely", "Signed out from another session"
     ADMINISTRATOR = "administrator", "Signed out by an administrator"
     EMERGENCY_ENDED = "emergency_ended", "The emergency access time ran out"
+    ACCESS_ENDED = "access_ended", "Access ended (end date reached)"
+    OFFBOARDED = "offboarded", "Offboarded"
 
 
 class RemoteAccessRemoval(models.TextChoices):
@@ -138,6 +153,9 @@ class RemoteAccessRemoval(models.TextChoices):
     DEACTIVATED = "deactivated", "The user was deactivated"
     PM_USERNAME_CLEARED = "pm_username_cleared", "The practice management username was cleared"
     EXPIRED = "expired", "The end date passed"
+    ACCESS_ENDED = "access_ended", "The user's access ended"
+    REVIEW = "review", "Removed in an access review"
+    REVIEW_LAPSED = "review_lapsed", "Not reviewed in time"
 
 
 class LockChange(models.TextChoices):

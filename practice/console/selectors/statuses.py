@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_otp import device_classes
 
+from accounts.access_end import SHOW_DAYS, access_days_left
 from accounts.models import Invitation, User
 from mfa.selectors import KIND_BY_MODEL, KIND_FIELD_BY_MODEL
 from practice.policy import EXPIRY_WARNING_DAYS, Policy
@@ -104,7 +105,20 @@ def user_status(user: User, now: datetime) -> list[Badge]:
     remote = remote_access_badge(user, now)
     if remote is not None:
         badges.append(remote)
+    ends = access_end_badge(user, now)
+    if ends is not None:
+        badges.append(ends)
     return badges
+
+
+def access_end_badge(user: User, now: datetime) -> Badge | None:
+    """ "access ended", or "ends in N days" in the last SHOW_DAYS days before the end date."""
+    days = access_days_left(user, now)
+    if days is None or days > SHOW_DAYS:
+        return None
+    if days <= 0:
+        return Badge("access ended", "danger")
+    return Badge(f"ends in {days} day{'' if days == 1 else 's'}", "warn")
 
 
 def second_factor_text(kinds: list[str]) -> str:
