@@ -195,6 +195,14 @@ def test_signed_in_is_200_with_who_and_where(client, office, member):
     assert "X-Auth-Reason" not in response
 
 
+def test_a_post_is_asked_about_without_a_csrf_token(office, member):
+    client = Client(enforce_csrf_checks=True)
+    sign_in(client, member)
+    response = client.post("/auth/verify", REMOTE_ADDR=OFFICE_ADDRESS)
+    assert response.status_code == 200
+    assert response["X-Auth-User"] == "nina"
+
+
 def test_an_application_of_one_practice_admits_only_its_users(client, office, admin_user):
     other = UserFactory(practice=PracticeFactory(code="hill"), username="hank")
     sign_in(client, other)

@@ -132,6 +132,12 @@ def test_the_round_trip_through_the_documented_proxy(gateway, clinic):
     assert seen["headers"]["X-Auth-User"] == "nina"  # never what the client sent
     assert seen["headers"]["X-Auth-Practice"] == "valley"
     assert seen["headers"]["X-Auth-Zone"] == "remote"
+    # A form posted to the application is asked about too (nginx asks with the POST method).
+    posted = browser.session.post(
+        wanted, data={"note": "x"}, allow_redirects=False, timeout=20, verify=browser.verify
+    )
+    assert posted.status_code == 200
+    assert posted.json()["headers"]["X-Auth-User"] == "nina"
 
     # An administrator removes the grant: the very next request is refused, with the reason.
     remote_access_revoke(user=nina, actor=admin)

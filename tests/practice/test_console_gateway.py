@@ -45,6 +45,24 @@ def rows(section: str) -> dict[str, str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def office_network(practice):
+    from tests.factories import OfficeNetworkFactory
+
+    OfficeNetworkFactory(practice=practice, cidr="10.20.0.0/16")
+
+
+def test_without_office_networks_there_is_no_office(console, member):
+    from practice.models import OfficeNetwork
+
+    OfficeNetwork.objects.all().delete()
+    member.practice.office_cidrs = []
+    member.practice.save()
+    assert rows(reach(console, member))["ehr.valley.test"] == (
+        "no office network is set | no: remote access is not allowed"
+    )
+
+
 def test_the_practices_applications_and_where_from(console, member):
     section = reach(console, member)
     assert "Through the gateway" in section

@@ -22,6 +22,8 @@ class GatewayReach:
 
 
 def _badge(user: User, zone: Zone, now: datetime) -> Badge:
+    if zone == Zone.OFFICE and not user.practice.office_cidrs:
+        return Badge("no office network is set")
     refusal = access_refusal(user, zone=zone, now=now)
     if refusal is not None:
         return Badge(f"no: {refusal.label[0].lower()}{refusal.label[1:]}", "danger")
