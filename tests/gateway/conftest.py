@@ -299,6 +299,7 @@ def gateway(request, tmp_path, gateway_port, live_server, echo_app, test_names, 
     site = f"https://{GATE}:{port}"
     # PracticeGate's settings as docs/gateway.md gives them, for these names and ports.
     settings.SITE_URL = site
+    # 127.0.0.1: Traefik's forwardAuth asks with the Host of its address (docs/gateway.md).
     settings.ALLOWED_HOSTS = [GATE, "127.0.0.1", "localhost"]
     settings.CSRF_TRUSTED_ORIGINS = [site]
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]

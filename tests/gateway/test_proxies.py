@@ -16,8 +16,13 @@ import requests
 
 from accounts.remote_access import remote_access_grant, remote_access_revoke
 from mfa.models import AuthenticatorApp
-from practice.models import OfficeNetwork
-from tests.factories import PASSWORD, AdminFactory, PracticeFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    AdminFactory,
+    OfficeNetworkFactory,
+    PracticeFactory,
+    UserFactory,
+)
 from tests.gateway.conftest import EHR, GATE
 from tests.mfa.helpers import app_code, app_device
 
@@ -92,9 +97,7 @@ class Browser:
 def clinic(db):
     practice = PracticeFactory(code="valley", name="Valley Pediatrics")
     # 127.0.0.1, where the test's browser is, is outside the office: it signs in remotely.
-    OfficeNetwork.objects.create(practice=practice, cidr="198.51.100.0/24")
-    practice.office_cidrs = ["198.51.100.0/24"]
-    practice.save(update_fields=["office_cidrs"])
+    OfficeNetworkFactory(practice=practice, cidr="198.51.100.0/24")
     admin = AdminFactory(practice=practice, username="avery")
     nina = UserFactory(practice=practice, username="nina", pm_username="nreyes")
     return admin, nina, app_device(nina)
