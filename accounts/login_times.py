@@ -84,6 +84,13 @@ def login_times_text(user: User) -> str:
     return ", ".join(parts)
 
 
+def login_times_differ(user: User, *, restricted: bool, windows: dict) -> bool:
+    """Whether saving these windows would change the user's login times."""
+    before = {w.weekday: (w.start, w.end) for w in _windows(user)}
+    after = {day: pair for day, pair in windows.items() if pair is not None}
+    return restricted != user.login_times_restricted or before != after
+
+
 @transaction.atomic
 def login_windows_set(
     *,
@@ -112,9 +119,8 @@ def login_windows_set(
             )
     if errors:
         raise ValidationError(errors)
-    before = {w.weekday: (w.start, w.end) for w in _windows(user)}
     after = {day: pair for day, pair in windows.items() if pair is not None}
-    if restricted == user.login_times_restricted and before == after:
+    if not login_times_differ(user, restricted=restricted, windows=windows):
         return
     LoginWindow.objects.filter(user=user).delete()
     LoginWindow.objects.bulk_create(

@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY as AUTH_USER_SESSION_KEY
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access_end import access_end_carry_out, access_has_ended
+from accounts.gateway import session_ended
 from accounts.lockout import lock_state
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
@@ -122,8 +122,8 @@ class SessionGuardMiddleware:
         login_path = login_path_for(user)
         session_end_current(request, reason=reason, user=user)
         if request.path == reverse("accounts:auth_verify"):
-            # The reverse proxy's question: signed in, but not allowed now.
-            return HttpResponse(status=403)
+            # The reverse proxy's question: signed in, but not allowed now, and why.
+            return session_ended(request, user, reason)
         minutes = effective_policy(user).idle_timeout_minutes if user is not None else 0
         messages.info(request, _end_message(reason, minutes))
         if request.method == "GET" and request.path != login_path:

@@ -2,9 +2,12 @@
 
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.gateway import gateway_destination
+
 
 def safe_next(request) -> str:
-    """`next` when it is a path or an address of our own site, else "".
+    """`next` when it is a path or an address of our own site, or an application behind the
+    gateway (a host of GATEWAY_ALLOWED_HOSTS, accounts.gateway), else "".
 
     SECURITY: never another site (an open redirect), and never a bare word such as "home",
     which passes Django's host check but which redirect() would take for a URL name.
@@ -16,4 +19,4 @@ def safe_next(request) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return ""
+    return gateway_destination(target)

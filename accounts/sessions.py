@@ -35,15 +35,25 @@ AUTH_SESSION_KEY = "_pg_auth"
 ACTIVITY_SESSION_KEY = "_pg_seen"
 
 
-def session_stamp(request, *, zone: Zone, second_factor: str = "", emergency: bool = False) -> None:
-    """Mark the session as signed in through the pipeline: zone, time, the factor used, and
-    whether it is an emergency session (which the guard ends after EMERGENCY_HOURS)."""
+def session_stamp(
+    request,
+    *,
+    zone: Zone,
+    second_factor: str = "",
+    emergency: bool = False,
+    ip: str | None = None,
+) -> None:
+    """Mark the session as signed in through the pipeline: zone, time, the factor used, whether
+    it is an emergency session (which the guard ends after EMERGENCY_HOURS), and the client
+    address the zone was decided for (the gateway decides again for any other address; None:
+    not known, the zone stands)."""
     now = time.time()
     request.session[AUTH_SESSION_KEY] = {
         "zone": zone,
         "at": now,
         "second_factor": second_factor,
         "emergency": emergency,
+        "ip": ip,
     }
     request.session[ACTIVITY_SESSION_KEY] = now
 

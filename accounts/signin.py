@@ -36,7 +36,7 @@ from django_otp.models import Device
 
 from accounts.lockout import attempt_refund, lock_state
 from accounts.models import User
-from accounts.sessions import session_record, session_stamp, sessions_end
+from accounts.sessions import session_end_current, session_record, session_stamp, sessions_end
 from practice.audit import audit_record
 from practice.models import Practice
 from practice.network import client_ip
@@ -360,6 +360,12 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
     if device is not None:
         # django-otp's login signal marks the session verified for this device.
         user.otp_device = device
+    if request.user.is_authenticated:
+        # Signing in over a signed-in session (someone else, or the same user again, say with a
+        # second factor for the gateway): that session ends first, recorded and audited, so
+        # login() starts a new one under a new key (for the same user, login() would keep the
+        # key, and the new session's record would collide with the old one's).
+        session_end_current(request, reason=SessionEndReason.SIGNED_OUT)
     with transaction.atomic():
         login(request, user, backend="accounts.backends.PracticeBackend")
         # Every factor passed: the failure count starts again (and the last sign-in is now).
@@ -371,7 +377,11 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
         device_id = device.persistent_id if device is not None else ""
         emergency = signin.emergency_reason
         session_stamp(
-            request, zone=pending.zone, second_factor=device_id, emergency=emergency is not None
+            request,
+            zone=pending.zone,
+            second_factor=device_id,
+            emergency=emergency is not None,
+            ip=client_ip(request),
         )
         session_record(user=user, request=request, zone=pending.zone, emergency_reason=emergency)
         details = {"zone": pending.zone, "second_factor": device_id.split("/")[0]}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import account_views, password_reset_views, views
+from accounts import account_views, gateway_views, password_reset_views, views
 
 app_name = "accounts"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("session/keepalive/", views.keepalive_view, name="keepalive"),
     path("auth/verify", views.auth_verify_view, name="auth_verify"),
+    path("auth/refused", gateway_views.gateway_refused_view, name="gateway_refused"),
     path("invite/<str:token>/", views.invitation_view, name="invitation"),
     # My Account (account_views) and forgotten passwords (password_reset_views).
     path("account/", account_views.account_view, name="account"),

@@ -1,15 +1,14 @@
 """HTTP glue for signing in and out and registering. The rules live in the service modules."""
 
 import secrets
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -22,13 +21,14 @@ from accounts.forms import (
     SignInForm,
     password_checklist,
 )
+from accounts.gateway import verify as gateway_verify
 from accounts.invitations import invitation_accept, invitation_for_token
 from accounts.lockout import failure_record
 from accounts.middleware import activity_touch, login_path_for
 from accounts.passwords import password_set
 from accounts.profile import phone_verify, registration_phone_pending
 from accounts.redirects import safe_next
-from accounts.sessions import EMERGENCY_HOURS, session_end_current, session_zone
+from accounts.sessions import EMERGENCY_HOURS, session_end_current
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
     Refused,
@@ -244,23 +244,17 @@ def keepalive_view(request):
     return JsonResponse({"signed_in": True, "idle_seconds": minutes * 60})
 
 
+# Not CSRF-protected: the proxy asks with the method of the request it is about (nginx's auth
+# request of a form POST is a POST), and the answer changes nothing a forged request could want.
+@csrf_exempt
 @never_cache
 def auth_verify_view(request):
-    """For a reverse proxy's auth request (nginx auth_request, Traefik forwardAuth).
-
-    200 with who and where; 401 when not signed in. A session that is signed in but not
-    allowed now is ended by SessionGuardMiddleware, which answers 403 on this URL.
+    """For a reverse proxy's auth request (nginx auth_request, Traefik forwardAuth, Caddy
+    forward_auth): 200 with who and where, 401 not signed in, 403 not allowed now, with the
+    reason (accounts.gateway). A session that must end is ended by SessionGuardMiddleware,
+    which answers the 403 on this URL.
     """
-    user = request.user
-    if not user.is_authenticated:
-        return HttpResponse(status=401)
-    response = HttpResponse(status=200)
-    # SECURITY: header values are ASCII without line breaks whatever a stored name holds (names
-    # made before the username alphabet, support staff's): anything else is percent-encoded.
-    response["X-Auth-User"] = quote(user.username, safe="@._-+")
-    response["X-Auth-Practice"] = user.practice.code if user.practice_id else ""
-    response["X-Auth-Zone"] = session_zone(request)
-    return response
+    return gateway_verify(request)
 
 
 @sensitive_post_parameters("new_password1", "new_password2")

@@ -38,6 +38,19 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
 
+# The gateway (docs/gateway.md): the hosts of the practice's own applications behind the proxy,
+# the only places a gateway sign-in may send the browser back to. Each entry is a host (with its
+# port when it is not the default), optionally "=code" naming the practice whose sign-in page
+# it uses and whose users alone it admits: "ehr.valley.example=valley,files.example".
+GATEWAY_ALLOWED_HOSTS = {}
+for _entry in env_list("GATEWAY_ALLOWED_HOSTS"):
+    _host, _, _code = (part.strip().lower() for part in _entry.partition("="))
+    if not _host or any(ch in _host for ch in "/\\@?#* ") or ("=" in _entry and not _code):
+        raise ImproperlyConfigured(
+            f"GATEWAY_ALLOWED_HOSTS: {_entry!r} is not a host name, optionally =practice code."
+        )
+    GATEWAY_ALLOWED_HOSTS[_host] = _code
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -68,7 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, except on /auth/verify, which needs no device (see accounts.gateway).
+    "accounts.gateway.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth, django-otp and messages: it ends sessions that are no longer allowed.
     "accounts.middleware.SessionGuardMiddleware",
@@ -159,6 +173,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60  # the absolute session limit
 CSRF_COOKIE_SAMESITE = "Lax"
+# Empty (the default): the cookies go back only to PracticeGate's own host. For the gateway, the
+# parent domain of the console and the applications (".example.org"), so the applications'
+# requests carry the session to /auth/verify. SECURITY: every host under that domain then
+# receives the session cookie: docs/gateway.md says what that asks of them.
+SESSION_COOKIE_DOMAIN = env_str("SESSION_COOKIE_DOMAIN") or None
+CSRF_COOKIE_DOMAIN = env_str("CSRF_COOKIE_DOMAIN") or None
 # An absolute limit, whatever the practice's idle setting.
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 

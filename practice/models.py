@@ -90,6 +90,9 @@ class Practice(models.Model):
     password_expiry_days = models.PositiveSmallIntegerField(
         "password expiry (days)", default=90, help_text="0 = passwords never expire."
     )
+    # A copy of the OfficeNetwork rows' CIDRs, written with them by practice.services, so the
+    # gateway's per-request check (accounts.gateway) knows the office without a query.
+    office_cidrs = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

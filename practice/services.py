@@ -42,6 +42,9 @@ def practice_create(
             continue
         seen.add(cidr)
         OfficeNetwork.objects.create(practice=practice, cidr=cidr)
+    if seen:
+        practice.office_cidrs = sorted(seen)
+        practice.save(update_fields=["office_cidrs"])
     audit_record(
         action=AuditAction.PRACTICE_CREATED,
         actor=actor,
@@ -172,6 +175,8 @@ def practice_settings_update(
         )
         details["before"]["office_networks"] = old_networks
         details["after"]["office_networks"] = new_networks
+        practice.office_cidrs = new_networks
+        changed.add("office_cidrs")
     if not details["before"]:
         return False
     if changed:

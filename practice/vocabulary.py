@@ -167,3 +167,16 @@ class LockChange(models.TextChoices):
     AUTO_UNLOCK = "auto_unlock", "Automatic unlock"
     PASSWORD_RESET = "password_reset", "Password reset"
     DEMO = "demo", "Demo data"
+
+
+class GatewayRefusal(models.TextChoices):
+    """Why the gateway refuses a signed-in user: `/auth/verify`'s X-Auth-Reason on a 403, the
+    refusal page's `reason`, and the console's "Through the gateway". The values are part of
+    the interface (a proxy may show or log them); the labels are the user's words."""
+
+    REMOTE_ACCESS = "remote-access", "Remote access is not allowed"
+    LOGIN_TIMES = "login-times", "Outside login times"
+    LOCKED = "locked", "Account locked"
+    INACTIVE = "inactive", "Account not active"
+    SECOND_FACTOR = "second-factor", "Signed in without a second factor"
+    EXPIRED = "expired", "Session ended"

@@ -27,6 +27,15 @@ class OfficeNetworkFactory(factory.django.DjangoModelFactory):
     cidr = "10.0.0.0/24"
     label = "Front office"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Keep the practice's copy of its networks (Practice.office_cidrs) as the services do.
+        network = super()._create(model_class, *args, **kwargs)
+        practice = network.practice
+        practice.office_cidrs = sorted({*practice.office_cidrs, network.cidr})
+        practice.save(update_fields=["office_cidrs"])
+        return network
+
 
 class ProviderFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -507,3 +507,16 @@ def test_dates_are_shown_in_the_practice_time_zone(console, member, practice):
         user_lock(user=member, actor=None)
     body = console.get(f"/console/users/{member.pk}/").content.decode()
     assert "Locked since Jul 1, 2026 05:00" in body
+
+
+def test_an_administrator_cannot_restrict_their_own_login_times(console, admin_user):
+    # It would sign them out on the spot; another administrator can.
+    page = console.get(f"/console/users/{admin_user.pk}/").content.decode()
+    assert 'name="login_times_restricted"' in page and "disabled" in page
+    response = save(
+        console, admin_user, login_times_restricted="on", monday_start="07:00", monday_end="08:00"
+    )
+    assert response.status_code == 200
+    admin_user.refresh_from_db()
+    assert not admin_user.login_times_restricted
+    assert console.get("/console/").status_code == 200

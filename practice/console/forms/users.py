@@ -176,8 +176,10 @@ class UserForm(forms.Form):
             # field itself stays live, and clean() refuses remote access without a username.
             remote.widget.attrs["disabled"] = True
         if user.pk == actor.pk:
-            # Administrators do not lock, deactivate or demote themselves here.
-            for name in ("active", "locked", "role"):
+            # Administrators do not lock, deactivate, demote or time themselves out here.
+            own = ["active", "locked", "role", "login_times_restricted"]
+            own += [name for name in self.fields if name.endswith(("_start", "_end"))]
+            for name in own:
                 self.fields[name].disabled = True
 
     def day_rows(self):

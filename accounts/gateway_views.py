@@ -1,0 +1,100 @@
+"""The gateway's refusal page: what a proxy shows when `/auth/verify` refuses a request."""
+
+from dataclasses import dataclass
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from practice.models import Practice
+from practice.vocabulary import GatewayRefusal
+
+
+@dataclass(frozen=True)
+class Refusal:
+    title: str
+    why: str
+    what_next: str
+
+
+# Plain words for each reason; "%(practice)s" is the practice's name.
+REFUSALS = {
+    GatewayRefusal.REMOTE_ACCESS: Refusal(
+        "Remote access is not allowed for your account",
+        "You are connecting from outside the office of %(practice)s, and your account may be "
+        "used only inside it.",
+        "Connect from the office, or ask your practice administrator to allow remote access "
+        "for your account. Once it is allowed, sign in again from where you are.",
+    ),
+    GatewayRefusal.LOGIN_TIMES: Refusal(
+        "Not allowed at this time",
+        "%(practice)s allows your account to be used only at certain times of the week, and "
+        "this is not one of them.",
+        "Try again during your login times, or ask your practice administrator to change them.",
+    ),
+    GatewayRefusal.LOCKED: Refusal(
+        "Your account is locked",
+        "Your account was locked, after too many failed attempts or by an administrator of "
+        "%(practice)s.",
+        "Ask your practice administrator to unlock it, or reset your password with “Forgot "
+        "your password?” on the sign-in page: a completed reset unlocks the account.",
+    ),
+    GatewayRefusal.INACTIVE: Refusal(
+        "Your account is not active",
+        "Your account at %(practice)s has been deactivated.",
+        "Ask your practice administrator to activate it again.",
+    ),
+    GatewayRefusal.SECOND_FACTOR: Refusal(
+        "Sign in with your second factor",
+        "This application asks for a sign-in with a second factor (a verification code or a "
+        "security key), for example because you are now outside the office, and this sign-in "
+        "had none.",
+        "Sign in again: you will be asked for your code, or to set up a second factor if you "
+        "have none yet.",
+    ),
+    GatewayRefusal.EXPIRED: Refusal(
+        "Your session has ended",
+        "You were signed out of %(practice)s, for example after a while without activity.",
+        "Sign in again to go on.",
+    ),
+}
+UNKNOWN = Refusal(
+    "Access refused",
+    "%(practice)s did not let this request through.",
+    "Sign in again, or ask your practice administrator.",
+)
+
+
+@never_cache
+@require_GET
+def gateway_refused_view(request):
+    """`/auth/refused?reason=...&practice=...`: why, in plain words, and what to do next."""
+    try:
+        reason = GatewayRefusal(request.GET.get("reason", ""))
+    except ValueError:
+        reason = None
+    practice = None
+    if request.user.is_authenticated and request.user.practice_id is not None:
+        practice = request.user.practice
+    elif request.GET.get("practice"):
+        practice = Practice.objects.filter(code=request.GET["practice"].lower()[:40]).first()
+    request.practice = practice
+    text = REFUSALS.get(reason, UNKNOWN)
+    name = {"practice": practice.name if practice else "your practice"}
+    if practice is not None:
+        signin = reverse("accounts:practice_login", kwargs={"code": practice.code})
+    else:
+        signin = reverse("accounts:login")
+    context = {
+        "reason": reason,
+        "title": text.title,
+        "why": text.why % name,
+        "what_next": text.what_next % name,
+        "practice": practice,
+        "signin_url": signin,
+        "reset_url": reverse("accounts:password_reset")
+        + (f"?practice={practice.code}" if practice else ""),
+        "offer_reset": reason == GatewayRefusal.LOCKED,
+    }
+    return render(request, "accounts/gateway_refused.html", context, status=403)
