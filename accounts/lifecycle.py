@@ -8,11 +8,12 @@ its one scoped lookup; support staff may act on any practice).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.access_end import access_end_set
 from accounts.lockout import user_lock, user_unlock
 from accounts.login_times import login_times_differ, login_windows_set
 from accounts.models import Role, TwoFactorSetup, User
@@ -218,6 +219,7 @@ class UserChanges:
     login_times_restricted: bool
     windows: dict[int, tuple[time, time] | None]
     emergency_access: bool = False
+    access_ends_on: date | None = None
 
 
 @dataclass
@@ -277,6 +279,9 @@ def user_update(*, user: User, actor: User, changes: UserChanges, request=None) 
         user=user, actor=actor, verify=changes.verify_phone_at_registration, request=request
     )
     emergency_access_set(user=user, actor=actor, enabled=changes.emergency_access, request=request)
+    if changes.access_ends_on != user.access_ends_on:
+        refuse_self(user, actor, "set an end date for")
+        access_end_set(user=user, actor=actor, ends_on=changes.access_ends_on, request=request)
     if login_times_differ(user, restricted=changes.login_times_restricted, windows=changes.windows):
         # Restricting one's own login times could sign one out on the spot.
         refuse_self(user, actor, "change the login times of")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from practice.console.views import audit, invitations, settings, users
+from practice.console.views import audit, invitations, lifecycle, settings, users
 
 app_name = "console"
 
@@ -23,6 +23,10 @@ urlpatterns = [
     ),
     path("users/<int:user_id>/reinvite/", invitations.user_reinvite_view, name="user_reinvite"),
     path("users/<int:user_id>/invitation/", invitations.user_invitation, name="user_invitation"),
+    path("users/<int:user_id>/offboard/", lifecycle.user_offboard_view, name="user_offboard"),
+    path("reviews/", lifecycle.reviews_view, name="reviews"),
+    path("reviews/start/", lifecycle.review_start_view, name="review_start"),
+    path("reviews/<int:review_id>/export.csv", lifecycle.review_export, name="review_export"),
     path("settings/", settings.practice_settings, name="settings"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),

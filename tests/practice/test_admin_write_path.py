@@ -229,6 +229,8 @@ def practice_form(practice, **changes) -> dict:
         "sms_country_codes": practice.sms_country_codes,
         "password_min_length": practice.password_min_length,
         "password_history": practice.password_history,
+        "dormant_after_days": practice.dormant_after_days,
+        "access_review_days": practice.access_review_days,
         "providers-TOTAL_FORMS": "0",
         "providers-INITIAL_FORMS": "0",
     }

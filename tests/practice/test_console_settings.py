@@ -17,6 +17,8 @@ DEFAULTS = {
     "password_profile": "classic",
     "password_expiry_days": "90",
     "allow_self_pairing_reset": "on",
+    "dormant_after_days": "0",
+    "access_review_days": "0",
 }
 
 

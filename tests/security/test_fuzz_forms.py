@@ -763,7 +763,11 @@ SETTINGS_FIELDS = {
     "one_session_per_user": ["on", ""],
     "password_profile": ["classic", "nist", "NIST"],
     "password_expiry_days": ["90", "0", "3650", "3651"],
+    "dormant_after_days": ["0", "90", "3651", "-1"],
+    "dormant_includes_admins": ["on", ""],
+    "access_review_days": ["90", "0", "3651"],
     "confirm_office_exclusion": ["on", ""],
+    "confirm_wide_networks": ["on", ""],
 }
 
 
@@ -973,6 +977,9 @@ def practice_admin_fields(practice) -> dict:
         "password_profile": ["classic", "nist", "bogus"],
         "password_min_length": ["8", "7", "15", "32768"],
         "password_history": ["6", "0", "-1"],
+        "dormant_after_days": ["0", "90", "-1", "99999"],
+        "access_review_days": ["0", "90", "-1"],
+        "dormant_includes_admins": ["", "on"],
         "password_expiry_days": ["90", "0", "-1", "32768"],
         "office_networks": [
             "127.0.0.0/8",
@@ -1310,6 +1317,8 @@ def test_admin_office_network_spelled_twice_is_not_a_server_error(admin_practice
         "password_profile": "classic",
         "password_min_length": "8",
         "password_history": "6",
+        "dormant_after_days": "0",
+        "access_review_days": "0",
         "password_expiry_days": "90",
         "providers-TOTAL_FORMS": "0",
         "providers-INITIAL_FORMS": "0",
@@ -1339,6 +1348,8 @@ def test_admin_provider_added_twice_is_not_a_server_error(admin_practice, staff)
         "password_profile": "classic",
         "password_min_length": "8",
         "password_history": "6",
+        "dormant_after_days": "0",
+        "access_review_days": "0",
         "password_expiry_days": "90",
         "office_networks-TOTAL_FORMS": "0",
         "office_networks-INITIAL_FORMS": "0",

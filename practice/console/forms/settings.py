@@ -46,6 +46,24 @@ class SettingsForm(forms.Form):
         label="Idle sign-out (minutes)", min_value=1, max_value=24 * 60
     )
     one_session_per_user = forms.BooleanField(label="One session per user", required=False)
+    dormant_after_days = forms.IntegerField(
+        label="Deactivate after days without sign-in",
+        min_value=0,
+        max_value=3650,
+        help_text="0: never. Administrators and emergency access accounts are warned instead, "
+        "unless the box below is ticked; a weekly email lists who was and who will be.",
+    )
+    dormant_includes_admins = forms.BooleanField(
+        label="Also deactivate dormant administrators and emergency access accounts",
+        required=False,
+    )
+    access_review_days = forms.IntegerField(
+        label="Access review every (days)",
+        min_value=0,
+        max_value=3650,
+        help_text="0: no periodic review. Remote access and elevated roles not reviewed within "
+        "14 days of the due date are removed.",
+    )
     password_profile = forms.ChoiceField(label="Password rules", choices=PasswordProfile.choices)
     password_expiry_days = forms.IntegerField(
         label="Password expiry (days)",

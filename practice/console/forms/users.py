@@ -123,6 +123,12 @@ class UserForm(forms.Form):
         label="Two-step verification at registration", required=False
     )
     login_times_restricted = forms.BooleanField(label="Restrict login times", required=False)
+    access_ends_on = BoundedDateField(
+        label="Access ends on",
+        required=False,
+        help_text="From this day, in the practice's time zone, the user cannot sign in (a locum's "
+        "last day plus one, a leaver's). Empty: no end.",
+    )
     emergency_access = forms.BooleanField(
         label="Emergency access account",
         required=False,
@@ -148,6 +154,7 @@ class UserForm(forms.Form):
             "verify_phone_at_registration": user.verify_phone_at_registration,
             "login_times_restricted": user.login_times_restricted,
             "emergency_access": user.emergency_access,
+            "access_ends_on": user.access_ends_on,
         }
         for day, window in windows.items():
             initial[f"{_day_key(day)}_start"] = f"{window.start:%H:%M}"
@@ -177,7 +184,7 @@ class UserForm(forms.Form):
             remote.widget.attrs["disabled"] = True
         if user.pk == actor.pk:
             # Administrators do not lock, deactivate, demote or time themselves out here.
-            own = ["active", "locked", "role", "login_times_restricted"]
+            own = ["active", "locked", "role", "login_times_restricted", "access_ends_on"]
             own += [name for name in self.fields if name.endswith(("_start", "_end"))]
             for name in own:
                 self.fields[name].disabled = True
@@ -253,6 +260,7 @@ class UserForm(forms.Form):
             login_times_restricted=data["login_times_restricted"],
             windows=data["windows"],
             emergency_access=data["emergency_access"],
+            access_ends_on=data["access_ends_on"],
         )
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import User, UserSession
+from accounts.reviews import review_due_on
 from practice.changes import practice_version
 from practice.console.charts import SigninChart, signin_chart
 from practice.console.selectors.statuses import has_second_factor_q, remote_access_now_q
@@ -42,17 +43,23 @@ class Overview:
     emergencies: int
     failed_signins: int
     chart: SigninChart
+    review_due_on: date | None = None
 
 
 def security_overview(*, practice: Practice) -> Overview:
-    """At most two queries after a change in the practice; none while nothing changes."""
+    """At most three queries after a change in the practice; none while nothing changes."""
     now = timezone.now()
     zone = ZoneInfo(practice.time_zone)
     today = now.astimezone(zone).date()
     key = f"overview:{practice.pk}:{practice_version(practice.pk)}:{today}"
     fresh = cache.get(key)
     if fresh is None:
-        fresh = {"counts": _user_counts(practice, now), "today": _signins(practice, today, today)}
+        due = review_due_on(practice)
+        fresh = {
+            "counts": _user_counts(practice, now),
+            "today": _signins(practice, today, today),
+            "review_due_on": due.isoformat() if due else None,
+        }
         cache.set(key, fresh, FRESH_SECONDS)
     first_day = today - timedelta(days=OVERVIEW_DAYS - 1)
     past_key = f"overview-days:{practice.pk}:{today}"
@@ -64,7 +71,13 @@ def security_overview(*, practice: Practice) -> Overview:
     days = [first_day + timedelta(days=i) for i in range(OVERVIEW_DAYS)]
     per_day = [(day, *tally.get(day.isoformat(), (0, 0))) for day in days]
     failed_recent = sum(failed for _, _, failed in per_day[-FAILED_SIGNIN_DAYS:])
-    return Overview(**fresh["counts"], failed_signins=failed_recent, chart=signin_chart(per_day))
+    due = fresh["review_due_on"]
+    return Overview(
+        **fresh["counts"],
+        failed_signins=failed_recent,
+        chart=signin_chart(per_day),
+        review_due_on=date.fromisoformat(due) if due else None,
+    )
 
 
 def _user_counts(practice: Practice, now: datetime) -> dict[str, int]:

@@ -1,0 +1,139 @@
+"""Offboarding a user, and the practice's access reviews."""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import AccessReview, ReviewDecision
+from accounts.reviews import (
+    review_decide,
+    review_due_on,
+    review_finish,
+    review_open,
+    review_start,
+)
+from practice.console.access import console_required, user_for_admin
+from practice.console.offboarding import offboard_plan, user_offboard
+from practice.console.selectors.audit import csv_safe
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@console_required
+def user_offboard_view(request, user_id):
+    """ "Offboard": what will happen, listed; "Confirm offboarding" does it all at once."""
+    user = user_for_admin(request, user_id)
+    if user.pk == request.user.pk or not user.is_active:
+        messages.error(request, "This account cannot be offboarded from here.")
+        return redirect("console:user", user_id=user.pk)
+    if request.method == "POST":
+        try:
+            user_offboard(user=user, actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"{user} is offboarded: signed out, inactive, with no remote access, sign-in "
+                "methods or open links. They were told by email.",
+            )
+        return redirect("console:user", user_id=user.pk)
+    context = {"target": user, "plan": offboard_plan(user), "console_section": "users"}
+    return render(request, "console/offboard.html", context)
+
+
+# --- Access reviews -----------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@console_required
+def reviews_view(request):
+    """The open review (Keep / Remove a line, "Finish review"), or when the next is due."""
+    practice = request.user.practice
+    review = review_open(practice)
+    status = 200
+    if request.method == "POST":
+        if review is None:
+            raise Http404("No review is open.")
+        decisions = {
+            item.pk: request.POST.get(f"item-{item.pk}", "")
+            for item in review.items.all()
+            if request.POST.get(f"item-{item.pk}") in (ReviewDecision.KEEP, ReviewDecision.REMOVE)
+        }
+        review_decide(review=review, decisions=decisions, actor=request.user, request=request)
+        try:
+            result = review_finish(review=review, actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 400
+        else:
+            kept, removed = result.kept, result.removed
+            note = " The practice's last administrator was kept." if result.not_removed else ""
+            messages.success(request, f"Review finished: {kept} kept, {removed} removed.{note}")
+            return redirect("console:reviews")
+    items = list(review.items.select_related("user").order_by("kind", "id")) if review else []
+    context = {
+        "review": review,
+        "items": items,
+        "undecided": sum(1 for item in items if not item.decision),
+        "due_on": review_due_on(practice),
+        "today": timezone.localdate(),
+        "past": practice.access_reviews.filter(finished_at__isnull=False)[:10],
+        "console_section": "reviews",
+    }
+    return render(request, "console/reviews.html", context, status=status)
+
+
+@never_cache
+@require_POST
+@console_required
+def review_start_view(request):
+    try:
+        review_start(practice=request.user.practice, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("console:reviews")
+
+
+@never_cache
+@require_GET
+@console_required
+def review_export(request, review_id):
+    """A review and its decisions as CSV, for the practice's compliance file."""
+    review = (
+        AccessReview.objects.filter(practice=request.user.practice, pk=review_id)
+        .select_related("practice", "started_by", "finished_by")
+        .first()
+    )
+    if review is None:
+        raise Http404("No such review.")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["user", "username", "holds", "granted by", "last sign-in", "decision",
+                     "decided by", "decided at"])  # fmt: skip
+    for item in review.items.select_related("user", "decided_by").order_by("kind", "id"):
+        writer.writerow(
+            csv_safe(value)
+            for value in [
+                item.user.get_full_name(),
+                item.user.username,
+                item.held,
+                item.granted_by,
+                item.last_login.isoformat() if item.last_login else "",
+                item.get_decision_display(),
+                item.decided_by.username if item.decided_by else "",
+                item.decided_at.isoformat() if item.decided_at else "",
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"access-review-{review.practice.code}-{review.due_on:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
