@@ -1,0 +1,63 @@
+"""Timing on a shared, noisy machine: a warm-up, then interleaved pairs.
+
+Every ratio the bench reports comes from `paired`: after a warm-up, the two things compared run
+in pairs (A then B, then B then A, ...) and the ratio is the median of the per-pair ratios.
+
+Why the median of per-pair ratios and not the ratio of two medians: the two halves of a pair run
+within milliseconds of each other, so a slow stretch of the machine (another process, a CPU that
+changes speed) slows both and cancels out of that pair's ratio; the median then discards the
+pairs that a burst hit on one side only. Two medians taken over the same period would do the
+same on a quiet machine, but on a busy one they can each come from a different part of it. The
+order alternates within pairs so that neither side always runs second (on a warm cache).
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds `action` took."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def median_ms(action: Callable[[], object], *, runs: int, warmup: int) -> float:
+    """The median time of `runs` runs after `warmup` untimed ones, in milliseconds."""
+    for _ in range(warmup):
+        action()
+    return statistics.median(timed(action) for _ in range(runs)) * 1000
+
+
+@dataclass(frozen=True)
+class Pair:
+    """What `paired` found: the median per-pair ratio a/b and each side's median time."""
+
+    ratio: float
+    a_ms: float
+    b_ms: float
+
+
+def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warmup: int) -> Pair:
+    """Time a against b in `pairs` interleaved pairs after `warmup` untimed pairs."""
+    for _ in range(warmup):
+        a()
+        b()
+    a_times, b_times, ratios = [], [], []
+    for i in range(pairs):
+        if i % 2 == 0:
+            ta = timed(a)
+            tb = timed(b)
+        else:
+            tb = timed(b)
+            ta = timed(a)
+        a_times.append(ta)
+        b_times.append(tb)
+        ratios.append(ta / tb)
+    return Pair(
+        ratio=statistics.median(ratios),
+        a_ms=statistics.median(a_times) * 1000,
+        b_ms=statistics.median(b_times) * 1000,
+    )
