@@ -12,6 +12,7 @@ through a real gunicorn to see its speed, the worker's memory and gunicorn's tim
 """
 
 import http.client
+import re
 import secrets
 import tempfile
 import time
@@ -49,6 +50,7 @@ VERIFY_URL = "/auth/verify"
 LIST_URL = "/console/"
 EXPORT_URL = "/console/audit/export.csv"
 MILLION = 1_000_000
+_DECLARE_CURSOR = re.compile(r"^\s*DECLARE .+? CURSOR (?:WITH(?:OUT)? HOLD )?FOR ", re.DOTALL)
 
 
 @dataclass
@@ -92,10 +94,12 @@ class Bench:
         self.audit()
         self.request_checks()
         self.export_through_gunicorn()
-        for users in self.options.scales:
-            self.user_list_at_scale(users)
         if self.options.explain:
-            self.explain()
+            self.explain(MAIN_PRACTICE)
+        for users in self.options.scales:
+            code = self.user_list_at_scale(users)
+            if self.options.explain:
+                self.explain(code)
         sizes = {
             "users": self.options.users,
             "events": self.options.events,
@@ -208,6 +212,9 @@ class Bench:
             signin_ratio=pair.ratio,
             signin_ms=pair.a_ms,
             verify_ms=pair.b_ms,
+            # What capacity is made of: CPU time, here in the app's process (not the database's).
+            signin_cpu_ms=pair.a_cpu_ms,
+            verify_cpu_ms=pair.b_cpu_ms,
             signin_queries=wire.total,
             signin_transaction_statements=kinds["transaction"],
             signin_queries_django=seen,
@@ -259,7 +266,7 @@ class Bench:
         with override_settings(ROOT_URLCONF="practice.console.bench.urls"):
             self.figures(**self.list_figures(MAIN_PRACTICE))
 
-    def user_list_at_scale(self, users: int) -> None:
+    def user_list_at_scale(self, users: int) -> str:
         """A second practice of `users` users and as many audit events as the first: the same
         figures with a suffix, and the list's time there over its time at the first size
         (paired, both practices in the same database)."""
@@ -284,6 +291,7 @@ class Bench:
             )
         self.figures(**{f"{key}_{label}": value for key, value in figures.items()})
         self.figures(**{f"list_growth_{label}": growth.ratio})
+        return code
 
     # --- Audit log ----------------------------------------------------------------------
 
@@ -409,9 +417,9 @@ class Bench:
                 self.say(f"  the export stopped early: {exc!r}")
             elapsed = time.perf_counter() - start
             peaks.update(server.peaks(workers))
-            killed = [pid for pid in workers if pid not in app.worker_pids()]
+            killed = app.workers_gone(workers, wait=0 if complete else 5)
             if killed:
-                self.say(f"  gunicorn replaced worker(s) {killed}:\n{app.log_tail(5)}")
+                self.say(f"  gunicorn killed worker(s) {killed}:\n{app.log_tail(5)}")
         rows -= 1  # the header
         # Complete: the stream ended as HTTP says it should, with a line for every event.
         complete = complete and rows == AuditEvent.objects.filter(practice=self.practice).count()
@@ -441,25 +449,33 @@ class Bench:
 
     # --- Query plans --------------------------------------------------------------------
 
-    def explain(self) -> None:
-        """The plans of the list page's and the export's SELECTs (EXPLAIN ANALYZE on PostgreSQL)."""
-        admin = self.signed_in_client(seed.ADMIN)
-        plans = []
+    def explain(self, code: str) -> None:
+        """The plans of the SELECTs of the list page, the audit log's first page and the export
+        (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), for one practice."""
+        admin = self.signed_in_client(seed.ADMIN, code=code)
+        plans = self.detail.setdefault("plans", [])
         for url in (LIST_URL, "/console/audit/", EXPORT_URL):
             with CaptureQueriesContext(connection) as seen:
                 response = admin.get(url)
                 if response.streaming:
-                    next(iter(response.streaming_content), None)  # runs the export's query
+                    # The header row comes first; the second chunk needs the export's query.
+                    chunks = iter(response.streaming_content)
+                    next(chunks, None)
+                    next(chunks, None)
                     response.close()
             for query in seen.captured_queries:
-                sql = query["sql"]
-                if not sql.lstrip().upper().startswith("SELECT"):
-                    continue
-                plans.append((url, query["time"], sql, explain_plan(sql)))
-        self.detail["plans"] = [
-            {"url": url, "seconds": seconds, "sql": sql, "plan": plan}
-            for url, seconds, sql, plan in plans
-        ]
+                # The export reads through a server-side cursor on PostgreSQL.
+                sql = _DECLARE_CURSOR.sub("", query["sql"])
+                if sql.lstrip().upper().startswith("SELECT") and "django_session" not in sql:
+                    plans.append(
+                        {
+                            "practice": code,
+                            "url": url,
+                            "seconds": float(query["time"]),
+                            "sql": sql,
+                            "plan": explain_plan(sql),
+                        }
+                    )
 
 
 def explain_plan(sql: str) -> str:

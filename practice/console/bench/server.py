@@ -98,11 +98,29 @@ class Server:
                 pids.append(int(stat.parent.name))
         return sorted(pids)
 
+    def workers_gone(self, pids: list[int], *, wait: float = 0) -> list[int]:
+        """Those of `pids` that are no longer running workers (killed: exited, or dead and not
+        yet reaped); waits up to `wait` seconds for the master to notice."""
+        deadline = time.monotonic() + wait
+        while True:
+            gone = [pid for pid in pids if not _running(pid)]
+            if gone or time.monotonic() >= deadline:
+                return gone
+            time.sleep(0.2)
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def memory_kib(pid: int, field_name: str) -> int:
@@ -126,8 +144,8 @@ def peaks(pids: list[int]) -> dict[int, int]:
     for pid in pids:
         try:
             found[pid] = memory_kib(pid, "VmHWM")
-        except OSError:
-            continue
+        except (OSError, LookupError):
+            continue  # gone, or dead and waiting to be reaped (no memory left to read)
     return found
 
 

@@ -24,6 +24,14 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def _wall_and_cpu(action: Callable[[], object]) -> tuple[float, float]:
+    """Seconds `action` took, and the CPU seconds this process spent on it (all its threads:
+    Argon2 hashes on several)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def median_ms(action: Callable[[], object], *, runs: int, warmup: int) -> float:
     """The median time of `runs` runs after `warmup` untimed ones, in milliseconds."""
     for _ in range(warmup):
@@ -33,11 +41,14 @@ def median_ms(action: Callable[[], object], *, runs: int, warmup: int) -> float:
 
 @dataclass(frozen=True)
 class Pair:
-    """What `paired` found: the median per-pair ratio a/b and each side's median time."""
+    """What `paired` found: the median per-pair ratio a/b (of wall times) and each side's
+    median wall time and median CPU time of this process."""
 
     ratio: float
     a_ms: float
     b_ms: float
+    a_cpu_ms: float
+    b_cpu_ms: float
 
 
 def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warmup: int) -> Pair:
@@ -45,19 +56,23 @@ def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warm
     for _ in range(warmup):
         a()
         b()
-    a_times, b_times, ratios = [], [], []
+    a_times, b_times, a_cpu, b_cpu, ratios = [], [], [], [], []
     for i in range(pairs):
         if i % 2 == 0:
-            ta = timed(a)
-            tb = timed(b)
+            ta, ca = _wall_and_cpu(a)
+            tb, cb = _wall_and_cpu(b)
         else:
-            tb = timed(b)
-            ta = timed(a)
+            tb, cb = _wall_and_cpu(b)
+            ta, ca = _wall_and_cpu(a)
         a_times.append(ta)
         b_times.append(tb)
+        a_cpu.append(ca)
+        b_cpu.append(cb)
         ratios.append(ta / tb)
     return Pair(
         ratio=statistics.median(ratios),
         a_ms=statistics.median(a_times) * 1000,
         b_ms=statistics.median(b_times) * 1000,
+        a_cpu_ms=statistics.median(a_cpu) * 1000,
+        b_cpu_ms=statistics.median(b_cpu) * 1000,
     )

@@ -27,6 +27,8 @@ KEYS = [
     ("signin_ratio", "x", "sign-in POST / bare Argon2 verify of the same hash (paired)"),
     ("signin_ms", "ms", "one sign-in POST"),
     ("verify_ms", "ms", "one bare Argon2 verify"),
+    ("signin_cpu_ms", "ms", "CPU time of one sign-in POST in the app's process"),
+    ("verify_cpu_ms", "ms", "CPU time of one bare Argon2 verify"),
     ("signin_queries", "", "statements of one sign-in POST, transaction control included"),
     ("signin_transaction_statements", "", "of which BEGIN/COMMIT/SAVEPOINT/RELEASE"),
     ("signin_queries_django", "", "what django_assert_num_queries sees of it"),
@@ -170,7 +172,8 @@ class Command(BaseCommand):
         self.statements("The user list sent", detail["list_statements"]["bench"])
         for plan in detail.get("plans", []):
             self.stdout.write(
-                f"\n{plan['url']} ({plan['seconds']} s):\n{plan['sql']}\n{plan['plan']}"
+                f"\n{plan['practice']} {plan['url']} ({plan['seconds'] * 1000:.1f} ms):\n"
+                f"{plan['sql']}\n{plan['plan']}"
             )
         self.stdout.write(
             f"\nSeeding took {sizes['seed_seconds']} s, the whole run {sizes['total_seconds']} s."
