@@ -53,7 +53,7 @@ KEYS = [
     ("csv_worker_before_mib", "MiB", "what that worker held before the export (VmRSS)"),
     ("csv_worker_killed", "", "1 if gunicorn killed a worker during the export"),
     ("csv_1m_seconds", "s", "a 1,000,000-row export (measured, or at the measured rate)"),
-    ("csv_1m_measured", "", "1 if the log had a million rows, 0 if projected"),
+    ("csv_1m_measured", "", "1 if the log had a million rows (else projected from the rate)"),
     ("csv_1m_within_timeout", "", "1 if that finishes within gunicorn's timeout"),
     ("gunicorn_timeout_seconds", "s", "gunicorn's worker timeout (its default)"),
     ("auth_verify_ratio_windows", "x", "/auth/verify/s with the guard / without, login windows"),
