@@ -164,6 +164,8 @@ def gunicorn(
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
+        # Not the one control socket in ~/.gunicorn/ that every gunicorn of this user shares.
+        "--no-control-socket",
     ]
     if timeout is not None:
         command += ["--timeout", str(timeout)]
