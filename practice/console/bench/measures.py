@@ -12,6 +12,7 @@ through a real gunicorn to see its speed, the worker's memory and gunicorn's tim
 """
 
 import http.client
+import os
 import re
 import secrets
 import tempfile
@@ -88,6 +89,7 @@ class Bench:
 
     def run(self) -> tuple[dict, dict, dict]:
         started = time.perf_counter()
+        load_before = os.getloadavg()[0]
         self.seed()
         self.signin()
         self.user_list()
@@ -109,6 +111,10 @@ class Bench:
             "database": connection.vendor,
             "database_version": ".".join(map(str, connection.get_database_version())),
             "seed_seconds": round(self.seed_seconds, 1),
+            # How busy the machine was (1-minute load average) at the start and at the end.
+            "cpus": os.cpu_count(),
+            "load_before": round(load_before, 2),
+            "load_after": round(os.getloadavg()[0], 2),
             "total_seconds": round(time.perf_counter() - started, 1),
         }
         return self.results, sizes, self.detail
@@ -210,6 +216,7 @@ class Bench:
         kinds = wire.by_kind
         self.figures(
             signin_ratio=pair.ratio,
+            signin_cpu_ratio=pair.cpu_ratio,
             signin_ms=pair.a_ms,
             verify_ms=pair.b_ms,
             # What capacity is made of: CPU time, here in the app's process (not the database's).

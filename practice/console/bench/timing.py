@@ -41,10 +41,16 @@ def median_ms(action: Callable[[], object], *, runs: int, warmup: int) -> float:
 
 @dataclass(frozen=True)
 class Pair:
-    """What `paired` found: the median per-pair ratio a/b (of wall times) and each side's
-    median wall time and median CPU time of this process."""
+    """What `paired` found: the median per-pair ratio a/b of wall times, the same of the CPU
+    time this process spent, and each side's median wall and CPU times.
+
+    On a loaded machine a request that waits on the database between bursts of work waits
+    again for a core after each answer, a pure computation does not: the wall-time ratio of
+    the two grows with the load, their CPU-time ratio (this process's side only) does not.
+    """
 
     ratio: float
+    cpu_ratio: float
     a_ms: float
     b_ms: float
     a_cpu_ms: float
@@ -56,7 +62,7 @@ def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warm
     for _ in range(warmup):
         a()
         b()
-    a_times, b_times, a_cpu, b_cpu, ratios = [], [], [], [], []
+    a_times, b_times, a_cpu, b_cpu, ratios, cpu_ratios = [], [], [], [], [], []
     for i in range(pairs):
         if i % 2 == 0:
             ta, ca = _wall_and_cpu(a)
@@ -69,8 +75,10 @@ def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warm
         a_cpu.append(ca)
         b_cpu.append(cb)
         ratios.append(ta / tb)
+        cpu_ratios.append(ca / cb if cb else float("inf"))
     return Pair(
         ratio=statistics.median(ratios),
+        cpu_ratio=statistics.median(cpu_ratios),
         a_ms=statistics.median(a_times) * 1000,
         b_ms=statistics.median(b_times) * 1000,
         a_cpu_ms=statistics.median(a_cpu) * 1000,

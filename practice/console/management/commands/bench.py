@@ -25,6 +25,7 @@ from practice.console.bench.statements import Statements
 # (key, unit, what it is), in the order of the table.
 KEYS = [
     ("signin_ratio", "x", "sign-in POST / bare Argon2 verify of the same hash (paired)"),
+    ("signin_cpu_ratio", "x", "the same in CPU time of this process (steady under load)"),
     ("signin_ms", "ms", "one sign-in POST"),
     ("verify_ms", "ms", "one bare Argon2 verify"),
     ("signin_cpu_ms", "ms", "CPU time of one sign-in POST in the app's process"),
@@ -178,6 +179,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nSeeding took {sizes['seed_seconds']} s, the whole run {sizes['total_seconds']} s."
         )
+        load = max(sizes["load_before"], sizes["load_after"])
+        if load > sizes["cpus"]:
+            self.stdout.write(
+                f"The machine was busy (load {load:.1f} on {sizes['cpus']} cores): times, and "
+                "the wall-time ratios of requests that wait on the database, come out high."
+            )
         if json_path:
             payload = {**results, "sizes": sizes, "detail": detail}
             Path(json_path).write_text(json.dumps(payload, indent=2) + "\n")
