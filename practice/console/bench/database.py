@@ -12,13 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import connections
-from django.test.utils import (
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-    teardown_test_environment,
-)
+from django.test.utils import override_settings, setup_databases, teardown_databases
 
 
 @contextmanager
@@ -31,16 +27,22 @@ def bench_database() -> Iterator[None]:
         else:
             # Never the name the test suite uses, so a bench can run beside `pytest`.
             settings_dict["TEST"]["NAME"] = f"bench_{settings_dict['NAME']}_{os.getpid()}"
-        # DEBUG off, as in production (with it on, every query is also logged in memory).
-        setup_test_environment(debug=False)
-        old_config = setup_databases(
-            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
-        )
-        try:
-            yield
-        finally:
-            teardown_databases(old_config, verbosity=0)
-            teardown_test_environment()
+        # What the test client needs, but not Django's setup_test_environment(): that one also
+        # makes every template render send a signal the test client answers by copying the
+        # context, which would slow template-heavy pages down as no server is. DEBUG off, as in
+        # production (with it on, every query is also kept in memory).
+        with override_settings(
+            DEBUG=False,
+            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        ):
+            old_config = setup_databases(
+                verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+            )
+            try:
+                yield
+            finally:
+                teardown_databases(old_config, verbosity=0)
 
 
 def database_url(settings_dict: dict) -> str:
