@@ -96,7 +96,10 @@ def test_bench_refuses_nonsense_sizes(argument):
         call_command("bench", argument)
 
 
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="about a database that is not")
+@pytest.mark.skipif(
+    connection.vendor == "postgresql",
+    reason="--postgres refuses only a database that is not PostgreSQL",
+)
 def test_bench_postgres_flag_refuses_another_database():
     with pytest.raises(CommandError, match="postgres"):
         call_command("bench", "--postgres")
