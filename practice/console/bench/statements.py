@@ -5,7 +5,8 @@ Django's cursors: SELECT, INSERT, UPDATE, DELETE, and the SAVEPOINT / RELEASE SA
 atomic blocks. It does not see these, each a round trip to the server all the same:
 - BEGIN and COMMIT (or ROLLBACK) of an outermost atomic block: psycopg sends BEGIN by itself
   before the first statement once Django turns autocommit off, and COMMIT from
-  connection.commit(); on SQLite Django sends BEGIN IMMEDIATE on the raw connection;
+  connection.commit() (on SQLite, Django's own BEGIN IMMEDIATE goes through a cursor and is
+  seen; the COMMIT is not);
 - the health check (`SELECT 1`) Django sends on a reused connection at the start of each request
   when CONN_HEALTH_CHECKS is on, as our settings have it.
 So the count is taken below Django, from what the database library itself sends:
