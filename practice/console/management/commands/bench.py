@@ -1,126 +1,152 @@
 """`manage.py bench [--json PATH]`: how fast the sign-in and the console are, on data of our own.
 
-It creates a fresh database (a test database: in memory on SQLite, `bench_<name>_<pid>` on
-PostgreSQL; the configured database is never touched), seeds a practice with thousands of users
-and a long audit log, hashes with Argon2 as production does, and times real requests through
-Django's test client. Every figure is a median of several runs.
+It creates a fresh database (on PostgreSQL `bench_<name>_<pid>` on the configured server, on
+SQLite a temporary file; the configured database is never touched), seeds a practice with
+thousands of users and a long audit log, hashes with production's Argon2, and times real
+requests. practice.console.bench says what each figure is and how it is measured.
 """
 
 import json
-import os
-import statistics
-import time
+import logging
+import warnings
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
-from django.test import Client
-from django.test.utils import (
-    CaptureQueriesContext,
-    override_settings,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-    teardown_test_environment,
-)
-from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.db import connections
+from django.test.utils import override_settings
 
-from accounts.models import Role, User, UserSession
-from accounts.sessions import session_stamp
-from practice.console.selectors.audit import cursor_encode
-from practice.models import AuditEvent, OfficeNetwork, Practice
+from config import settings as production_settings
+from practice.console.bench.database import bench_database
+from practice.console.bench.measures import Bench, Options, scale_label
+from practice.console.bench.statements import Statements
 
-GUARD = "accounts.middleware.SessionGuardMiddleware"
-# Bench-only credentials for users that exist only in the throwaway database.
-PASSWORD = "Bench-Mark-Horse-7!"  # noqa: S105
-# A cheap signed-in page: the guard's share of its cost is what request_checks measures.
-# (An action the bench never writes, so the page is cheap.)
-REQUEST_CHECK_URL = "/console/audit/?action=mfa.code_opted_out"
-ACTIONS = ["signin.succeeded", "signin.failed", "user.locked", "user.unlocked", "sessions.ended"]
+# (key, unit, what it is), in the order of the table.
 KEYS = [
-    ("signin_ratio", "x", "full sign-in POST / one bare Argon2 verify"),
-    ("signin_queries", "", "queries of one sign-in POST"),
-    ("list_queries", "", "queries of the console's user list"),
-    ("list_vs_admin_ratio", "x", "console user list / Django admin's user changelist"),
+    ("signin_ratio", "x", "sign-in POST / bare Argon2 verify of the same hash (paired)"),
+    ("signin_cpu_ratio", "x", "the same in CPU time of this process (steady under load)"),
+    ("signin_ms", "ms", "one sign-in POST"),
+    ("verify_ms", "ms", "one bare Argon2 verify"),
+    ("signin_cpu_ms", "ms", "CPU time of one sign-in POST in the app's process"),
+    ("verify_cpu_ms", "ms", "CPU time of one bare Argon2 verify"),
+    ("signin_queries", "", "statements of one sign-in POST, transaction control included"),
+    ("signin_transaction_statements", "", "of which BEGIN/COMMIT/SAVEPOINT/RELEASE"),
+    ("signin_queries_django", "", "what django_assert_num_queries sees of it"),
+    ("list_queries", "", "statements of the console user list (administrator)"),
+    ("list_queries_django", "", "what django_assert_num_queries sees of it"),
+    ("list_manager_queries", "", "statements of the list without the overview (user manager)"),
+    ("admin_list_queries", "", "statements of Django admin's like-for-like changelist"),
+    ("list_vs_admin_ratio", "x", "console user list (administrator) / admin changelist (paired)"),
+    ("list_manager_vs_admin_ratio", "x", "the list without the overview / admin changelist"),
+    ("list_ms", "ms", "console user list, administrator's page"),
+    ("list_manager_ms", "ms", "console user list, user manager's page"),
+    ("admin_list_ms", "ms", "Django admin's changelist of the same rows and columns"),
     ("audit_page_ms", "ms", "console audit log, newest page"),
     ("audit_deep_page_ms", "ms", "console audit log, a page 90% down"),
-    ("csv_rows_per_second", "rows/s", "streamed CSV export of the whole log"),
-    ("request_checks_extra_queries", "", "queries SessionGuardMiddleware adds to a request"),
-    ("request_checks_throughput_ratio", "x", "requests/s with the guard / without it"),
+    ("csv_rows_per_second", "rows/s", "CSV export of the whole log, in process"),
+    ("csv_rows_per_second_gunicorn", "rows/s", "CSV export of the whole log through gunicorn"),
+    ("csv_rows_gunicorn", "rows", "rows it streamed"),
+    ("csv_seconds_gunicorn", "s", "how long it took"),
+    ("csv_mib_gunicorn", "MiB", "how much it sent"),
+    ("csv_complete_gunicorn", "", "1 if every row arrived"),
+    ("csv_peak_mib", "MiB", "peak resident memory of the worker that served it (VmHWM)"),
+    ("csv_worker_before_mib", "MiB", "what that worker held before the export (VmRSS)"),
+    ("csv_worker_killed", "", "1 if gunicorn killed a worker during the export"),
+    ("csv_1m_seconds", "s", "a 1,000,000-row export (measured, or at the measured rate)"),
+    ("csv_1m_measured", "", "1 if the log had a million rows (else projected from the rate)"),
+    ("csv_1m_within_timeout", "", "1 if that finishes within gunicorn's timeout"),
+    ("gunicorn_timeout_seconds", "s", "gunicorn's worker timeout (its default)"),
+    ("auth_verify_ratio_windows", "x", "/auth/verify/s with the guard / without, login windows"),
+    ("auth_verify_ratio_plain", "x", "/auth/verify/s with the guard / without, no windows"),
+    ("page_checks_ratio", "x", "a console page/s with the guard / without"),
+    ("auth_verify_extra_queries_windows", "", "statements the guard adds, login windows"),
+    ("auth_verify_extra_queries_plain", "", "statements the guard adds, no windows"),
+    ("page_checks_extra_queries", "", "statements the guard adds to a page"),
+    ("request_checks_extra_queries", "", "= page_checks_extra_queries (the older name)"),
+    ("request_checks_throughput_ratio", "x", "= page_checks_ratio (the older name)"),
+]
+# The list's figures, again for each of --scales (the key with a suffix: list_ms_100k).
+SCALE_KEYS = [
+    *(
+        (key, unit, text)
+        for key, unit, text in KEYS
+        if key.startswith(("list_", "admin_list_")) and not key.startswith("list_growth")
+    ),
+    ("list_growth", "x", "the administrator's list here / at --users (paired)"),
 ]
 
 
-class _SessionRequest:
-    def __init__(self, session):
-        self.session = session
-
-
-def median_seconds(action, repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
-
-
-def expect_ok(response) -> None:
-    # A redirect or an error page would time the wrong thing.
-    if response.status_code != 200:
-        raise CommandError(f"{response.request['PATH_INFO']} answered {response.status_code}.")
-
-
-def query_count(action) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        action()
-    return len(queries)
-
-
 @contextmanager
-def bench_database():
-    """A fresh, migrated database for the run, dropped afterwards."""
-    settings_dict = connections["default"].settings_dict
-    if connections["default"].vendor != "sqlite":
-        # Never the name the test suite uses, so a bench can run beside `pytest`.
-        settings_dict["TEST"]["NAME"] = f"bench_{settings_dict['NAME']}_{os.getpid()}"
-    setup_test_environment()
-    old_config = setup_databases(
-        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
-    )
+def quiet():
+    """The audit log's copy in the log (one JSON line an event) would drown the table; the
+    servers the bench starts log warnings only, too."""
+    audit_logger = logging.getLogger("practice.audit")
+    level = audit_logger.level
+    audit_logger.setLevel(logging.WARNING)
     try:
-        yield
+        with warnings.catch_warnings():
+            # WhiteNoise looks for collected static files; the bench fetches none.
+            warnings.filterwarnings("ignore", "No directory at", UserWarning)
+            yield
     finally:
-        teardown_databases(old_config, verbosity=0)
-        teardown_test_environment()
+        audit_logger.setLevel(level)
+
+
+def user_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CommandError("--scales takes user counts separated by commas.") from None
+    if any(count < 1 for count in counts):
+        raise CommandError("--scales takes positive user counts.")
+    return counts
 
 
 class Command(BaseCommand):
     help = (
-        "Seed a throwaway database and print how fast sign-in, the user list and the audit log are."
+        "Seed a throwaway database and print how fast sign-in, the user list, the audit log "
+        "and its export are."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--json", dest="json_path", help="also write the figures here")
-        parser.add_argument("--users", type=int, default=5000)
-        parser.add_argument("--events", type=int, default=100_000)
-        parser.add_argument("--repeat", type=int, default=7, help="runs per median")
+        parser.add_argument("--users", type=int, default=5000, help="users of the practice")
+        parser.add_argument("--events", type=int, default=100_000, help="its audit events")
+        parser.add_argument(
+            "--repeat", type=int, default=15, help="pairs per ratio and runs per median"
+        )
+        parser.add_argument("--warmup", type=int, default=3, help="untimed runs before each")
+        parser.add_argument(
+            "--scales",
+            type=user_counts,
+            default=[],
+            help="more user counts for the list, comma-separated (e.g. 100000): each in a "
+            "practice of its own with as many audit events",
+        )
+        parser.add_argument(
+            "--postgres",
+            action="store_true",
+            help="refuse to run unless DATABASE_URL names a PostgreSQL server",
+        )
+        parser.add_argument(
+            "--explain", action="store_true", help="print the query plans of the list and log"
+        )
 
-    def handle(self, *args, json_path=None, users=5000, events=100_000, repeat=7, **options):
-        if users < 1 or events < 1 or repeat < 1:
+    def handle(self, *args, json_path=None, **options):
+        if options["users"] < 1 or options["events"] < 1 or options["repeat"] < 1:
             raise CommandError("--users, --events and --repeat must be at least 1.")
+        if options["warmup"] < 0:
+            raise CommandError("--warmup cannot be negative.")
+        if options["postgres"] and connections["default"].vendor != "postgresql":
+            raise CommandError(
+                "--postgres: DATABASE_URL names a "
+                f"{connections['default'].vendor} database; set it to postgres://… "
+                "(the bench makes a bench_* database of its own on that server)."
+            )
         overrides = {
-            # Production's hasher, whatever the settings in use (the test settings use MD5).
-            "PASSWORD_HASHERS": [
-                "django.contrib.auth.hashers.Argon2PasswordHasher",
-                "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-            ],
+            # Production's hashers, whatever the settings in use (the test settings use MD5).
+            "PASSWORD_HASHERS": production_settings.PASSWORD_HASHERS,
             # The test client speaks plain HTTP and nothing here is collected for production.
             "SECURE_SSL_REDIRECT": False,
             "STORAGES": {
@@ -128,207 +154,60 @@ class Command(BaseCommand):
                 "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
             },
         }
-        with bench_database(), override_settings(**overrides):
-            self.stdout.write(f"Seeding {users} users and {events} audit events…")
-            results, sizes = Bench(users=users, events=events, repeat=repeat).run()
+        bench_options = Options(
+            users=options["users"],
+            events=options["events"],
+            repeat=options["repeat"],
+            warmup=options["warmup"],
+            scales=options["scales"],
+            explain=options["explain"],
+        )
+        with bench_database(), override_settings(**overrides), quiet():
+            self.stdout.write(
+                f"Seeding {bench_options.users:,} users and {bench_options.events:,} audit "
+                f"events on {connections['default'].vendor}…"
+            )
+            results, sizes, detail = Bench(bench_options, say=self.stdout.write).run()
+        self.table(results, bench_options)
+        self.statements("A sign-in POST sent", detail["signin_statements"])
+        self.statements("The user list sent", detail["list_statements"]["bench"])
+        for plan in detail.get("plans", []):
+            self.stdout.write(
+                f"\n{plan['practice']} {plan['url']} ({plan['seconds'] * 1000:.1f} ms):\n"
+                f"{plan['sql']}\n{plan['plan']}"
+            )
+        self.stdout.write(
+            f"\nSeeding took {sizes['seed_seconds']} s, the whole run {sizes['total_seconds']} s."
+        )
+        load = max(sizes["load_before"], sizes["load_after"])
+        if load > sizes["cpus"]:
+            self.stdout.write(
+                f"The machine was busy (load {load:.1f} on {sizes['cpus']} cores): times, and "
+                "the wall-time ratios of requests that wait on the database, come out high."
+            )
+        if json_path:
+            payload = {**results, "sizes": sizes, "detail": detail}
+            Path(json_path).write_text(json.dumps(payload, indent=2) + "\n")
+            self.stdout.write(f"Wrote {json_path}")
+
+    def table(self, results: dict, options: Options) -> None:
         self.stdout.write("")
-        self.stdout.write(f"{'measure':<34} {'value':>12}  what")
-        for key, unit, text in KEYS:
+        self.stdout.write(f"{'figure':<36} {'value':>12}  what")
+        rows = list(KEYS)
+        for users in options.scales:
+            label = scale_label(users)
+            rows += [
+                (f"{key}_{label}", unit, f"{text}, {users:,} users")
+                for key, unit, text in SCALE_KEYS
+            ]
+        for key, unit, text in rows:
             value = results[key]
             shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
-            self.stdout.write(f"{key:<34} {shown:>12} {unit:<6} {text}")
-        if json_path:
-            payload = {**results, "sizes": sizes}
-            Path(json_path).write_text(json.dumps(payload, indent=2) + "\n")
-            self.stdout.write(f"\nWrote {json_path}")
+            self.stdout.write(f"{key:<36} {shown:>12} {unit:<6} {text}")
 
-
-class Bench:
-    def __init__(self, *, users: int, events: int, repeat: int):
-        self.users = users
-        self.events = events
-        self.repeat = repeat
-
-    def run(self) -> tuple[dict, dict]:
-        self.seed()
-        results = {}
-        results.update(self.signin())
-        results.update(self.user_list())
-        results.update(self.audit())
-        results.update(self.request_checks())
-        sizes = {
-            "users": self.users,
-            "events": self.events,
-            "repeat": self.repeat,
-            "database": connection.vendor,
-        }
-        return results, sizes
-
-    # --- Data ---------------------------------------------------------------------------
-
-    def seed(self) -> None:
-        now = timezone.now()
-        self.practice = Practice.objects.create(code="bench", name="Bench Family Practice")
-        # The test client's address: every sign-in is an office one, so no second factor.
-        OfficeNetwork.objects.create(practice=self.practice, cidr="127.0.0.0/8")
-        self.encoded = make_password(PASSWORD)
-        people = [
-            User(
-                practice=self.practice,
-                username=f"user{i:06d}",
-                first_name=f"First{i % 97}",
-                last_name=f"Last{i:06d}",
-                email=f"user{i:06d}@bench.test",
-                password=self.encoded,
-                password_changed_at=now - timedelta(days=i % 100),
-                locked_at=now if i % 50 == 0 else None,
-                pm_username="PM" if i % 20 == 0 else "",
-                remote_access=i % 20 == 0,
-                last_login=now - timedelta(hours=i % 500),
-            )
-            for i in range(self.users)
-        ]
-        people[0].username, people[0].role, people[0].locked_at = "admin", Role.ADMIN, None
-        people[1].username, people[1].locked_at = "signer", None
-        created = User.objects.bulk_create(people, batch_size=1000)
-        self.admin = User.objects.get(practice=self.practice, username="admin")
-        TOTPDevice.objects.bulk_create(
-            (TOTPDevice(user=user, name="Phone", confirmed=True) for user in created[2::3]),
-            batch_size=1000,
-        )
-        self.staff = User.objects.create(
-            practice=None,
-            username="support",
-            is_staff=True,
-            is_superuser=True,
-            password=self.encoded,
-        )
-        targets = [user.pk for user in created]
-        start = now - timedelta(days=90)
-        step = timedelta(days=90) / self.events
-        batch = []
-        for i in range(self.events):
-            batch.append(
-                AuditEvent(
-                    practice=self.practice,
-                    target_id=targets[i % len(targets)],
-                    action=ACTIONS[i % len(ACTIONS)],
-                    details={"n": i, "zone": "office"},
-                    ip_address="10.0.0.1",
-                    created_at=start + step * i,
-                )
-            )
-            if len(batch) == 5000:
-                AuditEvent.objects.bulk_create(batch)
-                batch = []
-        AuditEvent.objects.bulk_create(batch)
-        # Planner statistics, as a live database has them (autovacuum has not run yet on rows
-        # inserted a second ago, and without them PostgreSQL can pick a worse plan).
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-    def signed_in_client(self, username: str) -> Client:
-        client = Client()
-        response = client.post(
-            f"/p/{self.practice.code}/login/", {"username": username, "password": PASSWORD}
-        )
-        if SESSION_KEY not in client.session:
-            raise CommandError(
-                f"The bench user could not sign in (status {response.status_code}); "
-                "is the sign-in pipeline complete?"
-            )
-        return client
-
-    def staff_client(self) -> Client:
-        """Support staff, signed in as the pipeline leaves them: stamped, second factor passed."""
-        client = Client()
-        client.force_login(self.staff)
-        device = TOTPDevice.objects.create(user=self.staff, name="Key", confirmed=True)
-        session = client.session
-        session_stamp(_SessionRequest(session), zone="office", second_factor=device.persistent_id)
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        now = timezone.now()
-        UserSession.objects.create(
-            user=self.staff,
-            session_key=session.session_key,
-            zone="office",
-            created_at=now,
-            last_activity=now,
-        )
-        return client
-
-    # --- Measures -----------------------------------------------------------------------
-
-    def signin(self) -> dict:
-        bare = median_seconds(lambda: check_password(PASSWORD, self.encoded), self.repeat)
-        full = median_seconds(lambda: self.signed_in_client("signer"), self.repeat)
-        client = Client()
-        queries = query_count(
-            lambda: client.post(
-                f"/p/{self.practice.code}/login/", {"username": "signer", "password": PASSWORD}
-            )
-        )
-        return {"signin_ratio": round(full / bare, 3), "signin_queries": queries}
-
-    def user_list(self) -> dict:
-        admin = self.signed_in_client("admin")
-        staff = self.staff_client()
-
-        def ours():
-            expect_ok(admin.get("/console/"))
-
-        def django_admin():
-            expect_ok(staff.get("/admin/accounts/user/"))
-
-        ours(), django_admin()  # warm up: templates compiled, caches filled
-        queries = query_count(ours)
-        ratio = median_seconds(ours, self.repeat) / median_seconds(django_admin, self.repeat)
-        return {"list_queries": queries, "list_vs_admin_ratio": round(ratio, 3)}
-
-    def audit(self) -> dict:
-        admin = self.signed_in_client("admin")
-        deep = AuditEvent.objects.filter(practice=self.practice).order_by("-created_at", "-id")[
-            int(self.events * 0.9)
-        ]
-        deep_url = f"/console/audit/?before={cursor_encode(deep)}"
-        expect_ok(admin.get("/console/audit/"))
-        first_page = median_seconds(lambda: expect_ok(admin.get("/console/audit/")), self.repeat)
-        deep_page = median_seconds(lambda: expect_ok(admin.get(deep_url)), self.repeat)
-
-        start = time.perf_counter()
-        response = admin.get("/console/audit/export.csv")
-        rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
-        elapsed = time.perf_counter() - start
-        return {
-            "audit_page_ms": round(first_page * 1000, 2),
-            "audit_deep_page_ms": round(deep_page * 1000, 2),
-            "csv_rows_per_second": round(rows / elapsed, 1),
-        }
-
-    def request_checks(self) -> dict:
-        """One cheap signed-in page, with and without the per-request session checks.
-
-        A test client builds its middleware chain on its first request and keeps it, so the
-        client without the guard makes its first request inside override_settings. The two are
-        timed in turn, so a busy machine slows both alike.
-        """
-        guarded = self.signed_in_client("admin")
-        without = [name for name in settings.MIDDLEWARE if name != GUARD]
-        with override_settings(MIDDLEWARE=without):
-            bare = Client()
-            bare.cookies = guarded.cookies
-            expect_ok(bare.get(REQUEST_CHECK_URL))
-        expect_ok(guarded.get(REQUEST_CHECK_URL))
-        extra = query_count(lambda: expect_ok(guarded.get(REQUEST_CHECK_URL))) - query_count(
-            lambda: expect_ok(bare.get(REQUEST_CHECK_URL))
-        )
-        with_guard, without_guard = [], []
-        for _ in range(self.repeat * 5):
-            with_guard.append(median_seconds(lambda: guarded.get(REQUEST_CHECK_URL), 1))
-            without_guard.append(median_seconds(lambda: bare.get(REQUEST_CHECK_URL), 1))
-        ratio = statistics.median(without_guard) / statistics.median(with_guard)
-        return {
-            "request_checks_extra_queries": extra,
-            "request_checks_throughput_ratio": round(ratio, 3),
-        }
+    def statements(self, title: str, texts: list[str]) -> None:
+        kinds = Statements(texts).by_kind
+        summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        self.stdout.write(f"\n{title} {len(texts)} statements ({summary}):")
+        for text in texts:
+            self.stdout.write(f"  {text[:150]}")
