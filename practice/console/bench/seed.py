@@ -7,13 +7,15 @@ with bulk_create in batches.
 
 import json
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.login_times import login_week_of
 from accounts.models import LoginWindow, Role, User
 from practice.models import AuditEvent, OfficeNetwork, Practice
 
@@ -44,7 +46,11 @@ def practice_seed(*, code: str, users: int, events: int, encoded: str) -> Seeded
     """A practice whose office network is 127.0.0.0/8 (the bench's own requests need no second
     factor), `users` users (the NAMED ones first) and `events` audit events over 90 days."""
     now = timezone.now()
-    practice = Practice.objects.create(code=code, name=f"Bench Practice {code}")
+    # Rows written directly, as a bulk import would; the copies the request path reads (the
+    # practice's office networks, the user's week) are filled in here as the services would.
+    practice = Practice.objects.create(
+        code=code, name=f"Bench Practice {code}", office_cidrs=["127.0.0.0/8"]
+    )
     OfficeNetwork.objects.create(practice=practice, cidr="127.0.0.0/8", label="Bench")
     created = User.objects.bulk_create(
         (_user(practice, i, encoded, now) for i in range(max(users, len(NAMED)))),
@@ -59,12 +65,20 @@ def practice_seed(*, code: str, users: int, events: int, encoded: str) -> Seeded
         batch_size=1000,
     )
     windowed = created[NAMED.index(WINDOWED)]
-    # Every day, all day: the guard reads the windows on each request, and the bench may run at
-    # any hour.
-    LoginWindow.objects.bulk_create(
-        LoginWindow(user=windowed, weekday=day, start=time(0, 0), end=time(23, 59, 59, 999999))
+    # The guard reads the windows on each request. Every day from an hour ago to eleven hours
+    # from now (practice time, across midnight when it must): open for the whole run, at any hour.
+    local = timezone.localtime(now, ZoneInfo(practice.time_zone))
+    opens, closes = (local - timedelta(hours=1)).time(), (local + timedelta(hours=11)).time()
+    week = {
+        day: (opens.replace(second=0, microsecond=0), closes.replace(second=0, microsecond=0))
         for day in range(7)
+    }
+    LoginWindow.objects.bulk_create(
+        LoginWindow(user=windowed, weekday=day, start=start, end=end)
+        for day, (start, end) in week.items()
     )
+    windowed.login_week = login_week_of(week)
+    windowed.save(update_fields=["login_week"])
     events_insert(practice=practice, targets=[user.pk for user in created], count=events)
     return SeededPractice(practice=practice, users=len(created), events=events)
 
