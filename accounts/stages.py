@@ -50,15 +50,10 @@ REMOTE_NOT_ENABLED = (
 )
 
 
-def office_networks(request, practice: Practice | None) -> list[str]:
-    """The practice's office networks, read once per request."""
-    if practice is None:
-        return []
-    cached = getattr(request, "_office_networks", None)
-    if cached is None or cached[0] != practice.pk:
-        cidrs = list(practice.office_networks.values_list("cidr", flat=True))
-        request._office_networks = cached = (practice.pk, cidrs)
-    return cached[1]
+def office_networks(practice: Practice | None) -> list[str]:
+    """The practice's office networks, from its own row (Practice.office_cidrs, the copy the
+    network services keep): no query."""
+    return practice.office_cidrs if practice is not None else []
 
 
 class CredentialsStage(SignInStage):
@@ -79,7 +74,7 @@ class CredentialsStage(SignInStage):
         request = signin.request
         practice: Practice | None = credentials["practice"]
         password: str = credentials["password"]
-        networks = office_networks(request, practice)
+        networks = office_networks(practice)
         if address_is_slowed(request=request, office_networks=networks):
             return signin_refusal(signin, reason=SignInFailure.ADDRESS_SLOWED, message=SLOWED)
 
@@ -178,7 +173,7 @@ class NetworkStage(SignInStage):
 
     def run(self, signin: SignIn, credentials):
         user, request = signin.user, signin.request
-        office = in_networks(client_ip(request), office_networks(request, user.practice))
+        office = in_networks(client_ip(request), office_networks(user.practice))
         signin.pending.zone = Zone.OFFICE if office else Zone.REMOTE
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):

@@ -34,6 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
+from accounts.access_end import practice_today
 from accounts.models import User
 from mfa.models import AuthenticatorApp
 from practice.models import AuditEvent, Practice
@@ -632,8 +633,8 @@ def console_world(practice, admin_user, member):
         "<stranger>": UserFactory(practice=other, username="stranger").pk,
         "<provider>": ProviderFactory(practice=practice, npi="1234567893").pk,
         "<their provider>": ProviderFactory(practice=other, npi="1245319599").pk,
-        "<tomorrow>": (timezone.localdate() + timedelta(days=1)).isoformat(),
-        "<yesterday>": (timezone.localdate() - timedelta(days=1)).isoformat(),
+        "<tomorrow>": (practice_today(practice) + timedelta(days=1)).isoformat(),
+        "<yesterday>": (practice_today(practice) - timedelta(days=1)).isoformat(),
     }
 
 

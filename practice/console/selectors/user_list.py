@@ -1,19 +1,24 @@
 """The console's user list: search, filters, sorting, and a row per user.
 
 The list costs the same number of queries for 10 users or 10,000: the page's users, their open
-invitations (annotated), and one query per device model for the page's second factors.
+invitations (annotated), and one query for the page's second factors; the count of the users
+the filters match is kept between changes (user_list_page).
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
 from mfa.selectors import second_factor_kinds
+from practice.changes import practice_version
 from practice.console.selectors.statuses import (
     Badge,
     has_second_factor_q,
@@ -28,6 +33,8 @@ from practice.models import Practice
 from practice.policy import effective_policy
 
 PAGE_SIZE = 50
+# How long a count may be kept while nothing audited happens in the practice.
+COUNT_FRESH_SECONDS = 60
 
 SORTS = {
     "name": (Lower("last_name").asc(), Lower("first_name").asc(), Lower("username").asc()),
@@ -58,6 +65,28 @@ class UserListFilters:
     remote: bool = False
     without_2fa: bool = False
     sort: str = "name"  # a key of SORTS, "-" in front for the reverse order
+
+
+def user_list_page(*, practice: Practice, filters: UserListFilters, number) -> Page:
+    """The page asked for (the last one past the end), with the count of all the users the
+    filters match kept under the practice's change counter: counting every user is the one
+    part of the page that grows with the practice (22 ms at 100,000 users on PostgreSQL), and
+    it changes only when something audited does, or with time (a remote-access grant ending),
+    hence the same minute's limit as the security overview."""
+    users = user_list(practice=practice, filters=filters)
+    digest = hashlib.sha256(repr(filters).encode()).hexdigest()[:16]
+    key = f"user-count:{practice.pk}:{practice_version(practice.pk)}:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = users.count()
+        cache.set(key, count, COUNT_FRESH_SECONDS)
+    return _CountedPaginator(users, PAGE_SIZE, count=count).get_page(number)
+
+
+class _CountedPaginator(Paginator):
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property: set, not asked
 
 
 def user_list(*, practice: Practice, filters: UserListFilters) -> QuerySet:

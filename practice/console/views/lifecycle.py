@@ -7,10 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access_end import practice_today
 from accounts.models import AccessReview, ReviewDecision
 from accounts.reviews import (
     review_decide,
@@ -85,7 +85,7 @@ def reviews_view(request):
         "items": items,
         "undecided": sum(1 for item in items if not item.decision),
         "due_on": review_due_on(practice),
-        "today": timezone.localdate(),
+        "today": practice_today(practice),
         "past": practice.access_reviews.filter(finished_at__isnull=False)[:10],
         "console_section": "reviews",
     }

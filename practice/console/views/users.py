@@ -7,7 +7,6 @@ makes the change, and the browser is redirected with a message (POST-redirect-GE
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -76,9 +75,9 @@ def user_list(request):
         sort=data.get("sort") or "name",
     )
     practice = request.user.practice
-    page = Paginator(
-        listing.user_list(practice=practice, filters=filters), listing.PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = listing.user_list_page(
+        practice=practice, filters=filters, number=request.GET.get("page")
+    )
     params = request.GET.copy()
     params["filtered"] = "1"
     if "active" not in request.GET and not request.GET.get("filtered"):
