@@ -1,4 +1,5 @@
-"""Two app servers on one PostgreSQL and one Redis behave as one.
+"""Two app servers on one PostgreSQL and one Redis behave as one; one server as deployed
+streams an export of any length.
 
 Two real gunicorn processes (production settings, DEBUG off, on ports of their own) share the
 test database pytest-django made and a Redis database of their own (7, emptied before and
@@ -12,6 +13,7 @@ X-Forwarded-Proto, and a client elsewhere is named with X-Forwarded-For.
 import os
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -22,8 +24,10 @@ from django.db import connection
 from django.utils.module_loading import import_string
 
 from accounts.lockout import ADDRESS_FAILURE_LIMIT
+from accounts.models import Role
 from config import settings as production_settings
 from practice.console.bench.database import database_url
+from practice.console.bench.seed import events_insert
 from practice.console.bench.server import HttpClient, gunicorn, server_environment
 from practice.models import AuditEvent
 from practice.vocabulary import AuditAction, SignInFailure
@@ -177,3 +181,37 @@ def test_an_address_slowed_down_on_one_server_is_slowed_down_on_the_other(server
     elsewhere = HttpClient(b.port, client_address="203.0.113.10")
     answer = elsewhere.post_form(path, {"username": "nobody", "password": "x"})
     assert INVALID in answer.text.lower()
+
+
+# A threaded worker reports to its master about once a second: leave it room.
+TIMEOUT = 3
+
+
+def test_an_export_longer_than_the_worker_timeout_completes(tmp_path):
+    """gunicorn as deployed (gunicorn.conf.py: threaded workers) with a three-second timeout: an
+    audit export that streams for several seconds to a slow client arrives whole. A sync worker,
+    which cannot tell its master it is alive while it streams, was killed at the timeout and the
+    file ended part-way with no error."""
+    practice = office_practice()
+    admin = user_with_password(practice, "ada")
+    admin.role = Role.ADMIN
+    admin.save(update_fields=["role"])
+    events_insert(practice=practice, targets=[admin.pk], count=200_000)
+    env = server_environment(
+        database_url=database_url(connection.settings_dict),
+        secret_key=secrets.token_urlsafe(50),
+    )
+    with gunicorn(env=env, log_dir=tmp_path, workers=1, timeout=TIMEOUT) as app:
+        browser = HttpClient(app.port, timeout=120)
+        assert browser.sign_in(practice.code, "ada", PASSWORD).status == 302, logs(app)
+        workers = app.worker_pids()
+        started = time.monotonic()
+        with browser.stream("/console/audit/export.csv", slow_link=True) as (status, body):
+            assert status == 200, logs(app)
+            lines = sum(chunk.count(b"\n") for chunk in body)
+        streamed_for = time.monotonic() - started
+        gone = app.workers_gone(workers, wait=1)
+    # Every event arrived (the header is a line too), over long enough to have been killed.
+    assert lines - 1 == AuditEvent.objects.filter(practice=practice).count() >= 200_000, logs(app)
+    assert not gone, logs(app)
+    assert streamed_for > 2 * TIMEOUT, f"the export took {streamed_for:.1f} s: make the log longer"

@@ -378,8 +378,9 @@ class Bench:
     # --- The CSV export through gunicorn ------------------------------------------------
 
     def export_through_gunicorn(self) -> None:
-        """The whole log streamed from a real gunicorn (2 sync workers, its default 30-second
-        timeout, production settings) on the bench's database, by a signed-in administrator.
+        """The whole log streamed from a real gunicorn as deployed (gunicorn.conf.py: threaded
+        workers, 2 of them here, a 30-second timeout; production settings) on the bench's
+        database, by a signed-in administrator.
 
         Rows per second, whether the stream completed, and the peak resident memory (VmHWM) of
         the worker that served it, next to what that worker held before the export.

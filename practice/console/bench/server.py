@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 SETTINGS_MODULE = "practice.console.bench.server_settings"
-# gunicorn's own default, which the README's deployment command keeps.
+# What gunicorn.conf.py sets (gunicorn's own default too).
 GUNICORN_TIMEOUT_SECONDS = 30
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # The environment of the parent that must not leak into a server's configuration.
@@ -277,16 +277,25 @@ class HttpClient:
             connection.close()
 
     @contextmanager
-    def stream(self, path: str) -> Iterator[tuple[int, Iterator[bytes]]]:
+    def stream(
+        self, path: str, *, slow_link: bool = False
+    ) -> Iterator[tuple[int, Iterator[bytes]]]:
         """GET `path` over HTTP/1.0, as nginx asks its upstream by default: the status, and the
         body's bytes as they arrive (the server ends the body by closing the connection).
 
         For long bodies: nothing to decode on the way (HTTP/1.1 would frame every row the
         export yields as a chunk, and parsing a million chunk headers in Python here would
-        slow the reading side down, on the same cores as the server)."""
+        slow the reading side down, on the same cores as the server).
+
+        `slow_link` reads as a client on a slow line would (a small receive buffer, 64 KiB at a
+        time, 20 ms apart: about 3 MiB/s), so the server's worker is busy sending for longer."""
         headers = "".join(f"{k}: {v}\r\n" for k, v in self._headers().items())
         request = f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{self.port}\r\n{headers}\r\n"
-        with socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout) as sock:
+        with socket.socket() as sock:
+            if slow_link:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
+            sock.settimeout(self.timeout)
+            sock.connect(("127.0.0.1", self.port))
             sock.sendall(request.encode("latin-1"))
             head = b""
             while b"\r\n\r\n" not in head:
@@ -300,8 +309,10 @@ class HttpClient:
             def body():
                 if first:
                     yield first
-                while data := sock.recv(1 << 20):
+                while data := sock.recv(1 << 16 if slow_link else 1 << 20):
                     yield data
+                    if slow_link:
+                        time.sleep(0.02)
 
             yield status, body()
 
