@@ -1304,40 +1304,9 @@ def test_confirm_password_next_that_is_a_bare_word_is_not_a_server_error(member)
     assert response.status_code == 302
 
 
-def test_admin_office_network_spelled_twice_is_not_a_server_error(admin_practice, staff):
-    """Two spellings of one network are one network."""
-    practice = admin_practice
-    posted = {
-        "name": practice.name,
-        "time_zone": practice.time_zone,
-        "two_factor_policy": "none",
-        "sms_country_codes": "1",
-        "lockout_threshold": "5",
-        "auto_unlock_minutes": "0",
-        "idle_timeout_minutes": "30",
-        "password_profile": "classic",
-        "password_min_length": "8",
-        "password_history": "6",
-        "dormant_after_days": "0",
-        "access_review_days": "0",
-        "password_expiry_days": "90",
-        "providers-TOTAL_FORMS": "0",
-        "providers-INITIAL_FORMS": "0",
-        "office_networks": "::1/128\n0::1/128",
-    }
-    response = staff_visitor(staff).post(f"/admin/practice/practice/{practice.pk}/change/", posted)
-    assert response.status_code == 302
-    assert list(practice.office_networks.values_list("cidr", flat=True)) == ["::1/128"]
-
-
-def test_admin_provider_added_twice_is_not_a_server_error(admin_practice, staff):
-    practice = admin_practice
-    client = staff_visitor(staff)
-    path = f"/admin/practice/practice/{practice.pk}/change/"
-    page = client.get(path)  # the page as it was, before someone else adds the provider
-    assert page.status_code == 200
-    ProviderFactory(practice=practice, npi="1234567893")
-    posted = {
+def admin_practice_form(practice, **fields) -> dict:
+    """The support staff's practice form as posted with the practice's own values, and `fields`."""
+    return {
         "code": practice.code,
         "name": practice.name,
         "time_zone": practice.time_zone,
@@ -1352,13 +1321,44 @@ def test_admin_provider_added_twice_is_not_a_server_error(admin_practice, staff)
         "dormant_after_days": "0",
         "access_review_days": "0",
         "password_expiry_days": "90",
-        "office_networks-TOTAL_FORMS": "0",
-        "office_networks-INITIAL_FORMS": "0",
-        "providers-TOTAL_FORMS": "1",
-        "providers-INITIAL_FORMS": "0",
-        "providers-0-practice": str(practice.pk),
-        "providers-0-name": "Dr. Ada Park",
-        "providers-0-npi": "1234567893",
+        **fields,
     }
+
+
+def test_admin_office_network_spelled_twice_is_not_a_server_error(admin_practice, staff):
+    """Two spellings of one network are one network."""
+    practice = admin_practice
+    posted = admin_practice_form(
+        practice,
+        **{
+            "providers-TOTAL_FORMS": "0",
+            "providers-INITIAL_FORMS": "0",
+            "office_networks": "::1/128\n0::1/128",
+        },
+    )
+    response = staff_visitor(staff).post(f"/admin/practice/practice/{practice.pk}/change/", posted)
+    assert response.status_code == 302
+    assert list(practice.office_networks.values_list("cidr", flat=True)) == ["::1/128"]
+
+
+def test_admin_provider_added_twice_is_not_a_server_error(admin_practice, staff):
+    practice = admin_practice
+    client = staff_visitor(staff)
+    path = f"/admin/practice/practice/{practice.pk}/change/"
+    page = client.get(path)  # the page as it was, before someone else adds the provider
+    assert page.status_code == 200
+    ProviderFactory(practice=practice, npi="1234567893")
+    posted = admin_practice_form(
+        practice,
+        **{
+            "office_networks-TOTAL_FORMS": "0",
+            "office_networks-INITIAL_FORMS": "0",
+            "providers-TOTAL_FORMS": "1",
+            "providers-INITIAL_FORMS": "0",
+            "providers-0-practice": str(practice.pk),
+            "providers-0-name": "Dr. Ada Park",
+            "providers-0-npi": "1234567893",
+        },
+    )
     response = client.post(path, posted)
     assert response.status_code in (200, 302)
