@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from practice.admin_readonly import ReadOnlyModelAdmin
 from practice.forms import OfficeNetworksField
 from practice.models import AuditEvent, Practice, Provider
 from practice.services import (
@@ -127,7 +128,7 @@ class PracticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     """Append-only: nobody adds, changes or deletes an event here, superusers included."""
 
     list_display = ["created_at", "practice", "action", "actor", "target", "ip_address"]
@@ -136,15 +137,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["action", "target__username", "actor__username", "practice__code"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}

@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.password_reset import password_reset_send
 from mfa.pairing import pairing_reset
 from mfa.selectors import second_factor_kinds
+from practice.admin_readonly import ReadOnlyModelAdmin
 from practice.vocabulary import LockChange
 
 for device_model in (TOTPDevice, StaticDevice, EmailDevice, WebAuthnCredential):
@@ -139,7 +140,7 @@ def send_password_reset_link(modeladmin, request, queryset):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ReadOnlyModelAdmin):
     """Search and look across practices; change only through the actions above."""
 
     list_display = [
@@ -197,15 +198,3 @@ class UserAdmin(admin.ModelAdmin):
     @admin.display(description="Second factors")
     def second_factors(self, user: User) -> str:
         return ", ".join(second_factor_kinds([user.pk]).get(user.pk, [])) or "none"
-
-    def has_add_permission(self, request):
-        # Practice users are created by create_user or the console, which audit it.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The page is for looking: every change is an action above, through the services.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Users are deactivated, not deleted: the audit log refers to them.
-        return False

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from mfa.selectors import second_factor_kinds
+from practice.admin_readonly import ReadOnlyModelAdmin
 from practice.console.selectors.statuses import (
     open_invitation_exists,
     password_status,
@@ -42,7 +43,7 @@ class _PageSecondFactors(ChangeList):
         self.result_list = users
 
 
-class ConsoleColumnsAdmin(admin.ModelAdmin):
+class ConsoleColumnsAdmin(ReadOnlyModelAdmin):
     list_display = [
         "name",
         "username",
@@ -85,15 +86,6 @@ class ConsoleColumnsAdmin(admin.ModelAdmin):
             .filter(practice_id=self.practice_ids[code], is_active=True)
             .annotate(has_open_invitation=open_invitation_exists())
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Name")
     def name(self, user):
