@@ -110,6 +110,12 @@ def user_list(request):
     return render(request, "console/user_list.html", context)
 
 
+def user_page_section(user, section: str):
+    """Back to one section of the long user page after a save there: the #fragment brings
+    the browser (and static/js/forms.js, focus) back to what was just changed."""
+    return redirect(f"{reverse('console:user', kwargs={'user_id': user.pk})}#{section}")
+
+
 def _user_page(request, user, *, form=None, password_form=None, status=200):
     context = {
         "target": user,
@@ -165,7 +171,7 @@ def user_detail(request, user_id):
                     "The user is active again. Remote access is not restored automatically: "
                     "allow it again if they still need it.",
                 )
-            return redirect("console:user", user_id=user.pk)
+            return user_page_section(user, "access")
     return _user_page(request, user, form=form, status=400)
 
 
@@ -208,7 +214,7 @@ def user_temporary_password(request, user_id):
                 f"Temporary password set for {user}. They must change it at their first "
                 "sign-in; it expires in 72 hours.",
             )
-            return redirect("console:user", user_id=user.pk)
+            return user_page_section(user, "temporary-password")
     return _user_page(request, user, password_form=form, status=400)
 
 
@@ -234,7 +240,7 @@ def user_pairing_reset(request, user_id):
                 f"Two-factor pairing of {user} reset ({removed} removed). They set up "
                 "two-factor authentication again at their next sign-in.",
             )
-            return redirect("console:user", user_id=user.pk)
+            return user_page_section(user, "two-factor")
         if request.user.is_locked:
             session_end_current(request, reason=SessionEndReason.LOCKED)
             messages.error(request, "Too many wrong passwords: your account is now locked.")
@@ -265,4 +271,4 @@ def user_session_end(request, user_id, session_id):
         session_ids=[session.pk],
     )
     messages.success(request, f"Signed {user} out of that session.")
-    return redirect("console:user", user_id=user.pk)
+    return user_page_section(user, "sessions")
