@@ -36,6 +36,7 @@ from practice.console.selectors import user_list as listing
 from practice.console.selectors.gateway_reach import gateway_reach
 from practice.console.selectors.statuses import user_status
 from practice.console.views.common import add_errors, query_string
+from practice.console.views.lifecycle import deactivation_page
 from practice.vocabulary import RemoteAccessRemoval, SessionEndReason
 
 
@@ -110,6 +111,19 @@ def user_list(request):
     return render(request, "console/user_list.html", context)
 
 
+CONFIRM_DEACTIVATION = "confirm_deactivation"
+
+
+def deactivation_unconfirmed(request, user, form) -> bool:
+    """This save would deactivate another user, and the administrator has not confirmed it."""
+    return (
+        user.is_active
+        and user.pk != request.user.pk
+        and not form.cleaned_data["active"]
+        and request.POST.get(CONFIRM_DEACTIVATION) != "yes"
+    )
+
+
 def user_page_section(user, section: str):
     """Back to one section of the long user page after a save there: the #fragment brings
     the browser (and static/js/forms.js, focus) back to what was just changed."""
@@ -145,6 +159,16 @@ def user_detail(request, user_id):
         return _user_page(request, user)
     form = UserForm(request.POST, user=user, actor=request.user)
     if form.is_valid():
+        if deactivation_unconfirmed(request, user, form):
+            # Unticking "Active" asks first, as "Deactivate" does; the rest of the form comes
+            # along unchanged and is saved with the confirmation.
+            carried = [
+                (name, value)
+                for name, values in request.POST.lists()
+                if name not in ("csrfmiddlewaretoken", CONFIRM_DEACTIVATION)
+                for value in values
+            ]
+            return deactivation_page(request, user, carried=carried)
         try:
             result = user_update(
                 user=user, actor=request.user, changes=form.changes(), request=request
