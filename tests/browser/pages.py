@@ -8,11 +8,13 @@ the tour moves on. The pages' data come from `Site`, made once per test.
 
 import time
 from dataclasses import dataclass
+from datetime import time as clock
 
 from django.conf import settings
 
 from accounts.invitations import invitation_create
 from accounts.lockout import user_lock, user_unlock
+from accounts.login_times import login_windows_set
 from accounts.models import Role, TwoFactorSetup
 from accounts.password_reset import reset_path
 from accounts.passwords import temporary_password_set
@@ -34,6 +36,8 @@ class Site:
     admin: object
     member: object
     invited: object
+    windowed: object
+    app_ref: str
     invitation_token: str
     reset_path: str
 
@@ -72,11 +76,21 @@ def make_site(practice, admin_user, member) -> Site:
         login_times_restricted=True,
     )
     UserFactory(practice=practice, username="morgan", role=Role.USER_MANAGER)
+    windowed = UserFactory(practice=practice, username="wendy", first_name="Wendy")
+    login_windows_set(
+        user=windowed,
+        actor=admin_user,
+        restricted=True,
+        windows={0: (clock(7), clock(19)), 4: (clock(22), clock(6, 30))},
+    )
+    app = app_device(member)
     return Site(
         practice=practice,
         admin=admin_user,
         member=member,
         invited=invited,
+        windowed=windowed,
+        app_ref=f"app-{app.pk}",
         invitation_token=token,
         reset_path=reset_path(member, password_reset_tokens.make_token(member)),
     )
@@ -111,7 +125,11 @@ def signed_out_pages(page, base_url: str, site: Site):
         "/password-reset/",
         "/password-reset/?practice=valley",
         f"/invite/{site.invitation_token}/",
+        "/invite/not-a-token/",
         site.reset_path,
+        "/password-reset/sent/",
+        "/auth/refused?reason=remote-access&practice=valley",
+        "/no-such-page/",
     ):
         page.goto(f"{base_url}{path}")
         yield path
@@ -168,6 +186,8 @@ def my_account_pages(page, base_url: str, site: Site):
         "/account/security/key/add/",
         "/account/security/recovery-codes/",
         "/account/security/reset-pairing/",
+        f"/account/security/devices/{site.app_ref}/rename/",
+        f"/account/security/devices/{site.app_ref}/remove/",
     ):
         page.goto(f"{base_url}{path}")
         yield path
@@ -195,6 +215,7 @@ def console_pages(page, base_url: str, site: Site):
         f"/console/users/{member}/",
         f"/console/users/{site.admin.pk}/",
         f"/console/users/{invited}/",
+        f"/console/users/{site.windowed.pk}/",
         "/console/users/new/",
         f"/console/users/new/?copy={member}",
         f"/console/users/{invited}/invitation/",
@@ -203,6 +224,7 @@ def console_pages(page, base_url: str, site: Site):
         f"/console/users/{member}/reset-2fa/",
         "/console/settings/",
         "/console/audit/",
+        f"/console/audit/?user={member}",
         "/console/reviews/",
     ):
         page.goto(f"{base_url}{path}")
