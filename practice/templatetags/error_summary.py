@@ -23,9 +23,12 @@ def error_summary(*forms):
             continue
         title = title or getattr(form, "error_summary_title", DEFAULT_TITLE)
         problems += [{"text": error, "href": ""} for error in form.non_field_errors()]
-        for field in form:  # in the form's order, which is the page's
-            problems += [
-                {"text": f"{field.label}: {error}", "href": f"#{field.id_for_label}"}
-                for error in field.errors
-            ]
+        # A field's problem is named by its label and links to it; the message itself stays by
+        # the field (read out there through its aria-describedby), so no message is on the page
+        # twice. Errors of the whole form have no field: the summary is where they are said.
+        problems += [
+            {"text": field.label, "href": f"#{field.id_for_label}"}
+            for field in form  # in the form's order, which is the page's
+            if field.errors
+        ]
     return {"title": title, "problems": problems}
