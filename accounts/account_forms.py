@@ -86,10 +86,14 @@ class ProfileForm(forms.Form):
 class CurrentPasswordForm(forms.Form):
     """The confirm-password page (re-authentication before a dangerous change)."""
 
+    error_summary_title = "Your password was not confirmed"  # the heading of its error summary
+
     password = password_field("Password", "current-password")
 
 
 class PasswordResetRequestForm(forms.Form):
+    error_summary_title = "No reset link was sent"  # the heading of its error summary
+
     practice_code = forms.CharField(label="Practice code", max_length=40)
     identifier = forms.CharField(label="Username or email", max_length=254)
 

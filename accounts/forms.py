@@ -36,6 +36,8 @@ def passwords_match(form: forms.Form, first: str, second: str) -> bool:
 
 
 class SignInForm(forms.Form):
+    error_summary_title = "You are not signed in"  # the heading of its error summary
+
     practice_code = forms.SlugField(label="Practice code", max_length=40)
     username = forms.CharField(label="Username", max_length=150)
     password = password_field("Password", "current-password")
@@ -65,6 +67,8 @@ class SignInForm(forms.Form):
 class CodeForm(forms.Form):
     """ "Verification code": six digits from an app, a text, a call or an email; or (not
     `numeric`) a recovery code, XXXX-XXXX-XXXX. The one code form of every page that asks."""
+
+    error_summary_title = "The code was not accepted"  # the heading of its error summary
 
     code = forms.CharField(
         label="Verification code",
@@ -99,6 +103,8 @@ class CodeForm(forms.Form):
 class EmergencyForm(forms.Form):
     """Why an emergency access account must sign in now, outside its usual rules."""
 
+    error_summary_title = "The emergency was not declared"  # the heading of its error summary
+
     reason = forms.CharField(
         label="Reason",
         max_length=500,
@@ -121,6 +127,8 @@ CHECKLIST_ID = "password-rules"
 
 class SetPasswordForm(forms.Form):
     """New password, typed twice, checked against the user's practice rules."""
+
+    error_summary_title = "The password was not changed"  # the heading of its error summary
 
     new_password1 = password_field("New password", "new-password")
     new_password2 = password_field("Confirm new password", "new-password")

@@ -4,6 +4,8 @@ from phonecodes.models import PhoneChannel
 
 
 class PhoneForm(forms.Form):
+    error_summary_title = "The phone was not added"  # the heading of its error summary
+
     number = forms.CharField(
         label="Mobile number",
         max_length=20,

@@ -5,6 +5,8 @@ from mfa.devices import NAME_MAX_LENGTH
 
 
 class TitleForm(forms.Form):
+    error_summary_title = "The authenticator app was not added"  # the heading of its error summary
+
     title = forms.CharField(
         label="Title for authenticator",
         max_length=NAME_MAX_LENGTH,

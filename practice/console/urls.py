@@ -24,6 +24,7 @@ urlpatterns = [
     path("users/<int:user_id>/reinvite/", invitations.user_reinvite_view, name="user_reinvite"),
     path("users/<int:user_id>/invitation/", invitations.user_invitation, name="user_invitation"),
     path("users/<int:user_id>/offboard/", lifecycle.user_offboard_view, name="user_offboard"),
+    path("users/<int:user_id>/deactivate/", lifecycle.user_deactivate_view, name="user_deactivate"),
     path("reviews/", lifecycle.reviews_view, name="reviews"),
     path("reviews/start/", lifecycle.review_start_view, name="review_start"),
     path("reviews/<int:review_id>/export.csv", lifecycle.review_export, name="review_export"),

@@ -174,7 +174,7 @@ def test_deactivating_removes_remote_access_and_reactivating_does_not_restore_it
     UserSession.objects.create(
         user=doctor, session_key="k" * 32, zone="remote", created_at=now, last_activity=now
     )
-    response = save(console, doctor, active="")
+    response = save(console, doctor, active="", confirm_deactivation="yes")
     body = response.content.decode()
     assert "Remote access was removed because the user was deactivated" in body
     assert "Re-activating the user does not restore it." in body
@@ -193,7 +193,7 @@ def test_deactivating_removes_remote_access_and_reactivating_does_not_restore_it
 
 
 def test_deactivating_with_the_remote_box_still_ticked_still_removes_it(console, doctor):
-    save(console, doctor, active="", remote_access="on")
+    save(console, doctor, active="", remote_access="on", confirm_deactivation="yes")
     doctor.refresh_from_db()
     assert not doctor.is_active and not doctor.remote_access
 

@@ -149,7 +149,7 @@ def test_v7_4_2_deactivating_a_user_ends_every_session_at_once(console, member):
     browsers = [signed_in_client(member), signed_in_client(member, zone="remote")]
     from tests.practice.test_console_user import save
 
-    save(console, member, active="")
+    save(console, member, active="", confirm_deactivation="yes")
     for browser in browsers:
         assert not is_signed_in(browser)
     assert not UserSession.objects.filter(user=member, ended_at__isnull=True).exists()

@@ -692,7 +692,7 @@ def test_console_user_page(console_world, admin_user, target, data):
     response = send(client, "post", path, data)
     event(f"answered {response.status_code}")
     if response.status_code == 302:
-        assert response["Location"] == path
+        assert response["Location"] == f"{path}#access"  # back to the section saved
         assert_no_escalation(before)
         send(client, "get", path)
         send(client, "get", "/console/")

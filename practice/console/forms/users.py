@@ -265,6 +265,8 @@ class UserForm(forms.Form):
 
 
 class TemporaryPasswordForm(forms.Form):
+    error_summary_title = "The temporary password was not set"  # the heading of its error summary
+
     temporary_password = password_field("Temporary password", "new-password")
     temporary_password2 = password_field("Retype temporary password", "new-password")
 
@@ -277,6 +279,8 @@ class TemporaryPasswordForm(forms.Form):
 class ConfirmPasswordForm(forms.Form):
     """The administrator's own password, typed again before a dangerous change."""
 
+    error_summary_title = "The two-factor pairing was not reset"  # the heading of its error summary
+
     password = password_field("Password", "current-password")
 
 
@@ -285,6 +289,8 @@ TEMPORARY = "temporary"
 
 
 class AddUserForm(forms.Form):
+    error_summary_title = "The user was not added"  # the heading of its error summary
+
     username = forms.CharField(label="Username", max_length=150)
     first_name = forms.CharField(label="First name", max_length=150, required=False)
     last_name = forms.CharField(label="Last name", max_length=150, required=False)

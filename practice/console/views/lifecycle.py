@@ -1,4 +1,4 @@
-"""Offboarding a user, and the practice's access reviews."""
+"""Deactivating and offboarding a user, and the practice's access reviews."""
 
 import csv
 import io
@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access_end import practice_today
+from accounts.lifecycle import user_deactivate
 from accounts.models import AccessReview, ReviewDecision
 from accounts.reviews import (
     review_decide,
@@ -22,6 +24,38 @@ from accounts.reviews import (
 from practice.console.access import console_required, user_for_admin
 from practice.console.offboarding import offboard_plan, user_offboard
 from practice.console.selectors.audit import csv_safe
+
+
+def deactivation_page(request, user, *, carried=None):
+    """ "Deactivate": what will happen, listed, and "Confirm deactivation" (as support staff are
+    asked in Django admin). `carried`: the user page's form, when its "Active" box was unticked,
+    posted again as it was once confirmed."""
+    context = {
+        "target": user,
+        "plan": offboard_plan(user),
+        "carried": carried,
+        "console_section": "users",
+    }
+    return render(request, "console/deactivate.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@console_required
+def user_deactivate_view(request, user_id):
+    user = user_for_admin(request, user_id)
+    if user.pk == request.user.pk or not user.is_active:
+        messages.error(request, "This account cannot be deactivated from here.")
+        return redirect("console:user", user_id=user.pk)
+    if request.method != "POST":
+        return deactivation_page(request, user)
+    removed_remote_access = user_deactivate(user=user, actor=request.user, request=request)
+    messages.success(
+        request,
+        f"{user} is deactivated: signed out, and no sign-in until the account is made active "
+        "again." + (" Their remote access was removed." if removed_remote_access else ""),
+    )
+    return redirect(f"{reverse('console:user', kwargs={'user_id': user.pk})}#access")
 
 
 @never_cache

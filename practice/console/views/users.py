@@ -35,6 +35,7 @@ from practice.console.selectors import user_list as listing
 from practice.console.selectors.gateway_reach import gateway_reach
 from practice.console.selectors.statuses import user_status
 from practice.console.views.common import add_errors, query_string
+from practice.console.views.lifecycle import deactivation_page
 from practice.vocabulary import RemoteAccessRemoval, SessionEndReason
 
 
@@ -109,6 +110,25 @@ def user_list(request):
     return render(request, "console/user_list.html", context)
 
 
+CONFIRM_DEACTIVATION = "confirm_deactivation"
+
+
+def deactivation_unconfirmed(request, user, form) -> bool:
+    """This save would deactivate another user, and the administrator has not confirmed it."""
+    return (
+        user.is_active
+        and user.pk != request.user.pk
+        and not form.cleaned_data["active"]
+        and request.POST.get(CONFIRM_DEACTIVATION) != "yes"
+    )
+
+
+def user_page_section(user, section: str):
+    """Back to one section of the long user page after a save there: the #fragment brings
+    the browser (and static/js/forms.js, focus) back to what was just changed."""
+    return redirect(f"{reverse('console:user', kwargs={'user_id': user.pk})}#{section}")
+
+
 def _user_page(request, user, *, form=None, password_form=None, status=200):
     context = {
         "target": user,
@@ -138,6 +158,16 @@ def user_detail(request, user_id):
         return _user_page(request, user)
     form = UserForm(request.POST, user=user, actor=request.user)
     if form.is_valid():
+        if deactivation_unconfirmed(request, user, form):
+            # Unticking "Active" asks first, as "Deactivate" does; the rest of the form comes
+            # along unchanged and is saved with the confirmation.
+            carried = [
+                (name, value)
+                for name, values in request.POST.lists()
+                if name not in ("csrfmiddlewaretoken", CONFIRM_DEACTIVATION)
+                for value in values
+            ]
+            return deactivation_page(request, user, carried=carried)
         try:
             result = user_update(
                 user=user, actor=request.user, changes=form.changes(), request=request
@@ -164,7 +194,7 @@ def user_detail(request, user_id):
                     "The user is active again. Remote access is not restored automatically: "
                     "allow it again if they still need it.",
                 )
-            return redirect("console:user", user_id=user.pk)
+            return user_page_section(user, "access")
     return _user_page(request, user, form=form, status=400)
 
 
@@ -207,7 +237,7 @@ def user_temporary_password(request, user_id):
                 f"Temporary password set for {user}. They must change it at their first "
                 "sign-in; it expires in 72 hours.",
             )
-            return redirect("console:user", user_id=user.pk)
+            return user_page_section(user, "temporary-password")
     return _user_page(request, user, password_form=form, status=400)
 
 
@@ -233,7 +263,7 @@ def user_pairing_reset(request, user_id):
                 f"Two-factor pairing of {user} reset ({removed} removed). They set up "
                 "two-factor authentication again at their next sign-in.",
             )
-            return redirect("console:user", user_id=user.pk)
+            return user_page_section(user, "two-factor")
         if request.user.is_locked:
             session_end_current(request, reason=SessionEndReason.LOCKED)
             messages.error(request, "Too many wrong passwords: your account is now locked.")
@@ -264,4 +294,4 @@ def user_session_end(request, user_id, session_id):
         session_ids=[session.pk],
     )
     messages.success(request, f"Signed {user} out of that session.")
-    return redirect("console:user", user_id=user.pk)
+    return user_page_section(user, "sessions")

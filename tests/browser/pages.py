@@ -1,0 +1,266 @@
+"""Every page of the product, visited in real Chromium, for the checks that hold on all of them
+(nothing wider than a phone, no dangling ARIA id, no axe violation).
+
+Each tour is a generator: it drives the browser to a page, in the state a person meets it
+(a failed save included), and yields the page's name; the test checks the page as it is and
+the tour moves on. The pages' data come from `Site`, made once per test.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import time as clock
+
+from django.conf import settings
+
+from accounts.invitations import invitation_create
+from accounts.lockout import user_lock, user_unlock
+from accounts.login_times import login_windows_set
+from accounts.models import Role, TwoFactorSetup
+from accounts.password_reset import reset_path
+from accounts.passwords import temporary_password_set
+from accounts.reauth import REAUTH_SESSION_KEY
+from accounts.remote_access import remote_access_grant
+from accounts.tokens import password_reset_tokens
+from practice.vocabulary import LockChange
+from tests.factories import PASSWORD, OfficeNetworkFactory, UserFactory
+from tests.mfa.helpers import app_device
+from tests.signin_helpers import signed_in_client
+
+PHONE_WIDTHS = (360, 390)
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass
+class Site:
+    practice: object
+    admin: object
+    member: object
+    invited: object
+    windowed: object
+    app_ref: str
+    invitation_token: str
+    reset_path: str
+
+
+def make_site(practice, admin_user, member) -> Site:
+    """The demo practice as a person meets it: an office network, a member with a history, an
+    invited user, and users who meet each sign-in step."""
+    OfficeNetworkFactory(practice=practice, cidr="127.0.0.0/8")
+    member.pm_username = "NREYES"
+    member.mobile_phone = "+12025550177"
+    member.save()
+    remote_access_grant(user=member, actor=admin_user)
+    user_lock(user=member, actor=admin_user, reason=LockChange.ADMINISTRATOR)
+    user_unlock(user=member, actor=admin_user, reason=LockChange.ADMINISTRATOR)
+    invited = UserFactory(
+        practice=practice, username="ivan", first_name="Ivan", last_name="Invited", password=None
+    )
+    invited.set_unusable_password()
+    invited.save()
+    token = invitation_create(user=invited, actor=admin_user)
+    # One user for each step of a sign-in.
+    temporary = UserFactory(practice=practice, username="tess", first_name="Tess")
+    temporary_password_set(user=temporary, password="Welcome-Aboard-7!", actor=admin_user)
+    app_device(UserFactory(practice=practice, username="vic", first_name="Vic"))
+    UserFactory(
+        practice=practice,
+        username="sam",
+        first_name="Sam",
+        two_factor_setup=TwoFactorSetup.REQUIRE,
+    )
+    UserFactory(
+        practice=practice,
+        username="erin",
+        first_name="Erin",
+        emergency_access=True,
+        login_times_restricted=True,
+    )
+    UserFactory(practice=practice, username="morgan", role=Role.USER_MANAGER)
+    windowed = UserFactory(practice=practice, username="wendy", first_name="Wendy")
+    login_windows_set(
+        user=windowed,
+        actor=admin_user,
+        restricted=True,
+        windows={0: (clock(7), clock(19)), 4: (clock(22), clock(6, 30))},
+    )
+    app = app_device(member)
+    return Site(
+        practice=practice,
+        admin=admin_user,
+        member=member,
+        invited=invited,
+        windowed=windowed,
+        app_ref=f"app-{app.pk}",
+        invitation_token=token,
+        reset_path=reset_path(member, password_reset_tokens.make_token(member)),
+    )
+
+
+def sign_in_as(context, base_url: str, user, *, reauth: bool = False) -> None:
+    """A signed-in browser (and, for the second-factor pages, a password typed just now)."""
+    client = signed_in_client(user)
+    if reauth:
+        session = client.session
+        session[REAUTH_SESSION_KEY] = time.time()
+        session.save()
+    context.clear_cookies()
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.session.session_key}
+    context.add_cookies([{**cookie, "url": base_url}])
+
+
+def _sign_in_form(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/p/valley/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def signed_out_pages(page, base_url: str, site: Site):
+    page.context.clear_cookies()
+    for path in (
+        "/login/",
+        "/p/valley/login/",
+        "/password-reset/",
+        "/password-reset/?practice=valley",
+        f"/invite/{site.invitation_token}/",
+        "/invite/not-a-token/",
+        site.reset_path,
+        "/password-reset/sent/",
+        "/auth/refused?reason=remote-access&practice=valley",
+        "/no-such-page/",
+    ):
+        page.goto(f"{base_url}{path}")
+        yield path
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Practice code").fill("valley")
+    page.get_by_label("Username").fill("nina")
+    page.get_by_label("Password").fill("Wrong-Horse-9!")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    yield "/login/ after a wrong password"
+    page.goto(f"{base_url}/password-reset/")
+    page.get_by_role("button", name="Send reset link").click()
+    page.wait_for_load_state()
+    yield "/password-reset/ sent empty"
+
+
+def signin_step_pages(page, base_url: str, site: Site):
+    _sign_in_form(page, base_url, "tess", "Welcome-Aboard-7!")
+    yield "forced password change"
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    yield "forced password change, refused"
+    _sign_in_form(page, base_url, "vic")
+    yield "second factor"
+    page.get_by_label("Verification code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+    yield "second factor, wrong code"
+    _sign_in_form(page, base_url, "sam")
+    yield "two-factor setup"
+    for path in ("/login/setup/app/", "/login/setup/phone/", "/login/setup/key/"):
+        page.goto(f"{base_url}{path}")
+        yield path
+    _sign_in_form(page, base_url, "erin")
+    yield "refused by login times, emergency offered"
+    page.get_by_role("button", name="Declare an emergency").click()
+    page.wait_for_load_state()
+    yield "declare an emergency"
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+    yield "declare an emergency, no reason"
+
+
+def my_account_pages(page, base_url: str, site: Site):
+    sign_in_as(page.context, base_url, site.member, reauth=True)
+    for path in (
+        "/account/",
+        "/account/password/",
+        "/account/phone/",
+        "/account/security/",
+        "/account/security/app/add/",
+        "/account/security/phone/add/",
+        "/account/security/key/add/",
+        "/account/security/recovery-codes/",
+        "/account/security/reset-pairing/",
+        f"/account/security/devices/{site.app_ref}/rename/",
+        f"/account/security/devices/{site.app_ref}/remove/",
+    ):
+        page.goto(f"{base_url}{path}")
+        yield path
+    page.goto(f"{base_url}/account/")
+    page.get_by_label("Email").fill("not an address")
+    page.get_by_label("Mobile phone").fill("12")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    yield "/account/, failed save"
+    page.goto(f"{base_url}/account/password/")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    yield "/account/password/, failed save"
+    sign_in_as(page.context, base_url, site.member)
+    page.goto(f"{base_url}/account/security/app/add/")
+    yield "/account/confirm-password/"
+
+
+def console_pages(page, base_url: str, site: Site):
+    sign_in_as(page.context, base_url, site.admin)
+    member, invited = site.member.pk, site.invited.pk
+    for path in (
+        "/console/",
+        "/console/?filtered=1",
+        f"/console/users/{member}/",
+        f"/console/users/{site.admin.pk}/",
+        f"/console/users/{invited}/",
+        f"/console/users/{site.windowed.pk}/",
+        "/console/users/new/",
+        f"/console/users/new/?copy={member}",
+        f"/console/users/{invited}/invitation/",
+        f"/console/users/{member}/offboard/",
+        f"/console/users/{member}/deactivate/",
+        f"/console/users/{member}/reset-2fa/",
+        "/console/settings/",
+        "/console/audit/",
+        f"/console/audit/?user={member}",
+        "/console/reviews/",
+    ):
+        page.goto(f"{base_url}{path}")
+        yield path
+    page.goto(f"{base_url}/console/users/{member}/")
+    page.get_by_label("Monday start").fill("25:00")
+    page.get_by_label("Access ends on").fill("2001-01-01")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state()
+    yield "user page, failed save"
+    page.get_by_role("button", name="Set temporary password").click()
+    page.wait_for_load_state()
+    yield "user page, temporary password refused"
+    page.goto(f"{base_url}/console/users/{member}/")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_load_state()
+    yield "temporary password shown"
+    page.goto(f"{base_url}/console/settings/")
+    page.get_by_label("Lockout threshold").fill("0")
+    page.get_by_role("textbox", name="Office networks").fill("not a network")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    yield "settings, failed save"
+    page.goto(f"{base_url}/console/users/new/")
+    page.get_by_role("button", name="Add user").click()
+    page.wait_for_load_state()
+    yield "add user, failed save"
+    page.goto(f"{base_url}/console/reviews/")
+    page.get_by_role("button", name="Start review").click()
+    page.wait_for_load_state()
+    yield "access review, open"
+
+
+TOURS = {
+    "signed-out": signed_out_pages,
+    "sign-in steps": signin_step_pages,
+    "my account": my_account_pages,
+    "console": console_pages,
+}
