@@ -159,6 +159,11 @@ AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.password_rules.PracticePasswordVa
 # The sign-in pipeline: each stage passes, stops with a message, or sends the user to a step
 # page. Order matters; the second factor joins here as configuration, so accounts never
 # imports mfa.
+# Where a completed sign-in without a `next` lands: a function of the user that answers a path,
+# or None for My Account (LOGIN_REDIRECT_URL). The console names its own, so that accounts does
+# not import the layer above it (as SIGNIN_STAGES does for the second factor).
+SIGNIN_LANDING = "practice.console.access.signin_landing"
+
 SIGNIN_STAGES = [
     "accounts.stages.CredentialsStage",
     "accounts.stages.LoginTimesStage",
