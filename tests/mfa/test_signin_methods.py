@@ -14,7 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from mfa.models import AuthenticatorApp
 from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.selectors import recovery_codes_left
-from phonecodes.codes import OPTED_OUT_MESSAGE
+from phonecodes.codes import opted_out_message
 from practice.models import AuditEvent
 from tests.factories import PASSWORD
 from tests.mfa.helpers import app_code, app_device, code_in, phone_device, totp_for
@@ -121,7 +121,7 @@ def test_an_opted_out_phone_says_how_to_opt_in_and_offers_the_other_methods(
 
     sign_in(client, office.practice)
     html = page_text(client.get("/login/verify/"))
-    assert OPTED_OUT_MESSAGE in html
+    assert opted_out_message() in html
     assert "Authenticator app" in html  # another method, one click away
     member.refresh_from_db()
     assert member.failed_logins == 0
