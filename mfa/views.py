@@ -38,7 +38,9 @@ from mfa.verification import (
     STATE_KEY,
     code_check,
     code_send,
+    code_status,
     countdown,
+    countdown_of,
     default_method,
     identity_channels,
     identity_code_check,
@@ -92,6 +94,13 @@ def signin_verify(request, signin: SignIn):
                 signin.save()
             return redirect("mfa:signin_verify")
         form = CodeForm(request.POST, numeric=method.kind != "recovery")
+        status = code_status(signin, method) if method.sends_code else None
+        if status is not None and not status.valid:
+            # Nothing to check: this sign-in has no live code for this method (one sent to the
+            # same phone for another sign-in does not work here), so no failure is counted.
+            ask = "Ask for a new one." if status.sent_at else "Ask for one."
+            messages.error(request, f"{status.text} {ask}")
+            return redirect("mfa:signin_verify")
         if method.takes_code and form.is_valid():
             result = code_check(signin, method, form.cleaned_data["code"])
             if result.ok:
@@ -100,11 +109,13 @@ def signin_verify(request, signin: SignIn):
                 return signin_stop(request, signin.pending, LOCKED)
             form.add_error("code", result.message)
 
+    status = code_status(signin, method) if method.sends_code else None
     context = {
         "method": method,
         "other_methods": [m for m in methods_for(user) if m.key != method.key],
         "form": form,
-        "countdown": countdown(signin) if method.sends_code else None,
+        "code_status": status,
+        "countdown": countdown_of(status.seconds_valid) if status and status.valid else None,
     }
     if method.kind == "key":
         context["key_config"] = script_config(
