@@ -28,7 +28,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public origin every emailed link is built from (never the request's Host header).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+SITE_URL = env_str("SITE_URL", "http://localhost:8000" if DEBUG else "")
 
 # Addresses or CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe.
 try:
