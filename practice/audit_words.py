@@ -11,6 +11,7 @@ CSV's "action" column, for machines.
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -151,14 +152,22 @@ class AuditDescription:
         return f"{self.action}. {self.details}" if self.fields else self.action
 
 
+@cache
+def _labels(choices) -> dict[str, str]:
+    # Read once: TextChoices builds `.values` and `.choices` anew at every access, and the CSV
+    # export describes every row of the log.
+    return {value: str(label) for value, label in choices.choices}
+
+
 def action_label(action: str) -> str:
     """The action's label, or the code itself for an action no longer known."""
-    return AuditAction(action).label if action in AuditAction.values else action
+    return _labels(AuditAction).get(action, action)
 
 
 def label_of(choices, value, default: str | None = None) -> str:
-    if value in choices.values:
-        return choices(value).label
+    label = _labels(choices).get(value) if isinstance(value, str) else None
+    if label is not None:
+        return label
     return str(value) if default is None else default
 
 
@@ -295,10 +304,15 @@ def _title(action: str, details: dict, zone: ZoneInfo) -> tuple[str, tuple[str, 
 
 def audit_describe(action: str, details: dict | None, *, time_zone: str) -> AuditDescription:
     """The event in plain words, times in `time_zone` (the practice's)."""
-    zone = ZoneInfo(time_zone or "UTC")
+    zone = _zone(time_zone or "UTC")
     details = details if isinstance(details, dict) else {}
     title, said = _title(action, details, zone)
     return AuditDescription(action=title, fields=_fields(details, zone, action, skip=said))
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def event_describe(event, *, time_zone: str) -> AuditDescription:
