@@ -11,8 +11,8 @@ CSV's "action" column, for machines.
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import FieldDoesNotExist
