@@ -105,3 +105,11 @@ def test_the_sent_page_never_names_a_practice_typed_in_the_form(practice):
     )
     assert response.redirect_chain[-1][0] == "/password-reset/sent/"
     assert "Harbor Dental" not in response.content.decode()
+
+
+def test_the_gateways_refusal_page_offers_the_practices_sign_in(client, member):
+    sign_in(client, member)
+    sessions_end(user=member, reason=SessionEndReason.ADMINISTRATOR)
+    page = client.get("/auth/refused?reason=expired").content.decode()
+    assert 'href="/p/valley/login/"' in page
+    assert "Valley Pediatrics" in page
