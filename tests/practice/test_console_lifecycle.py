@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -33,7 +34,9 @@ def test_access_ends_on_is_one_field_on_the_user_page(console, member):
 
 def test_an_end_date_of_today_ends_access_at_once(console, member):
     browser = signed_in_client(member)
-    save(console, member, access_ends_on=timezone.localdate().isoformat())
+    # "Today" in the practice's zone (at 00:30 UTC it is still yesterday in New York).
+    today = timezone.localdate(timezone=ZoneInfo(member.practice.time_zone))
+    save(console, member, access_ends_on=today.isoformat())
     assert "your access ended" in browser.get("/account/", follow=True).content.decode()
 
 
