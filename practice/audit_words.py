@@ -191,39 +191,55 @@ def when(value, zone: ZoneInfo, *, short: bool = False) -> str:
 
 
 def _setting_name(name: str) -> str:
+    if name in KEY_LABELS:
+        return KEY_LABELS[name]
     try:
-        verbose = str(Practice._meta.get_field(name).verbose_name)
+        verbose = str(getattr(Practice._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
-        verbose = name.replace("_", " ")
+        verbose = name
+    verbose = verbose.replace("_", " ")
     return verbose[:1].upper() + verbose[1:]
 
 
+def _setting_value(name: str, value):
+    """A setting's stored value, as its label when the field has choices ("require" -> …)."""
+    try:
+        choices = getattr(Practice._meta.get_field(name), "choices", None)
+    except FieldDoesNotExist:
+        choices = None
+    if choices and isinstance(value, str):
+        return str(dict(choices).get(value, value))
+    return value
+
+
 def plain(value, zone: ZoneInfo, *, key: str = "", action: str = "") -> str:
-    """One detail value in words."""
+    """One detail value in words. Old rows may hold any JSON: nothing here may raise."""
     if value is None or value == "":
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):
+        if key == "kinds":
+            return ", ".join(plain(kind, zone, key="kind") for kind in value) or "none"
+        return ", ".join(plain(item, zone, key=key, action=action) for item in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{name}: {plain(item, zone)}" for name, item in value.items()) or "none"
+    if not isinstance(value, str):
+        return str(value)
     if key == "reason" and action in REASONS:
         return label_of(REASONS[action], value)
     if key == "refused":
         return label_of(SignInFailure, value, label_of(GatewayRefusal, value))
-    if key in ("zone",):
+    if key == "zone":
         return label_of(Zone, value).lower()
     if key in ("second_factor", "kind"):
-        return FACTOR_NAMES.get(str(value).lower(), str(value)) if value else "none"
-    if key == "kinds" and isinstance(value, list):
-        return ", ".join(FACTOR_NAMES.get(str(kind), str(kind)) for kind in value) or "none"
+        return FACTOR_NAMES.get(value.lower(), value)
     if key == "channel":
-        return CHANNELS.get(value, str(value))
+        return CHANNELS.get(value, value)
     if key == "purpose":
-        return PURPOSES.get(value, str(value))
-    if key == "fields" and isinstance(value, list):
-        return ", ".join(name.replace("_", " ") for name in value)
-    if isinstance(value, list):
-        return ", ".join(plain(item, zone) for item in value) or "none"
-    if isinstance(value, dict):
-        return ", ".join(f"{name}: {plain(item, zone)}" for name, item in value.items()) or "none"
+        return PURPOSES.get(value, value)
+    if key == "fields":
+        return value.replace("_", " ")
     return when(value, zone)
 
 
@@ -239,8 +255,8 @@ def _fields(details: dict, zone: ZoneInfo, action: str, *, skip=()) -> tuple:
     if action == AuditAction.PRACTICE_SETTINGS_CHANGED:
         before, after = details.get("before") or {}, details.get("after") or {}
         for name in sorted(set(before) | set(after)):
-            change = f"{plain(before.get(name), zone)} → {plain(after.get(name), zone)}"
-            out.append((_setting_name(name), change))
+            was, now = _setting_value(name, before.get(name)), _setting_value(name, after.get(name))
+            out.append((_setting_name(name), f"{plain(was, zone)} → {plain(now, zone)}"))
     return tuple(out)
 
 
@@ -248,6 +264,7 @@ def _title(action: str, details: dict, zone: ZoneInfo) -> tuple[str, tuple[str, 
     """The action in words, with what it already says from the details (not repeated)."""
     label = action_label(action)
     reason = details.get("reason")
+    reason = reason if isinstance(reason, str) else ""
     if action == AuditAction.SIGNIN_SUCCEEDED:
         where = [label_of(Zone, details["zone"]).lower()] if details.get("zone") else []
         if details.get("emergency"):
@@ -284,7 +301,7 @@ def _title(action: str, details: dict, zone: ZoneInfo) -> tuple[str, tuple[str, 
         AuditAction.MFA_DEVICE_ADDED,
         AuditAction.MFA_DEVICE_REMOVED,
     ) and details.get("kind"):
-        factor = FACTOR_NAMES.get(details["kind"], details["kind"])
+        factor = plain(details["kind"], zone, key="kind")
         return f"{label}: {factor}", ("kind",)
     if action in (
         AuditAction.MFA_CODE_SENT,

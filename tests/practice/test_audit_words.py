@@ -94,3 +94,49 @@ def test_odd_details_never_break_the_page(details):
 
 def test_an_unknown_action_shows_its_code():
     assert describe("user.renamed").action == "user.renamed"
+
+
+def test_a_settings_change_of_the_office_networks():
+    said = describe(
+        "practice.settings_changed",
+        {
+            "before": {"office_networks": ["10.0.0.0/24"], "two_factor_policy": "none"},
+            "after": {
+                "office_networks": ["10.0.0.0/24", "10.1.0.0/24"],
+                "two_factor_policy": "require",
+            },
+        },
+    )
+    assert said.fields == (
+        ("Office networks", "10.0.0.0/24 → 10.0.0.0/24, 10.1.0.0/24"),
+        ("Require two-factor authentication", "Not required → Require at next sign-in"),
+    )
+
+
+ODD_VALUES = [
+    None,
+    "",
+    0,
+    3,
+    True,
+    "2026-12-04T18:02:00+00:00",
+    "2026-12-04",
+    "x\ny",
+    [1, "a"],
+    {"k": None},
+    ["10.0.0.0/24"],
+    1.5,
+]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_any_detail_of_any_action_is_words(value):
+    from practice.audit_words import KEY_LABELS
+
+    keys = [*KEY_LABELS, "unheard_of", "office_networks", "lockout_threshold"]
+    for action in [*AuditAction.values, "user.renamed"]:
+        details = {key: value for key in keys}
+        details["before"] = {key: value for key in keys}
+        details["after"] = {key: value for key in keys}
+        said = audit_describe(action, details, time_zone=NY)
+        assert said.action and isinstance(said.text, str)

@@ -138,3 +138,28 @@ def test_the_action_filter_is_grouped_by_area(console):
     assert groups[:3] == ["Sign-in and sessions", "Access", "Users"]
     assert '<option value="signin.succeeded">Signed in</option>' in select
     assert '<option value="remote_access.granted">Remote access granted</option>' in select
+
+
+def test_every_action_shows_on_the_page_the_user_page_and_the_csv(console, practice, member):
+    from practice.vocabulary import AuditAction
+
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            practice=practice,
+            target=member,
+            action=action,
+            details={
+                "reason": "administrator",
+                "before": {"office_networks": ["10.0.0.0/24"], "lockout_threshold": 5},
+                "after": {"office_networks": [], "lockout_threshold": 3},
+                "until": "2026-12-07T04:30:00+00:00",
+                "kinds": ["app", "text"],
+            },
+            created_at=START,
+        )
+        for action in AuditAction.values
+    )
+    assert console.get("/console/audit/").status_code == 200
+    assert console.get(f"/console/users/{member.pk}/").status_code == 200
+    export = b"".join(console.get("/console/audit/export.csv").streaming_content).decode()
+    assert "Office networks: 10.0.0.0/24 → none" in export
