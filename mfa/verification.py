@@ -194,6 +194,13 @@ class CodeStatus:
     @property
     def text(self) -> str:
         """ "We sent a code to ••0177 at 13:02; it is still valid for 9 minutes." """
+        if self.sent_at is None and self.wait_seconds:
+            # The wait comes from a code sent for something else (another sign-in, another
+            # browser): it would be refused here, so the page must not ask for it.
+            return (
+                f"No code has been sent for this sign-in yet: the code that went to "
+                f"{self.destination} a moment ago was for another sign-in and does not work here."
+            )
         if self.sent_at is None:
             return "No code has been sent for this sign-in yet."
         at = self.sent_at.astimezone(ZoneInfo(self.zone)).strftime("%H:%M")

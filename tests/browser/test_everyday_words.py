@@ -68,7 +68,12 @@ def test_a_second_sign_in_within_the_wait_is_not_asked_for_a_code_it_was_not_sen
 
     sign_in(second_page, live_server.url, "nina")
     on_path(second_page, "/login/verify/")
-    expect(second_page.get_by_text("No code has been sent for this sign-in yet.")).to_be_visible()
+    expect(
+        second_page.get_by_text(
+            "No code has been sent for this sign-in yet: the code that went to ••0143 a moment "
+            "ago was for another sign-in and does not work here."
+        )
+    ).to_be_visible()
     expect(
         second_page.get_by_text(re.compile(r"You can ask for a new code in \d+ seconds?"))
     ).to_be_visible()

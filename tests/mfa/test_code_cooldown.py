@@ -48,14 +48,17 @@ def test_a_second_sign_in_within_the_wait_is_told_when_it_can_ask(
     page = other.get("/login/verify/")
     html = text(page)
     assert "You can ask for a new code in 23 seconds." in html
-    assert "No code has been sent for this sign-in yet." in html
+    assert (
+        "No code has been sent for this sign-in yet: the code that went to ••0143 a moment ago "
+        "was for another sign-in and does not work here."
+    ) in html
     assert "We sent" not in html and "We texted" not in html
     assert 'name="code"' not in page.content.decode(), "no field for a code never sent"
     assert "A code was sent a moment ago" not in html
 
     # Typing the first browser's code here checks nothing and counts nothing.
     response = other.post("/login/verify/", {"code": first_code}, follow=True)
-    assert "No code has been sent for this sign-in yet. Ask for one." in text(response)
+    assert "was for another sign-in and does not work here. Ask for one." in text(response)
     assert User.objects.get(pk=member.pk).failed_logins == 0
     assert SESSION_KEY not in other.session
 
