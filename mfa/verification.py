@@ -182,6 +182,7 @@ class CodeStatus:
     wait_seconds: int
     now: datetime
     zone: str = "UTC"  # the zone the times are said in
+    replaced: bool = False  # an email code another sign-in's request replaced
 
     @property
     def valid(self) -> bool:
@@ -204,6 +205,8 @@ class CodeStatus:
         if self.sent_at is None:
             return "No code has been sent for this sign-in yet."
         at = self.sent_at.astimezone(ZoneInfo(self.zone)).strftime("%H:%M")
+        if self.replaced:
+            return f"The code we emailed at {at} was replaced by one sent for another sign-in."
         if not self.valid:
             return f"The code we sent at {at} has expired."
         minutes = self.seconds_valid // 60
@@ -226,13 +229,14 @@ def code_status(signin: SignIn, method: Method) -> CodeStatus:
     state = signin.state.get(STATE_KEY) or {}
     now = timezone.now()
     sent_at = expires_at = None
+    replaced = False
     sent = (state.get(SENT_KEY) or {}).get(method.key)
     if sent is not None:
         sent_at = datetime.fromtimestamp(sent[0], tz=UTC)
         expires_at = datetime.fromtimestamp(sent[1], tz=UTC)
         if method.kind == "email" and not email_code_is_ours(signin, email_device(signin.user)):
             # Another sign-in asked for an email code since: ours was replaced.
-            expires_at = now
+            expires_at, replaced = now, True
     wait_until = (state.get(WAIT_KEY) or {}).get(method.key)
     wait = max(0, math.ceil(wait_until - now.timestamp())) if wait_until else 0
     if method.kind == "email":
@@ -248,6 +252,7 @@ def code_status(signin: SignIn, method: Method) -> CodeStatus:
         wait_seconds=wait,
         now=now,
         zone=user.time_zone or (user.practice.time_zone if user.practice_id else "UTC"),
+        replaced=replaced,
     )
 
 

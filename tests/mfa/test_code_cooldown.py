@@ -90,3 +90,22 @@ def test_a_voice_code_says_it_called(client, office, member, sms_outbox, clock):
     sign_in(client, office.practice)
     html = text(client.get("/login/verify/"))
     assert f"We called ••0143 with a code at {local(office.practice)};" in html
+
+
+def test_an_email_code_replaced_by_another_sign_in_is_said_so(
+    client, office, member, sms_outbox, clock
+):
+    from django.core import mail
+
+    phone_device(member)
+    sign_in(client, office.practice)
+    client.post("/login/verify/", {"action": "switch", "method": "email"})
+    assert len(mail.outbox) == 1
+    clock.shift(timedelta(seconds=90))  # past django-otp's email cooldown
+    other = Client()
+    sign_in(other, office.practice)
+    other.post("/login/verify/", {"action": "switch", "method": "email"})
+    assert len(mail.outbox) == 2
+    html = text(client.get("/login/verify/"))
+    assert "was replaced by one sent for another sign-in." in html
+    assert 'name="code"' not in client.get("/login/verify/").content.decode()
