@@ -67,7 +67,8 @@ test: install browser proxies lint
 demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	@# localhost, not 127.0.0.1: a passkey needs a host name (an address cannot be its RP id).
+	$(DEMO_ENV) $(PY) manage.py runserver localhost:8000
 
 # The performance table (seeds a database of its own; takes a few minutes).
 bench: install

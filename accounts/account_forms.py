@@ -1,7 +1,5 @@
 """Forms of My Account and of the forgotten-password pages. They validate; services change."""
 
-import zoneinfo
-
 from django import forms
 
 from accounts.forms import password_field
@@ -9,15 +7,10 @@ from accounts.models import User
 from accounts.password_rules import MAX_PASSWORD_LENGTH
 from accounts.profile import PROFILE_FIELDS
 from phonecodes.numbers import normalize_phone
+from practice.time_zones import time_zone_choices
 from practice.validators import validate_npi
 
 # The id of the live checklist beside the new-password field (see password_checklist.js).
-
-
-def _time_zone_choices():
-    return [("", "The practice's time zone")] + [
-        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
-    ]
 
 
 class ProfileForm(forms.Form):
@@ -40,7 +33,7 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
-    time_zone = forms.ChoiceField(label="Time zone", required=False, choices=_time_zone_choices)
+    time_zone = forms.ChoiceField(label="Time zone", required=False, choices=())
     npi = forms.CharField(label="NPI", max_length=10, required=False)
     ada_number = forms.CharField(label="ADA number", max_length=20, required=False)
     specialties = forms.CharField(label="Specialties", max_length=200, required=False)
@@ -57,6 +50,11 @@ class ProfileForm(forms.Form):
         initial = {name: getattr(user, name) for name in (*PROFILE_FIELDS, "email", "mobile_phone")}
         super().__init__(*args, initial=initial, **kwargs)
         self.user = user
+        practice_zone = user.practice.time_zone if user.practice_id else ""
+        self.fields["time_zone"].choices = [
+            ("", "The practice's time zone"),
+            *time_zone_choices(first=practice_zone),
+        ]
 
     def clean_mobile_phone(self):
         return normalize_phone(self.cleaned_data["mobile_phone"])

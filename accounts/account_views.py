@@ -99,12 +99,14 @@ def account_view(request):
                 form.add_error("current_password", "Your current password is not right.")
         if not form.errors:
             return _profile_save(request, form)
+    sessions = sessions_active(user, current_key=request.session.session_key)
     return render(
         request,
         "accounts/account/account.html",
         {
             "form": form,
-            "sessions": sessions_active(user, current_key=request.session.session_key),
+            "sessions": sessions,
+            "other_sessions": sum(not session.is_current for session in sessions),
             "signins": signin_activity(user),
             "password_expires_at": password_expires_at(user),
             "display_time_zone": _display_time_zone(user),

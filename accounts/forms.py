@@ -5,6 +5,7 @@ from django import forms
 
 from accounts.password_rules import (
     MAX_PASSWORD_LENGTH,
+    password_has_history,
     password_rules,
     rules_broken,
     validate_password,
@@ -183,6 +184,5 @@ class PasswordChangeForm(SetPasswordForm):
 def password_checklist(user, form) -> list[dict]:
     """The practice's rules for the live checklist, marked where the last attempt broke one."""
     failed = rules_broken(form.errors.as_data().get("new_password1", []))
-    return [
-        {**rule, "failed": rule["id"] in failed} for rule in password_rules(effective_policy(user))
-    ]
+    rules = password_rules(effective_policy(user), with_history=password_has_history(user))
+    return [{**rule, "failed": rule["id"] in failed} for rule in rules]

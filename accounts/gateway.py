@@ -138,10 +138,11 @@ def _public(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def signin_url(destination: str) -> str:
+def signin_url(destination: str, *, practice_code: str = "") -> str:
     """The sign-in page for an application's address: the practice's own when the host names
-    one, else `/login/`; with `next` when the address may be returned to."""
-    code = destination_practice_code(destination)
+    one (else `practice_code`'s), else `/login/`; with `next` when the address may be returned
+    to."""
+    code = destination_practice_code(destination) or practice_code
     if code:
         path = reverse("accounts:practice_login", kwargs={"code": code})
     else:
@@ -241,8 +242,10 @@ def _wants_redirect(request: HttpRequest) -> bool:
 
 
 def not_signed_in(request: HttpRequest, destination: str) -> HttpResponse:
-    """401: sign in first, at the sign-in page that sends the browser back."""
-    location = signin_url(gateway_destination(destination))
+    """401: sign in first, at the sign-in page that sends the browser back (the practice's
+    own: the application's, else that of the session this browser had, if it ended)."""
+    practice_code = getattr(request, "ended_session_practice", "")
+    location = signin_url(gateway_destination(destination), practice_code=practice_code)
     return _answer(401, location=location, redirect=_wants_redirect(request))
 
 

@@ -79,6 +79,9 @@ def gateway_refused_view(request):
         practice = request.user.practice
     elif request.GET.get("practice"):
         practice = Practice.objects.filter(code=request.GET["practice"].lower()[:40]).first()
+    elif getattr(request, "ended_session_practice", ""):
+        # The session this browser had (SessionGuardMiddleware found it ended).
+        practice = Practice.objects.filter(code=request.ended_session_practice).first()
     request.practice = practice
     text = REFUSALS.get(reason, UNKNOWN)
     name = {"practice": practice.name if practice else "your practice"}

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.notices import admins_notify
 from practice import ratelimit
 from practice.audit import audit_record
+from practice.links import site_link
 from practice.network import client_ip, in_networks, throttle_key
 from practice.policy import effective_policy
 from practice.vocabulary import AuditAction, LockChange, SignInFailure
@@ -146,7 +148,11 @@ def _notify_admins(user: User) -> None:
         practice_id=user.practice_id,
         subject=f"PracticeGate: {user.username}'s account is locked",
         template="emails/account_locked_admin.txt",
-        context={"locked_user": user},
+        context={
+            "locked_user": user,
+            # The user's page in the console, where "Login locked" is unticked.
+            "user_link": site_link(reverse("console:user", kwargs={"user_id": user.pk})),
+        },
     )
 
 

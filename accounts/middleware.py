@@ -6,7 +6,7 @@ therefore take effect on their next click, not at their next sign-in.
 """
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -54,6 +54,13 @@ END_MESSAGES = {
         "You were signed out because your administrator set a temporary password. Sign in with it."
     ),
     End.SIGNED_OUT_REMOTELY: "This session was signed out from another session.",
+    End.SIGNED_OUT: "You are signed out.",
+    End.PAIRING_RESET: (
+        "You were signed out because your two-factor authentication was reset. Sign in again "
+        "to set it up."
+    ),
+    End.ADMINISTRATOR: "You were signed out by your practice administrator.",
+    End.OFFBOARDED: "You were signed out: your access to the practice has ended.",
     End.ACCESS_ENDED: "You were signed out: your access ended. Ask your practice administrator.",
     End.EMERGENCY_ENDED: (
         "You were signed out: emergency access lasts at most %(emergency_hours)d hours."
@@ -96,7 +103,9 @@ class SessionGuardMiddleware:
 
     def __call__(self, request):
         response = self.check(request)
-        return response if response is not None else self.get_response(request)
+        if response is not None:
+            return response
+        return self.keep_practice(request, self.get_response(request))
 
     def check(self, request):
         session = request.session
@@ -131,17 +140,35 @@ class SessionGuardMiddleware:
         return redirect(login_path)
 
     def tell_why_ended(self, request):
-        """A browser whose session was ended elsewhere comes back: say why, once."""
+        """A browser whose session ended (elsewhere, or by expiring) comes back: say why, once,
+        and remember its practice, so that it signs in again on that practice's own page."""
         cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         if not cookie or request.session.session_key is not None:
             return
-        ended = (
-            UserSession.objects.filter(session_key=cookie, ended_at__isnull=False)
-            .values_list("end_reason", flat=True)
+        found = (
+            UserSession.objects.filter(session_key=cookie)
+            .values_list("end_reason", "ended_at", "user__practice__code")
             .first()
         )
-        if ended:
-            messages.info(request, _end_message(ended, 0))
+        if found is None:
+            return
+        reason, ended_at, practice_code = found
+        request.ended_session_practice = practice_code or ""
+        if ended_at is not None and reason:
+            messages.info(request, _end_message(reason, 0))
+
+    def keep_practice(self, request, response):
+        """A redirect to the general sign-in page (`login_required`, a signed-out page) goes to
+        the practice's own instead, for a browser whose session of that practice has ended."""
+        code = getattr(request, "ended_session_practice", "")
+        if not code or response.status_code not in (301, 302):
+            return response
+        location = urlsplit(response.get("Location", ""))
+        if location.netloc or location.path != reverse("accounts:login"):
+            return response
+        path = reverse("accounts:practice_login", kwargs={"code": code})
+        response["Location"] = path + (f"?{location.query}" if location.query else "")
+        return response
 
 
 def _end_message(reason: str, minutes: int) -> str:

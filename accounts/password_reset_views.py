@@ -24,6 +24,7 @@ from accounts.password_reset import (
 from phonecodes.codes import phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import number_ending
+from practice.models import Practice
 
 INVALID_CODE_MESSAGE = "Invalid code. Enter the latest code we sent, or send a new one."
 # The emailed token moves here before a form renders (as Django's password reset view does), so
@@ -37,9 +38,28 @@ def _login_url(user) -> str:
     return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
 
 
+def _from_practice(request) -> Practice | None:
+    """The practice whose sign-in page linked here (`?practice=`), to name it and go back to.
+
+    Only the page's own link sets it, never the code typed in the form: the next page must not
+    tell whether a typed practice code (or account) exists.
+    """
+    code = request.GET.get("practice", "")[:40].lower()
+    practice = Practice.objects.filter(code=code).first() if code else None
+    request.practice = practice
+    return practice
+
+
+def _back_to_sign_in(practice: Practice | None) -> str:
+    if practice is None:
+        return reverse("accounts:login")
+    return reverse("accounts:practice_login", kwargs={"code": practice.code})
+
+
 @csrf_protect
 @never_cache
 def password_reset_view(request):
+    practice = _from_practice(request)
     form = PasswordResetRequestForm(
         request.POST or None,
         initial={"practice_code": request.GET.get("practice", "")[:40]},
@@ -54,14 +74,18 @@ def password_reset_view(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return redirect("accounts:password_reset_sent")
-    return render(request, "accounts/password_reset/request.html", {"form": form})
+            sent = reverse("accounts:password_reset_sent")
+            return redirect(f"{sent}?practice={practice.code}" if practice else sent)
+    context = {"form": form, "practice": practice, "back_url": _back_to_sign_in(practice)}
+    return render(request, "accounts/password_reset/request.html", context)
 
 
 @never_cache
 def password_reset_sent_view(request):
     # The same page for every request: it must not tell whether the account exists.
-    return render(request, "accounts/password_reset/sent.html")
+    practice = _from_practice(request)
+    context = {"practice": practice, "back_url": _back_to_sign_in(practice)}
+    return render(request, "accounts/password_reset/sent.html", context)
 
 
 @sensitive_post_parameters("code", "new_password1", "new_password2")

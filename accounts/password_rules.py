@@ -34,8 +34,11 @@ CHARACTER_CLASSES = [
 ]
 
 
-def password_rules(policy: Policy) -> list[dict]:
+def password_rules(policy: Policy, *, with_history: bool = True) -> list[dict]:
     """The rules as a checklist for the page, in the order they are checked.
+
+    `with_history` False leaves out "Not one of your last N passwords", for someone who has
+    never had a password here (an invited user choosing a first one).
 
     Each rule has an `id` (the error code's suffix), its `text`, and `live`: whether the page's
     script can tick it as the user types (length and character classes). The others need the
@@ -54,7 +57,7 @@ def password_rules(policy: Policy) -> list[dict]:
             {"id": cid, "text": f"Contains {label}", "live": True}
             for cid, label, _ in CHARACTER_CLASSES
         ]
-    if policy.password_history:
+    if policy.password_history and with_history:
         rules.append(
             {
                 "id": "history",
@@ -172,6 +175,11 @@ def _practice_words_in(password: str, user: User) -> bool:
     lowered = password.lower()
     words = [user.practice.code] + user.practice.name.split()
     return any(len(word) >= 4 and word.lower() in lowered for word in words)
+
+
+def password_has_history(user: User) -> bool:
+    """Whether the user has ever had a password here (one to repeat): not a new invitee."""
+    return user.has_usable_password() or PasswordHistory.objects.filter(user=user).exists()
 
 
 def _in_history(password: str, user: User, depth: int) -> bool:

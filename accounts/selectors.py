@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accounts.models import User, UserSession
+from practice.audit_words import audit_describe
 from practice.models import AuditEvent
-from practice.vocabulary import AuditAction, SignInFailure, Zone
+from practice.vocabulary import AuditAction, Zone
 
 SIGNIN_ACTIVITY_LIMIT = 20
 SIGNIN_ACTIONS = (AuditAction.SIGNIN_SUCCEEDED, AuditAction.SIGNIN_FAILED, AuditAction.USER_LOCKED)
@@ -84,13 +85,10 @@ class SigninRow:
     succeeded: bool
 
 
-def _result(event: AuditEvent) -> tuple[str, bool]:
-    if event.action == AuditAction.SIGNIN_SUCCEEDED:
-        zone = _label(Zone, event.details.get("zone", ""), "")
-        return (f"Signed in ({zone.lower()})" if zone else "Signed in"), True
-    if event.action == AuditAction.USER_LOCKED:
-        return "Account locked", False
-    return _label(SignInFailure, event.details.get("reason", ""), "Sign-in refused"), False
+def _result(event: AuditEvent, time_zone: str) -> tuple[str, bool]:
+    """The event in the audit log's words, and whether it was a successful sign-in."""
+    said = audit_describe(event.action, event.details, time_zone=time_zone).action
+    return said, event.action == AuditAction.SIGNIN_SUCCEEDED
 
 
 def signin_activity(user: User, *, limit: int = SIGNIN_ACTIVITY_LIMIT) -> list[SigninRow]:
@@ -98,9 +96,10 @@ def signin_activity(user: User, *, limit: int = SIGNIN_ACTIVITY_LIMIT) -> list[S
     events = AuditEvent.objects.filter(target=user, action__in=SIGNIN_ACTIONS).order_by(
         "-created_at", "-id"
     )[:limit]
+    time_zone = user.practice.time_zone if user.practice_id else "UTC"
     rows = []
     for event in events:
-        result, succeeded = _result(event)
+        result, succeeded = _result(event, time_zone)
         rows.append(
             SigninRow(
                 at=event.created_at,

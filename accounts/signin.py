@@ -416,6 +416,11 @@ def _verified_device(signin: SignIn) -> Device | None:
 
 
 def default_landing(user) -> str:
+    """Where a signed-in user goes when nothing asked for a page: support staff to Django
+    admin; the user SIGNIN_LANDING names a page for (the console for its administrators) there;
+    everyone else to My Account."""
     if user.practice_id is None:
         return reverse("admin:index")
-    return settings.LOGIN_REDIRECT_URL
+    landing = getattr(settings, "SIGNIN_LANDING", "")
+    path = import_string(landing)(user) if landing else None
+    return path or settings.LOGIN_REDIRECT_URL

@@ -33,6 +33,7 @@ from accounts.signin import (
     SIGNIN_TIMED_OUT,
     Refused,
     SignIn,
+    default_landing,
     pending_get,
     signin_continue,
     signin_start,
@@ -56,9 +57,7 @@ PRACTICE_CODE_COOKIE_AGE = 365 * 24 * 60 * 60
 
 def home(request):
     if request.user.is_authenticated:
-        if request.user.practice_id is None:
-            return redirect("admin:index")
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect(default_landing(request.user))
     return redirect("accounts:login")
 
 

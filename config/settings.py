@@ -28,7 +28,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public origin every emailed link is built from (never the request's Host header).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+SITE_URL = env_str("SITE_URL", "http://localhost:8000" if DEBUG else "")
 
 # Addresses or CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe.
 try:
@@ -159,6 +159,11 @@ AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.password_rules.PracticePasswordVa
 # The sign-in pipeline: each stage passes, stops with a message, or sends the user to a step
 # page. Order matters; the second factor joins here as configuration, so accounts never
 # imports mfa.
+# Where a completed sign-in without a `next` lands: a function of the user that answers a path,
+# or None for My Account (LOGIN_REDIRECT_URL). The console names its own, so that accounts does
+# not import the layer above it (as SIGNIN_STAGES does for the second factor).
+SIGNIN_LANDING = "practice.console.access.signin_landing"
+
 SIGNIN_STAGES = [
     "accounts.stages.CredentialsStage",
     "accounts.stages.LoginTimesStage",

@@ -8,6 +8,8 @@ is replaced by {"device": <persistent id>}, which signin_complete hands to djang
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db import transaction
@@ -24,7 +26,7 @@ from mfa.recovery_codes.flows import recovery_code_used_notice
 from mfa.selectors import user_factors
 from phonecodes.codes import PhoneCodeError, phone_code_send, phone_code_verify
 from phonecodes.models import PhoneChannel
-from phonecodes.numbers import mask_number
+from phonecodes.numbers import mask_number, number_ending
 from practice.audit import audit_record
 from practice.vocabulary import AuditAction, SignInFailure
 
@@ -119,7 +121,8 @@ def signin_purpose(signin: SignIn, prefix: str = "signin") -> str:
 def method_start(signin: SignIn, method: Method) -> None:
     """Make `method` the current one; for text, voice and email, send a code now.
 
-    What happened (sent, or why not) is told with a message on the next page.
+    The page then says what happened (code_status): the code this sign-in was sent, or when a
+    new one can be asked for; a failure to send is told with a message.
     """
     state = signin.state[STATE_KEY]
     state["method"] = method.key
@@ -128,23 +131,129 @@ def method_start(signin: SignIn, method: Method) -> None:
         code_send(signin, method)
 
 
+# Under STATE_KEY, for each method that sends codes (by its key): [sent at, expires at] of the
+# code sent for this sign-in, and when a new one may be asked for (after a cooldown refusal).
+SENT_KEY = "sent"
+WAIT_KEY = "wait_until"
+
+
 def code_send(signin: SignIn, method: Method) -> bool:
-    """Send a new code for the current method; the message says what happened."""
+    """Send a new code for the current method, and remember it as this sign-in's.
+
+    A cooldown refusal (a code went out less than 30 seconds ago, maybe for another sign-in) is
+    not a message: the page says when a new code can be asked for, and does not ask for a code
+    this sign-in was never sent. Other failures (limits, opted out, not delivered) are told.
+    """
     request, user = signin.request, signin.user
+    state = signin.state[STATE_KEY]
+    now = timezone.now().timestamp()
     try:
         if method.kind == "email":
             expires_at = email_code_send(user=user)
             email_code_ours(signin, expires_at)
-            said = f"We emailed a code to {mask_email(user.email)}."
         else:
-            sent = method.device.generate_challenge(purpose=signin_purpose(signin), request=request)
-            expires_at, said = sent.expires_at, sent.message
+            expires_at = method.device.generate_challenge(
+                purpose=signin_purpose(signin), request=request
+            ).expires_at
     except (PhoneCodeError, EmailCodeError) as exc:
-        messages.error(request, exc.message)
+        if exc.seconds_left:
+            state.setdefault(WAIT_KEY, {})[method.key] = now + exc.seconds_left
+        else:
+            messages.error(request, exc.message)
         return False
-    signin.state[STATE_KEY]["expires_at"] = expires_at.timestamp()
-    messages.info(request, said)
+    state["expires_at"] = expires_at.timestamp()
+    state.setdefault(SENT_KEY, {})[method.key] = [now, expires_at.timestamp()]
+    state.get(WAIT_KEY, {}).pop(method.key, None)
     return True
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    """What the verify page says about the code of a text, voice or email method.
+
+    `sent_at`/`expires_at`: the code sent for this sign-in (None when there is none);
+    `wait_seconds`: how long until a new code can be asked for (0: now).
+    """
+
+    kind: str
+    destination: str
+    sent_at: datetime | None
+    expires_at: datetime | None
+    wait_seconds: int
+    now: datetime
+    zone: str = "UTC"  # the zone the times are said in
+    replaced: bool = False  # an email code another sign-in's request replaced
+
+    @property
+    def valid(self) -> bool:
+        return self.expires_at is not None and self.expires_at > self.now
+
+    @property
+    def seconds_valid(self) -> int:
+        return max(0, math.ceil((self.expires_at - self.now).total_seconds())) if self.valid else 0
+
+    @property
+    def text(self) -> str:
+        """ "We sent a code to ••0177 at 13:02; it is still valid for 9 minutes." """
+        if self.sent_at is None and self.wait_seconds:
+            # The wait comes from a code sent for something else (another sign-in, another
+            # browser): it would be refused here, so the page must not ask for it.
+            return (
+                f"No code has been sent for this sign-in yet: the code that went to "
+                f"{self.destination} a moment ago was for another sign-in and does not work here."
+            )
+        if self.sent_at is None:
+            return "No code has been sent for this sign-in yet."
+        at = self.sent_at.astimezone(ZoneInfo(self.zone)).strftime("%H:%M")
+        if self.replaced:
+            return f"The code we emailed at {at} was replaced by one sent for another sign-in."
+        if not self.valid:
+            return f"The code we sent at {at} has expired."
+        minutes = self.seconds_valid // 60
+        still = f"{minutes} minute{'' if minutes == 1 else 's'}" if minutes else "under a minute"
+        if self.kind == "voice":
+            return (
+                f"We called {self.destination} with a code at {at}; it is still valid for {still}."
+            )
+        verb = "emailed" if self.kind == "email" else "sent"
+        return f"We {verb} a code to {self.destination} at {at}; it is still valid for {still}."
+
+    @property
+    def wait_for(self) -> str:
+        """ "23 seconds": how long until a new code can be asked for."""
+        return seconds_text(self.wait_seconds)
+
+
+def code_status(signin: SignIn, method: Method) -> CodeStatus:
+    """The code this sign-in was sent for `method` (never another sign-in's), and the wait."""
+    state = signin.state.get(STATE_KEY) or {}
+    now = timezone.now()
+    sent_at = expires_at = None
+    replaced = False
+    sent = (state.get(SENT_KEY) or {}).get(method.key)
+    if sent is not None:
+        sent_at = datetime.fromtimestamp(sent[0], tz=UTC)
+        expires_at = datetime.fromtimestamp(sent[1], tz=UTC)
+        if method.kind == "email" and not email_code_is_ours(signin, email_device(signin.user)):
+            # Another sign-in asked for an email code since: ours was replaced.
+            expires_at, replaced = now, True
+    wait_until = (state.get(WAIT_KEY) or {}).get(method.key)
+    wait = max(0, math.ceil(wait_until - now.timestamp())) if wait_until else 0
+    if method.kind == "email":
+        destination = mask_email(signin.user.email)
+    else:
+        destination = f"••{number_ending(method.device.number)}"
+    user = signin.user
+    return CodeStatus(
+        kind=method.kind,
+        destination=destination,
+        sent_at=sent_at,
+        expires_at=expires_at,
+        wait_seconds=wait,
+        now=now,
+        zone=user.time_zone or (user.practice.time_zone if user.practice_id else "UTC"),
+        replaced=replaced,
+    )
 
 
 EMAIL_CODE_KEY = "email_code"
@@ -193,6 +302,10 @@ def countdown(signin: SignIn) -> dict | None:
     seconds = seconds_left(signin)
     if seconds is None:
         return None
+    return countdown_of(seconds)
+
+
+def countdown_of(seconds: int) -> dict:
     return {"seconds": seconds, "text": f"{seconds // 60}:{seconds % 60:02d}"}
 
 

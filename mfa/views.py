@@ -38,7 +38,9 @@ from mfa.verification import (
     STATE_KEY,
     code_check,
     code_send,
+    code_status,
     countdown,
+    countdown_of,
     default_method,
     identity_channels,
     identity_code_check,
@@ -50,6 +52,7 @@ from mfa.verification import (
     second_factor_passed,
     second_factor_skipped,
 )
+from mfa.webauthn.availability import passkey_unavailable_reason
 from mfa.webauthn.flows import key_authenticate_begin, key_authenticate_complete
 from mfa.webauthn.views import api_error, json_body, script_config
 from phonecodes.codes import phone_codes_available
@@ -92,6 +95,13 @@ def signin_verify(request, signin: SignIn):
                 signin.save()
             return redirect("mfa:signin_verify")
         form = CodeForm(request.POST, numeric=method.kind != "recovery")
+        status = code_status(signin, method) if method.sends_code else None
+        if status is not None and not status.valid:
+            # Nothing to check: this sign-in has no live code for this method (one sent to the
+            # same phone for another sign-in does not work here), so no failure is counted.
+            ask = "Ask for a new one." if status.sent_at else "Ask for one."
+            messages.error(request, f"{status.text} {ask}")
+            return redirect("mfa:signin_verify")
         if method.takes_code and form.is_valid():
             result = code_check(signin, method, form.cleaned_data["code"])
             if result.ok:
@@ -100,11 +110,18 @@ def signin_verify(request, signin: SignIn):
                 return signin_stop(request, signin.pending, LOCKED)
             form.add_error("code", result.message)
 
+    status = code_status(signin, method) if method.sends_code else None
+    # A key that cannot work at this address is not offered; the page says why.
+    passkey_unavailable = passkey_unavailable_reason(request)
+    others = [m for m in methods_for(user) if m.key != method.key]
     context = {
         "method": method,
-        "other_methods": [m for m in methods_for(user) if m.key != method.key],
+        "other_methods": [m for m in others if not (m.kind == "key" and passkey_unavailable)],
+        "passkey_unavailable": passkey_unavailable,
+        "key_hidden": bool(passkey_unavailable) and any(m.kind == "key" for m in others),
         "form": form,
-        "countdown": countdown(signin) if method.sends_code else None,
+        "code_status": status,
+        "countdown": countdown_of(status.seconds_valid) if status and status.valid else None,
     }
     if method.kind == "key":
         context["key_config"] = script_config(
@@ -170,6 +187,7 @@ def signin_setup(request, signin: SignIn):
     context = {
         "optional": state["mode"] == SETUP_OPTIONAL,
         "phone_available": phone_codes_available(),
+        "passkey_unavailable": passkey_unavailable_reason(request),
     }
     return render(request, "mfa/signin_setup.html", context)
 
@@ -250,6 +268,7 @@ def security(request):
         "required": policy.two_factor_required,
         "self_reset": policy.allow_self_pairing_reset and bool(factors),
         "phone_available": phone_codes_available(),
+        "passkey_unavailable": passkey_unavailable_reason(request),
     }
     return render(request, "mfa/security.html", context)
 

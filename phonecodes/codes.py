@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -39,7 +40,13 @@ from phonecodes.models import (
     PhoneCode,
     PhoneCodeStatus,
 )
-from phonecodes.numbers import country_code, mask_number, normalize_phone, number_ending
+from phonecodes.numbers import (
+    country_code,
+    display_number,
+    mask_number,
+    normalize_phone,
+    number_ending,
+)
 from phonecodes.senders import SendError, SmsMessage, VoiceMessage, send_message, sms_enabled
 from practice.audit import audit_record
 from practice.policy import effective_policy
@@ -53,7 +60,7 @@ SEND_LIMITS = ((timedelta(minutes=15), 5), (timedelta(days=1), 10))
 _COUNTED = [PhoneCodeStatus.SENDING, PhoneCodeStatus.SENT, PhoneCodeStatus.FAILED]
 
 OPTED_OUT_MESSAGE = (
-    "This number has opted out of text messages. Text START to our number from that phone, "
+    "This number has opted out of text messages. Text START to {sender} from that phone, "
     "then try again, or choose another method."
 )
 SEND_FAILED_MESSAGE = "We could not send the code. Try again in a minute, or choose another method."
@@ -65,6 +72,14 @@ INVALID_NUMBER_MESSAGE = "Enter the phone number with its country code, such as 
 COUNTRY_MESSAGE = (
     "Codes can only be sent to phone numbers in the countries your practice allows ({codes})."
 )
+
+
+def opted_out_message() -> str:
+    """What to do after a STOP, naming the number our texts come from (the one to text)."""
+    sender = settings.TWILIO_FROM_NUMBER
+    return OPTED_OUT_MESSAGE.format(
+        sender=display_number(sender) if sender else "the number our codes come from"
+    )
 
 
 class PhoneCodeError(Exception):
@@ -150,7 +165,7 @@ def phone_code_send(
     except SendError as exc:
         _record_failure(row=row, error=exc, request=request)
         if exc.reason == SendError.OPTED_OUT:
-            raise PhoneCodeError("opted_out", OPTED_OUT_MESSAGE) from exc
+            raise PhoneCodeError("opted_out", opted_out_message()) from exc
         raise PhoneCodeError("send_failed", SEND_FAILED_MESSAGE) from exc
     _record_sent(row=row, request=request)
     return SentCode(channel=channel, number=number, expires_at=row.expires_at)

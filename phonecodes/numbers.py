@@ -1,5 +1,7 @@
 """Phone numbers: E.164 text, and the ways a page may show one without spelling it out."""
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 
@@ -45,3 +47,10 @@ def mask_number(number: str) -> str:
 def number_ending(number: str) -> str:
     """The last digits of a number, for notices that must not spell it out."""
     return number[-4:] if number else ""
+
+
+def display_number(number: str) -> str:
+    """An E.164 number as people write it: "+1 202 555 0143" for North America, else as is."""
+    if re.fullmatch(r"\+1\d{10}", number):
+        return f"+1 {number[2:5]} {number[5:8]} {number[8:]}"
+    return number

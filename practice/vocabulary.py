@@ -47,7 +47,7 @@ class AuditAction(models.TextChoices):
     ACCESS_REVIEW_DECIDED = "access_review.decided", "Access review: item decided"
     ACCESS_REVIEW_FINISHED = "access_review.finished", "Access review finished"
     ACCESS_REVIEW_LAPSED = "access_review.lapsed", "Access review: item not reviewed in time"
-    REMOTE_ACCESS_GRANTED = "remote_access.granted", "Remote access allowed"
+    REMOTE_ACCESS_GRANTED = "remote_access.granted", "Remote access granted"
     REMOTE_ACCESS_REMOVED = "remote_access.removed", "Remote access removed"
     LOGIN_TIMES_CHANGED = "login_times.changed", "Login times changed"
     # Passwords
@@ -84,6 +84,35 @@ class AuditAction(models.TextChoices):
     # The practice
     PRACTICE_CREATED = "practice.created", "Practice created"
     PRACTICE_SETTINGS_CHANGED = "practice.settings_changed", "Practice settings changed"
+
+
+# The audit log's action filter, one <optgroup> an area: (area, the codes' prefixes).
+AUDIT_ACTION_AREAS = (
+    ("Sign-in and sessions", ("signin.", "signout", "sessions.", "emergency.")),
+    ("Access", ("remote_access.", "login_times.", "access_review.", "user.access_")),
+    ("Users", ("user.",)),
+    ("Passwords", ("password.",)),
+    ("Profile", ("profile.", "email.", "phone.")),
+    ("Second factors", ("mfa.",)),
+    ("Practice", ("practice.",)),
+)
+
+
+def audit_action_area(action: str) -> str:
+    """The area of the audit log an action belongs to (the first whose prefix it has)."""
+    return next(
+        (area for area, prefixes in AUDIT_ACTION_AREAS if action.startswith(prefixes)), "Other"
+    )
+
+
+def audit_action_choices() -> list:
+    """Every action with its label, grouped by area (for a select with optgroups)."""
+    groups: dict[str, list[tuple[str, str]]] = {area: [] for area, _ in AUDIT_ACTION_AREAS}
+    for action in AuditAction:
+        groups.setdefault(audit_action_area(action.value), []).append((action.value, action.label))
+    return [
+        (area, sorted(items, key=lambda item: item[1])) for area, items in groups.items() if items
+    ]
 
 
 class Zone(models.TextChoices):

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django_otp_webauthn.exceptions import MalformedRequest, OTPWebAuthnApiError
 
 from mfa.enrollment import Enrollment
+from mfa.webauthn.availability import passkey_unavailable_reason
 from mfa.webauthn.flows import key_register_begin, key_register_complete
 
 
@@ -54,7 +55,12 @@ def key_add(request, enrollment: Enrollment):
         complete_url=enrollment.url("key_complete"),
         kind="register",
     )
-    return render(request, "mfa/key_add.html", {"enrollment": enrollment, "config": config})
+    context = {
+        "enrollment": enrollment,
+        "config": config,
+        "passkey_unavailable": passkey_unavailable_reason(request),
+    }
+    return render(request, "mfa/key_add.html", context)
 
 
 def key_begin(request, enrollment: Enrollment):

@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -33,6 +34,15 @@ def is_console_user(user, *, for_manager: bool = False) -> bool:
         and user.practice_id is not None
         and user.role in roles
     )
+
+
+def signin_landing(user) -> str | None:
+    """settings.SIGNIN_LANDING: the console for those who may use it (None: My Account).
+
+    The one place that decides who lands on the console after signing in; when the console's
+    roles become permissions, this asks the permission instead.
+    """
+    return reverse("console:users") if is_console_user(user) else None
 
 
 def console_required(view=None, *, for_manager: bool = False):

@@ -20,9 +20,15 @@
     nodes.forEach(function (node) {
       var endsAt = Date.now() + parseInt(node.getAttribute("data-countdown"), 10) * 1000;
       var output = node.querySelector("[data-countdown-value]");
+      // "23 seconds" for a short wait, "9:41" for a code's time left.
+      var inSeconds = node.getAttribute("data-countdown-unit") === "seconds";
       function tick() {
         var left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
-        if (output) { output.textContent = formatSeconds(left); }
+        if (output) {
+          output.textContent = inSeconds
+            ? left + (left === 1 ? " second" : " seconds")
+            : formatSeconds(left);
+        }
         if (left === 0) {
           node.textContent = node.getAttribute("data-expired-text") || "";
           return;

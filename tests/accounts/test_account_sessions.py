@@ -114,8 +114,8 @@ def test_recent_sign_in_activity_lists_the_last_twenty(client, member, practice)
     signins = response.context["signins"]
     assert len(signins) == 20
     assert [row.result for row in signins[:3]] == [
-        "Account locked",
-        "Wrong password",
+        "Locked after too many failed attempts",
+        "Sign-in refused: wrong password",
         "Signed in (remote)",
     ]
     body = response.content.decode()

@@ -204,6 +204,6 @@ def test_my_account_names_a_wrong_password_and_a_wrong_code(client, office, memb
     signins = client.get("/account/").context["signins"]
     assert [row.result for row in signins] == [
         "Signed in (office)",
-        "Wrong verification code",
-        "Wrong password",
+        "Sign-in refused: wrong verification code",
+        "Sign-in refused: wrong password",
     ]

@@ -6,7 +6,6 @@ import time_machine
 from django.utils import timezone
 
 from phonecodes.codes import (
-    OPTED_OUT_MESSAGE,
     PhoneCodeError,
     phone_code_send,
     phone_code_verify,
@@ -209,7 +208,11 @@ def test_an_opted_out_number_gets_the_plain_message_and_an_audit_and_no_count(
         with pytest.raises(PhoneCodeError) as caught:
             send(member)
         assert caught.value.code == "opted_out"
-        assert caught.value.message == OPTED_OUT_MESSAGE
+        # It names the number to text START to: the one the codes come from.
+        assert caught.value.message == (
+            "This number has opted out of text messages. Text START to +1 202 555 0100 from "
+            "that phone, then try again, or choose another method."
+        )
         clock.shift(timedelta(seconds=31))
 
     assert AuditEvent.objects.filter(target=member, action="mfa.code_opted_out").count() == 6

@@ -156,10 +156,12 @@ def test_v16_2_4_the_export_and_the_log_stream_are_common_formats(console, membe
     assert rows[0] == [
         "time",
         "action",
+        "action label",
         "actor",
         "target",
         "client address",
         "user agent",
+        "description",
         "details",
     ]
 
@@ -223,7 +225,7 @@ def test_v16_3_1_a_wrong_code_during_a_password_reset_is_logged(client, member, 
     failed = AuditEvent.objects.get(action="signin.failed", target=member)
     assert failed.details == {"reason": "phone_code", "during": "password_reset"}
     assert (
-        "Wrong code (phone verification)"
+        "Sign-in refused: wrong code (phone verification)"
         in signed_in_client(member).get("/account/").content.decode()
     )
 
@@ -350,7 +352,7 @@ def test_v16_4_1_control_characters_never_reach_a_log_line(client, practice, con
         created_at=event.created_at,
     )
     export = b"".join(console.get("/console/audit/export.csv").streaming_content).decode()
-    agents = [row[5] for row in csv.reader(io.StringIO(export))]
+    agents = [row[6] for row in csv.reader(io.StringIO(export))]
     assert '\'=HYPERLINK("http://evil.example")' in agents
 
 

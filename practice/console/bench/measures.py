@@ -322,10 +322,26 @@ class Bench:
             rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
 
         elapsed = timed(export)
+        # The free-text search: a common word (an action of two in five events), a user's
+        # name (one event in a few thousand: the page is the whole practice's log walked), and
+        # words nothing matches (the worst case: every event of the practice looked at).
+        searches = {
+            key: median_ms(
+                lambda query=query: expect_ok(admin.get(f"/console/audit/?q={query}")),
+                runs=runs,
+                warmup=warmup,
+            )
+            for key, query in (
+                ("audit_search_ms", "locked"),
+                ("audit_search_user_ms", seed.PLAIN),
+                ("audit_search_none_ms", "no+such+words"),
+            )
+        }
         self.figures(
             audit_page_ms=first_page,
             audit_deep_page_ms=deep_page,
             csv_rows_per_second=rows / elapsed,
+            **searches,
         )
 
     # --- The per-request session checks -------------------------------------------------

@@ -1,15 +1,16 @@
-"""The audit log's filters (GET): user, action, dates."""
+"""The audit log's filters (GET): free text, user, action (grouped by area), dates."""
 
 from django import forms
 
 from practice.console.forms.fields import BoundedDateField
-from practice.vocabulary import AuditAction
+from practice.vocabulary import audit_action_choices
 
 
 class AuditFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
     username = forms.CharField(label="User", required=False, max_length=150)
     action = forms.ChoiceField(
-        label="Action", required=False, choices=[("", "Any action"), *AuditAction.choices]
+        label="Action", required=False, choices=[("", "Any action"), *audit_action_choices()]
     )
     date_from = BoundedDateField(label="From", required=False)
     date_to = BoundedDateField(label="To", required=False)
@@ -17,6 +18,7 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "off"})
+        self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
 
     def clean(self):
         cleaned = super().clean()

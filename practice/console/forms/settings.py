@@ -1,18 +1,11 @@
 """The console's practice settings form."""
 
-import zoneinfo
-from functools import cache
-
 from django import forms
 
 from practice.forms import OfficeNetworksField
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
 from practice.services import SETTINGS_FIELDS
-
-
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+from practice.time_zones import time_zone_choices
 
 
 class SettingsForm(forms.Form):
@@ -88,7 +81,7 @@ class SettingsForm(forms.Form):
             practice.office_networks.order_by("cidr").values_list("cidr", flat=True)
         )
         super().__init__(*args, initial=initial, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["time_zone"].choices = time_zone_choices(first=practice.time_zone)
 
     @property
     def asks_wide_confirmation(self) -> bool:

@@ -3,15 +3,26 @@
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Concat
 
 from accounts.models import User
+from practice.audit_words import AuditDescription, audit_describe, event_describe
 from practice.models import AuditEvent, Practice
+from practice.vocabulary import (
+    AuditAction,
+    LockChange,
+    RemoteAccessRemoval,
+    SessionEndReason,
+    SignInFailure,
+    Zone,
+)
 
 AUDIT_PAGE_SIZE = 50
 
@@ -40,6 +51,54 @@ class AuditFilters:
     action: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    search: str = ""
+
+
+# The vocabularies whose codes the details hold: a search for a label ("wrong password") also
+# finds the events whose details name its code ("wrong_password").
+SEARCHED_VOCABULARIES = (SignInFailure, SessionEndReason, RemoteAccessRemoval, LockChange, Zone)
+_ADDRESS_PART = re.compile(r"[0-9a-fA-F.:]+")
+
+
+def audit_search(events: QuerySet, *, practice: Practice, text: str) -> QuerySet:
+    """Events whose user (by or about), action or details mention `text`, case-insensitively.
+
+    One SQL statement, no extra round trip: the matching actions and vocabulary codes are
+    found in Python (they are a few dozen words), the matching users by a subquery on the
+    practice's own users. The statement still walks the (practice, -created_at, -id) index
+    newest first and stops at a page, so a common word costs one page of rows; a rare one
+    costs a scan of the practice's events, and never another practice's.
+    """
+    text = text.strip()
+    needle = text.lower()
+    actions = [
+        action.value
+        for action in AuditAction
+        if needle in action.label.lower() or needle in action.value
+    ]
+    users = (
+        User.objects.filter(practice=practice)
+        .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+        .filter(Q(username__icontains=text) | Q(full_name__icontains=text) | Q(email__iexact=text))
+        .values("pk")
+    )
+    match = (
+        Q(action__in=actions)
+        | Q(target__in=users)
+        | Q(actor__in=users)
+        | Q(details_text__icontains=text)
+    )
+    codes = {
+        value
+        for vocabulary in SEARCHED_VOCABULARIES
+        for value, label in vocabulary.choices
+        if needle in label.lower()
+    }
+    for code in sorted(codes):
+        match |= Q(details_text__contains=f'"{code}"')
+    if _ADDRESS_PART.fullmatch(text) and any(ch in text for ch in ".:"):
+        match |= Q(ip_address__startswith=text)
+    return events.alias(details_text=Cast("details", TextField())).filter(match)
 
 
 def audit_events(*, practice: Practice, filters: AuditFilters) -> QuerySet:
@@ -51,6 +110,8 @@ def audit_events(*, practice: Practice, filters: AuditFilters) -> QuerySet:
         events = events.filter(target=filters.user)
     if filters.action:
         events = events.filter(action=filters.action)
+    if filters.search:
+        events = audit_search(events, practice=practice, text=filters.search)
     zone = ZoneInfo(practice.time_zone)
     if filters.date_from:
         events = events.filter(
@@ -70,7 +131,7 @@ class AuditRow:
     event: AuditEvent
     actor: str
     target: User | None
-    summary: str
+    description: AuditDescription
 
 
 @dataclass
@@ -88,17 +149,13 @@ def _person(user: User | None) -> str:
     return user.get_full_name() or user.username
 
 
-def details_summary(details: dict) -> str:
-    parts = []
-    for key, value in (details or {}).items():
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        parts.append(f"{key}: {text}")
-    summary = "; ".join(parts)
-    return summary if len(summary) <= 300 else summary[:299] + "…"
-
-
 def audit_page(
-    events: QuerySet, *, before: str = "", after: str = "", size: int = AUDIT_PAGE_SIZE
+    events: QuerySet,
+    *,
+    time_zone: str,
+    before: str = "",
+    after: str = "",
+    size: int = AUDIT_PAGE_SIZE,
 ) -> AuditPage:
     """One page, newest first, by keyset on (created_at, id): the same cost on page 1 or 10,000.
 
@@ -131,7 +188,7 @@ def audit_page(
             event=event,
             actor=_person(event.actor),
             target=event.target,
-            summary=details_summary(event.details),
+            description=event_describe(event, time_zone=time_zone),
         )
         for event in found
     ]
@@ -142,7 +199,19 @@ def audit_page(
     )
 
 
-CSV_HEADER = ["time", "action", "actor", "target", "client address", "user agent", "details"]
+# "action" keeps the code, for machines; "action label" and "description" are the words the
+# audit page shows; "details" keeps the stored JSON.
+CSV_HEADER = [
+    "time",
+    "action",
+    "action label",
+    "actor",
+    "target",
+    "client address",
+    "user agent",
+    "description",
+    "details",
+]
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -195,6 +264,7 @@ def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
         .iterator(chunk_size=2000)
     )
     for created_at, action, actor, actor_practice, target, ip, agent, details in rows:
+        description = audit_describe(action, details, time_zone=time_zone)
         if actor is None:
             actor_text = "system"
         elif actor_practice is None:
@@ -206,10 +276,12 @@ def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
             for value in (
                 created_at.astimezone(zone).isoformat(),
                 action,
+                description.action,
                 actor_text,
                 target or "",
                 ip or "",
                 agent,
+                description.details,
                 json.dumps(details, sort_keys=True, default=str) if details else "",
             )
         ]

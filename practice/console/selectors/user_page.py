@@ -4,16 +4,21 @@ from django.utils import timezone
 
 from accounts.models import Invitation, User, UserSession
 from mfa.selectors import second_factor_kinds
+from practice.audit_words import event_describe
 from practice.console.selectors.statuses import Badge, registration_status, second_factor_text
 from practice.models import AuditEvent
 
 
 def user_recent_events(user: User, limit: int = 20) -> list[AuditEvent]:
-    return list(
+    """The user's last events, each with its `description` in the audit log's words."""
+    events = list(
         AuditEvent.objects.filter(practice_id=user.practice_id, target=user)
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+    for event in events:
+        event.description = event_describe(event, time_zone=user.practice.time_zone)
+    return events
 
 
 def user_active_sessions(user: User) -> list[UserSession]:

@@ -31,6 +31,7 @@ def _audit_filters(request, form):
         action=(data.get("action") or "").strip(),
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
+        search=(data.get("q") or "").strip(),
     )
     return filters, user
 
@@ -45,7 +46,10 @@ def audit_log(request):
     if filters is not None and not form.errors:
         events = selectors.audit_events(practice=request.user.practice, filters=filters)
         page = selectors.audit_page(
-            events, before=request.GET.get("before", ""), after=request.GET.get("after", "")
+            events,
+            time_zone=request.user.practice.time_zone,
+            before=request.GET.get("before", ""),
+            after=request.GET.get("after", ""),
         )
     params = request.GET.copy()
     context = {

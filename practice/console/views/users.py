@@ -265,9 +265,10 @@ def user_pairing_reset(request, user_id):
             )
             return user_page_section(user, "two-factor")
         if request.user.is_locked:
+            practice_code = request.user.practice.code
             session_end_current(request, reason=SessionEndReason.LOCKED)
             messages.error(request, "Too many wrong passwords: your account is now locked.")
-            return redirect("accounts:login")
+            return redirect("accounts:practice_login", code=practice_code)
         form.add_error("password", "The password is not correct.")
         status = 400
     return render(

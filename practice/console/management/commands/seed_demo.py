@@ -65,7 +65,7 @@ class Command(BaseCommand):
             password = DEMO_TEMPORARY if state == "temporary" else DEMO_PASSWORD
             rows.append((username, password, state))
         self.stdout.write(f"\nDemo practice: {practice.name}, code “{practice.code}”")
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/p/{practice.code}/login/\n")
+        self.stdout.write(f"Sign in at http://localhost:8000/p/{practice.code}/login/\n")
         self.stdout.write(f"{'username':<12} {'password':<18} state")
         for username, password, state in rows:
             self.stdout.write(f"{username:<12} {password:<18} {state}")

@@ -1,0 +1,337 @@
+"""An audit event in plain words: the one description the audit log, the console's user page,
+My Account's sign-in history and the CSV export all show.
+
+`audit_describe(action, details, time_zone=...)` answers the action as a person would say it
+("Signed in (office)", "Remote access granted until 6 Dec") and the details as labelled fields
+("Reason: Too many failed attempts", "Expires: 4 Dec 2026, 13:02"), with every time in the
+practice's zone. It takes the stored code and details, not a model, so the CSV export can call
+it on the rows it streams. The codes themselves stay in the database, the JSON log line and the
+CSV's "action" column, for machines.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import FieldDoesNotExist
+
+from practice.models import Practice
+from practice.vocabulary import (
+    AuditAction,
+    GatewayRefusal,
+    LockChange,
+    RemoteAccessRemoval,
+    SessionEndReason,
+    SignInFailure,
+    Zone,
+)
+
+# How a second factor is named, by its kind ("app") or its device model ("mfa.phonedevice",
+# the first part of django-otp's persistent id, which a successful sign-in records).
+FACTOR_NAMES = {
+    "app": "Authenticator app",
+    "text": "Text message",
+    "voice": "Voice call",
+    "phone": "Text or voice code",
+    "key": "Security key or passkey",
+    "recovery": "Recovery code",
+    "email": "Email code",
+    "otp_totp.totpdevice": "Authenticator app",
+    "mfa.authenticatorapp": "Authenticator app",
+    "mfa.phonedevice": "Text or voice code",
+    "django_otp_webauthn.webauthncredential": "Security key or passkey",
+    "mfa.recoverycodedevice": "Recovery code",
+    "otp_email.emaildevice": "Email code",
+}
+CHANNELS = {"sms": "text message", "voice": "voice call", "email": "email"}
+# What asked for a phone code (the purpose's prefix).
+PURPOSES = {
+    "signin": "sign-in",
+    "signin-setup": "confirming identity before a first two-factor setup",
+    "password-reset": "password reset",
+    "enroll": "adding a phone",
+    "registration": "registration",
+    "phone-change": "changing the mobile phone",
+}
+# Detail keys, as field names. A key not listed is shown with its underscores as spaces.
+KEY_LABELS = {
+    "reason": "Reason",
+    "zone": "Where",
+    "second_factor": "Second factor",
+    "emergency": "Emergency reason",
+    "username": "Username tried",
+    "count": "Sessions",
+    "until": "Until",
+    "grant_reason": "Reason for the grant",
+    "expires_at": "Expires",
+    "ends_on": "Access ended on",
+    "before": "Before",
+    "after": "After",
+    "threshold": "Failed attempts allowed",
+    "role": "Role",
+    "first_user": "First user of the practice",
+    "from": "From",
+    "to": "To",
+    "days": "Days without sign-in",
+    "why": "Why",
+    "refused": "Refused because",
+    "items": "Items",
+    "due_on": "Due on",
+    "kind": "Kind",
+    "held": "Held",
+    "decision": "Decision",
+    "kept": "Kept",
+    "removed": "Removed",
+    "lapsed": "Not reviewed",
+    "during": "During",
+    "fields": "Changed",
+    "new_email": "New email",
+    "old_email": "Old email",
+    "ending": "Number ending",
+    "old": "Old number",
+    "new": "New number",
+    "verified": "Verified",
+    "restricted": "Restricted",
+    "windows": "Windows",
+    "codes_left": "Recovery codes left",
+    "replaced": "Replaced earlier codes",
+    "kinds": "Kinds",
+    "setup_required": "Must set up again",
+    "name": "Name",
+    "last": "Was the last one",
+    "channel": "Sent by",
+    "number": "Number",
+    "purpose": "For",
+    "provider_code": "Provider's error code",
+    "code": "Practice code",
+    "office_networks": "Office networks",
+    "sessions": "Sessions ended",
+    "remote_access": "Remote access removed",
+    "second_factors": "Second factors removed",
+    "invitations": "Invitations voided",
+    "reset_links": "Reset links voided",
+    "provider_kept": "Provider link kept",
+}
+# The vocabulary a "reason" holds, by action.
+REASONS = {
+    AuditAction.SIGNIN_FAILED: SignInFailure,
+    AuditAction.SIGNED_OUT: SessionEndReason,
+    AuditAction.SESSIONS_ENDED: SessionEndReason,
+    AuditAction.REMOTE_ACCESS_REMOVED: RemoteAccessRemoval,
+    AuditAction.USER_LOCKED: LockChange,
+    AuditAction.USER_UNLOCKED: LockChange,
+}
+LOCK_WORDS = {
+    (AuditAction.USER_LOCKED, LockChange.ADMINISTRATOR): "Locked by an administrator",
+    (AuditAction.USER_LOCKED, LockChange.SUPPORT): "Locked by support",
+    (AuditAction.USER_LOCKED, LockChange.FAILED_ATTEMPTS): "Locked after too many failed attempts",
+    (AuditAction.USER_UNLOCKED, LockChange.ADMINISTRATOR): "Unlocked by an administrator",
+    (AuditAction.USER_UNLOCKED, LockChange.SUPPORT): "Unlocked by support",
+    (AuditAction.USER_UNLOCKED, LockChange.AUTO_UNLOCK): "Unlocked automatically",
+    (AuditAction.USER_UNLOCKED, LockChange.PASSWORD_RESET): "Unlocked by a password reset",
+}
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class AuditDescription:
+    action: str  # "Signed in (office)"
+    fields: tuple[tuple[str, str], ...]  # (("Second factor", "Authenticator app"), ...)
+
+    @property
+    def details(self) -> str:
+        """The fields as one line: "Second factor: Authenticator app; Address: …"."""
+        return "; ".join(f"{name}: {value}" for name, value in self.fields)
+
+    @property
+    def text(self) -> str:
+        """The action and its details, as one sentence (for search results and the CSV)."""
+        return f"{self.action}. {self.details}" if self.fields else self.action
+
+
+@cache
+def _labels(choices) -> dict[str, str]:
+    # Read once: TextChoices builds `.values` and `.choices` anew at every access, and the CSV
+    # export describes every row of the log.
+    return {value: str(label) for value, label in choices.choices}
+
+
+def action_label(action: str) -> str:
+    """The action's label, or the code itself for an action no longer known."""
+    return _labels(AuditAction).get(action, action)
+
+
+def label_of(choices, value, default: str | None = None) -> str:
+    label = _labels(choices).get(value) if isinstance(value, str) else None
+    if label is not None:
+        return label
+    return str(value) if default is None else default
+
+
+def when(value, zone: ZoneInfo, *, short: bool = False) -> str:
+    """An ISO time (or date) as people read it, in the practice's zone: "6 Dec 2026, 13:02"."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    elif isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        day = value if isinstance(value, date) else date.fromisoformat(value)
+        return f"{day.day} {day:%b}" if short else f"{day.day} {day:%b %Y}"
+    else:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return f"{moment.day} {moment:%b}" if short else f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def _setting_name(name: str) -> str:
+    if name in KEY_LABELS:
+        return KEY_LABELS[name]
+    try:
+        verbose = str(getattr(Practice._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        verbose = name
+    verbose = verbose.replace("_", " ")
+    return verbose[:1].upper() + verbose[1:]
+
+
+def _setting_value(name: str, value):
+    """A setting's stored value, as its label when the field has choices ("require" -> …)."""
+    try:
+        choices = getattr(Practice._meta.get_field(name), "choices", None)
+    except FieldDoesNotExist:
+        choices = None
+    if choices and isinstance(value, str):
+        return str(dict(choices).get(value, value))
+    return value
+
+
+def plain(value, zone: ZoneInfo, *, key: str = "", action: str = "") -> str:
+    """One detail value in words. Old rows may hold any JSON: nothing here may raise."""
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if key == "kinds":
+            return ", ".join(plain(kind, zone, key="kind") for kind in value) or "none"
+        return ", ".join(plain(item, zone, key=key, action=action) for item in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{name}: {plain(item, zone)}" for name, item in value.items()) or "none"
+    if not isinstance(value, str):
+        return str(value)
+    if key == "reason" and action in REASONS:
+        return label_of(REASONS[action], value)
+    if key == "refused":
+        return label_of(SignInFailure, value, label_of(GatewayRefusal, value))
+    if key == "zone":
+        return label_of(Zone, value).lower()
+    if key in ("second_factor", "kind"):
+        return FACTOR_NAMES.get(value.lower(), value)
+    if key == "channel":
+        return CHANNELS.get(value, value)
+    if key == "purpose":
+        return PURPOSES.get(value, value)
+    if key == "fields":
+        return value.replace("_", " ")
+    return when(value, zone)
+
+
+def _fields(details: dict, zone: ZoneInfo, action: str, *, skip=()) -> tuple:
+    out = []
+    for key, value in details.items():
+        if key in skip:
+            continue
+        if action == AuditAction.PRACTICE_SETTINGS_CHANGED and key in ("before", "after"):
+            continue
+        name = KEY_LABELS.get(key, key.replace("_", " ").capitalize())
+        out.append((name, plain(value, zone, key=key, action=action)))
+    if action == AuditAction.PRACTICE_SETTINGS_CHANGED:
+        before, after = details.get("before") or {}, details.get("after") or {}
+        for name in sorted(set(before) | set(after)):
+            was, now = _setting_value(name, before.get(name)), _setting_value(name, after.get(name))
+            out.append((_setting_name(name), f"{plain(was, zone)} → {plain(now, zone)}"))
+    return tuple(out)
+
+
+def _title(action: str, details: dict, zone: ZoneInfo) -> tuple[str, tuple[str, ...]]:
+    """The action in words, with what it already says from the details (not repeated)."""
+    label = action_label(action)
+    reason = details.get("reason")
+    reason = reason if isinstance(reason, str) else ""
+    if action == AuditAction.SIGNIN_SUCCEEDED:
+        where = [label_of(Zone, details["zone"]).lower()] if details.get("zone") else []
+        if details.get("emergency"):
+            where.append("emergency")
+        return (f"Signed in ({', '.join(where)})" if where else "Signed in"), ("zone",)
+    if action == AuditAction.SIGNIN_FAILED and reason:
+        return f"Sign-in refused: {label_of(SignInFailure, reason).lower()}", ("reason",)
+    if action == AuditAction.SESSIONS_ENDED and reason:
+        count = details.get("count")
+        sessions = f"{count} sessions" if isinstance(count, int) and count != 1 else "Session"
+        what = label_of(SessionEndReason, reason)
+        return f"{sessions} ended: {what[:1].lower()}{what[1:]}", ("reason", "count")
+    if action == AuditAction.REMOTE_ACCESS_GRANTED:
+        until = details.get("until")
+        if until:
+            return f"Remote access granted until {when(until, zone, short=True)}", ("until",)
+        return "Remote access granted", ("until",)
+    if action == AuditAction.REMOTE_ACCESS_REMOVED and reason:
+        what = label_of(RemoteAccessRemoval, reason)
+        return f"Remote access removed: {what[:1].lower()}{what[1:]}", ("reason",)
+    if action in (AuditAction.USER_LOCKED, AuditAction.USER_UNLOCKED) and reason:
+        said = LOCK_WORDS.get((action, reason))
+        if said is None:
+            by = label_of(LockChange, reason)
+            said = f"{label} ({by[:1].lower()}{by[1:]})"
+        return said, ("reason",)
+    if action == AuditAction.PASSWORD_TEMPORARY_SET and details.get("expires_at"):
+        return f"{label} (expires {when(details['expires_at'], zone)})", ("expires_at",)
+    if action == AuditAction.USER_ACCESS_END_CHANGED:
+        after = details.get("after")
+        text = f"Access ends on {when(after, zone)}" if after else "Access end date removed"
+        return text, ("after",)
+    if action in (
+        AuditAction.MFA_DEVICE_ADDED,
+        AuditAction.MFA_DEVICE_REMOVED,
+    ) and details.get("kind"):
+        factor = plain(details["kind"], zone, key="kind")
+        return f"{label}: {factor}", ("kind",)
+    if action in (
+        AuditAction.MFA_CODE_SENT,
+        AuditAction.MFA_CODE_SEND_FAILED,
+        AuditAction.MFA_CODE_OPTED_OUT,
+    ) and details.get("channel"):
+        verb = "Voice call" if details["channel"] == "voice" else "Text message"
+        rest = {
+            AuditAction.MFA_CODE_SENT: "with a code sent",
+            AuditAction.MFA_CODE_SEND_FAILED: "with a code could not be sent",
+            AuditAction.MFA_CODE_OPTED_OUT: "not sent: the number opted out",
+        }[action]
+        to = f" to {details['number']}" if details.get("number") else ""
+        return f"{verb} {rest}{to}", ("channel", "number")
+    return label, ()
+
+
+def audit_describe(action: str, details: dict | None, *, time_zone: str) -> AuditDescription:
+    """The event in plain words, times in `time_zone` (the practice's)."""
+    zone = _zone(time_zone or "UTC")
+    details = details if isinstance(details, dict) else {}
+    title, said = _title(action, details, zone)
+    return AuditDescription(action=title, fields=_fields(details, zone, action, skip=said))
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def event_describe(event, *, time_zone: str) -> AuditDescription:
+    """audit_describe for an AuditEvent."""
+    return audit_describe(event.action, event.details, time_zone=time_zone)
