@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 
@@ -136,7 +137,9 @@ def test_create_user_without_a_password_prints_a_working_invitation_link(client)
     user = User.objects.get(username="jdoe")
     assert not user.has_usable_password()
     link = next(word for word in out.split() if "/invite/" in word)
-    path = link.removeprefix("http://127.0.0.1:8000")
+    # On the site's own address (SITE_URL), as the emails' links are.
+    assert link.startswith(settings.SITE_URL.rstrip("/") + "/invite/")
+    path = link.removeprefix(settings.SITE_URL.rstrip("/"))
 
     response = client.get(path)
     assert response.status_code == 302  # the token moves into the session

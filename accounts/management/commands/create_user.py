@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.invitations import invitation_create, invitation_path
 from accounts.models import Role
 from accounts.users import user_create
+from practice.links import site_link
 from practice.management.commands.create_practice import _messages
 from practice.models import Practice
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=Role.values, default=None)
         parser.add_argument("--password-stdin", action="store_true")
         parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8000", help="for the invitation link"
+            "--base-url", default="", help="for the invitation link (default: SITE_URL)"
         )
 
     def handle(self, *args, **opts):
@@ -59,6 +60,7 @@ class Command(BaseCommand):
         )
         if password is None:
             token = invitation_create(user=user, actor=None)
-            self.stdout.write(
-                f"Invitation link (valid 7 days): {opts['base_url']}{invitation_path(token)}"
-            )
+            path = invitation_path(token)
+            base = opts["base_url"].rstrip("/")
+            link = f"{base}{path}" if base else site_link(path)
+            self.stdout.write(f"Invitation link (valid 7 days): {link}")
