@@ -320,6 +320,28 @@ class ConfirmPasswordForm(forms.Form):
     password = password_field("Password", "current-password")
 
 
+IN_PERSON_APP = "app"
+IN_PERSON_TEXT = "text"
+
+
+class InPersonSetupForm(ConfirmPasswordForm):
+    """ "Set up two-factor now": how the user at the desk sets up, and the administrator's own
+    password. A text is offered only to a verified mobile (`text_to`, masked; "" for none)."""
+
+    method = forms.ChoiceField(
+        label="How will they set it up?", widget=forms.RadioSelect, initial=IN_PERSON_APP
+    )
+
+    field_order = ["method", "password"]
+
+    def __init__(self, *args, text_to: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(IN_PERSON_APP, "Authenticator app on their phone: they scan a QR code")]
+        if text_to:
+            choices.append((IN_PERSON_TEXT, f"Text message to their mobile, {text_to}"))
+        self.fields["method"].choices = choices
+
+
 INVITE = "invite"
 TEMPORARY = "temporary"
 
