@@ -155,7 +155,7 @@ def user_two_factor_setup_code(request, user_id):
                 messages.success(
                     request,
                     f"Two-factor authentication is set up for {user} ({device.name}). They use "
-                    "it at their next sign-in.",
+                    "it at their next sign-in, and can create recovery codes on My Account.",
                 )
                 return redirect("console:user", user_id=user.pk)
             else:
