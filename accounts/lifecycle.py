@@ -8,14 +8,14 @@ its one scoped lookup; support staff may act on any practice).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.access_end import access_end_set
 from accounts.lockout import user_lock, user_unlock
-from accounts.login_times import login_times_differ, login_windows_set
+from accounts.login_times import DayWindows, login_times_differ, login_windows_set
 from accounts.models import Role, TwoFactorSetup, User
 from accounts.remote_access import remote_access_grant, remote_access_revoke
 from accounts.sessions import sessions_end
@@ -217,7 +217,7 @@ class UserChanges:
     provider: Provider | None
     verify_phone_at_registration: bool
     login_times_restricted: bool
-    windows: dict[int, tuple[time, time] | None]
+    windows: dict[int, DayWindows]
     emergency_access: bool = False
     access_ends_on: date | None = None
 

@@ -4,6 +4,8 @@ Windows are wall-clock times in the practice's time zone, so "07:00 to 19:00" me
 both sides of a daylight-saving change. A window whose end is before its start runs past
 midnight into the next day (a night shift: Friday 22:00 to 06:00 allows Saturday 05:00).
 With login times restricted, a day without a window allows no sign-in that starts that day.
+A day may have more than one window (a split shift: 07:00 to 12:00 and 13:00 to 19:00); no two
+windows of the week may overlap.
 """
 
 from datetime import datetime, time
@@ -16,6 +18,13 @@ from django.utils import timezone
 from accounts.models import LoginWindow, User, Weekday
 from practice.audit import audit_record
 from practice.vocabulary import AuditAction
+
+# A split shift (07:00 to 12:00 and 13:00 to 19:00) is two windows on one day.
+WINDOWS_PER_DAY = 2
+
+Pair = tuple[time, time]
+# What login_windows_set takes for a day: nothing, one (start, end) pair, or a list of them.
+DayWindows = Pair | list[Pair] | None
 
 
 def _windows(user: User) -> list[LoginWindow]:
@@ -30,10 +39,85 @@ def _windows(user: User) -> list[LoginWindow]:
     ]
 
 
-def login_week_of(windows: dict[int, tuple[time, time]]) -> list:
+def windows_by_day(windows: dict[int, DayWindows]) -> dict[int, list[Pair]]:
+    """Each day's windows as a list sorted by start; days without a window left out."""
+    days = {}
+    for day, value in windows.items():
+        if value is None:
+            continue
+        pairs = [value] if isinstance(value, tuple) and isinstance(value[0], time) else value
+        if pairs:
+            days[day] = sorted(tuple(pair) for pair in pairs)
+    return days
+
+
+def user_windows_by_day(user: User) -> dict[int, list[Pair]]:
+    """The user's windows, day by day (from the copy on the row: no query)."""
+    days: dict[int, list[Pair]] = {}
+    for window in _windows(user):
+        days.setdefault(window.weekday, []).append((window.start, window.end))
+    return {day: sorted(pairs) for day, pairs in days.items()}
+
+
+def login_week_of(windows: dict[int, DayWindows]) -> list:
+    """User.login_week for these windows: [[weekday, "HH:MM", "HH:MM"], ...], in order."""
     return [
-        [day, f"{start:%H:%M}", f"{end:%H:%M}"] for day, (start, end) in sorted(windows.items())
+        [day, f"{start:%H:%M}", f"{end:%H:%M}"]
+        for day, pairs in sorted(windows_by_day(windows).items())
+        for start, end in pairs
     ]
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _span(day: int, start: time, end: time) -> tuple[int, int]:
+    """Minutes from Monday 00:00 covered by a window; one past midnight runs into the next day."""
+    begin = day * 1440 + _minutes(start)
+    length = (_minutes(end) - _minutes(start)) % 1440
+    return begin, begin + length
+
+
+def _window_text(day: int, start: time, end: time) -> str:
+    return f"{Weekday(day).label} {start:%H:%M}–{end:%H:%M}"
+
+
+def window_overlaps(
+    windows: dict[int, DayWindows],
+) -> list[tuple[tuple[int, time, time], ValidationError]]:
+    """Pairs of windows that share a minute: ((weekday, start, end) of the later one, error).
+
+    The week is a circle: Sunday 22:00 to 06:00 runs into Monday. Windows that only touch
+    (one ends at 12:00, the next starts at 12:00) do not overlap.
+    """
+    spans = sorted(
+        (_span(day, start, end), day, start, end)
+        for day, pairs in windows_by_day(windows).items()
+        for start, end in pairs
+    )
+    week = 7 * 1440
+    found = []
+    for index, ((begin, finish), day, start, end) in enumerate(spans):
+        for (other_begin, other_finish), other_day, other_start, other_end in spans[index + 1 :]:
+            # A later window that runs past Sunday midnight also covers Monday morning.
+            shifted = [(other_begin, other_finish), (other_begin - week, other_finish - week)]
+            if any(b < finish and begin < f for b, f in shifted):
+                found.append(
+                    (
+                        (other_day, other_start, other_end),
+                        ValidationError(
+                            "%(first)s and %(second)s overlap: make one end before the other "
+                            "starts.",
+                            code="login_window_overlap",
+                            params={
+                                "first": _window_text(day, start, end),
+                                "second": _window_text(other_day, other_start, other_end),
+                            },
+                        ),
+                    )
+                )
+    return found
 
 
 def login_allowed(user: User, when: datetime | None = None) -> bool:
@@ -54,41 +138,77 @@ def login_allowed(user: User, when: datetime | None = None) -> bool:
     return False
 
 
-def login_times_text(user: User) -> str:
-    """When sign-in is allowed, for a message: "Monday to Friday 07:00–19:00, Saturday …".
+def _pairs_text(pairs: list[Pair]) -> str:
+    """ "07:00–12:00 and 13:00–19:00"; a window past midnight says so."""
+    return " and ".join(
+        f"{start:%H:%M}–{end:%H:%M}" + (" (into the next day)" if end < start else "")
+        for start, end in pairs
+    )
 
-    Consecutive days with the same window are named as one range.
+
+def login_times_text(user: User) -> str:
+    """When sign-in is allowed, for a message: "Monday to Friday 07:00–12:00 and 13:00–19:00".
+
+    Consecutive days with the same windows are named as one range.
     """
-    windows = sorted(_windows(user), key=lambda w: w.weekday)
-    if not windows:
+    days = user_windows_by_day(user)
+    if not days:
         return "never (no login times are set)"
-    groups: list[list[LoginWindow]] = []
-    for window in windows:
-        last = groups[-1][-1] if groups else None
-        if (
-            last is not None
-            and last.weekday == window.weekday - 1
-            and (last.start, last.end) == (window.start, window.end)
-        ):
-            groups[-1].append(window)
+    groups: list[tuple[int, int, list[Pair]]] = []
+    for day, pairs in sorted(days.items()):
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == pairs:
+            groups[-1] = (groups[-1][0], day, pairs)
         else:
-            groups.append([window])
+            groups.append((day, day, pairs))
     parts = []
-    for group in groups:
-        first, last = group[0], group[-1]
-        days = Weekday(first.weekday).label
-        if len(group) > 1:
-            days += f" to {Weekday(last.weekday).label}"
-        overnight = " (into the next day)" if first.end < first.start else ""
-        parts.append(f"{days} {first.start:%H:%M}–{first.end:%H:%M}{overnight}")
+    for first, last, pairs in groups:
+        names = Weekday(first).label
+        if last != first:
+            names += f" to {Weekday(last).label}"
+        parts.append(f"{names} {_pairs_text(pairs)}")
     return ", ".join(parts)
 
 
 def login_times_differ(user: User, *, restricted: bool, windows: dict) -> bool:
     """Whether saving these windows would change the user's login times."""
-    before = {w.weekday: (w.start, w.end) for w in _windows(user)}
-    after = {day: pair for day, pair in windows.items() if pair is not None}
-    return restricted != user.login_times_restricted or before != after
+    if restricted != user.login_times_restricted:
+        return True
+    return user_windows_by_day(user) != windows_by_day(windows)
+
+
+def login_windows_check(windows: dict[int, DayWindows]) -> None:
+    """Refuse windows the week cannot hold: an unknown day, an empty window, too many a day, or
+    two that overlap. Raises ValidationError with every problem."""
+    errors = []
+    for day in windows:
+        if day not in Weekday.values:
+            errors.append(ValidationError("Unknown weekday %(day)s.", params={"day": day}))
+    if errors:
+        raise ValidationError(errors)
+    for day, pairs in windows_by_day(windows).items():
+        if len(pairs) > WINDOWS_PER_DAY:
+            errors.append(
+                ValidationError(
+                    "%(day)s: at most %(count)s windows a day.",
+                    code="login_window_too_many",
+                    params={"day": Weekday(day).label, "count": WINDOWS_PER_DAY},
+                )
+            )
+        for start, end in pairs:
+            if start == end:
+                errors.append(
+                    ValidationError(
+                        "%(day)s: the start and end are the same; leave both empty for no "
+                        "sign-in that day.",
+                        code="login_window_empty",
+                        params={"day": Weekday(day).label},
+                    )
+                )
+    if errors:
+        raise ValidationError(errors)
+    overlaps = window_overlaps(windows)
+    if overlaps:
+        raise ValidationError([error for _, error in overlaps])
 
 
 @transaction.atomic
@@ -97,37 +217,26 @@ def login_windows_set(
     user: User,
     actor: User | None,
     restricted: bool,
-    windows: dict[int, tuple[time, time] | None],
+    windows: dict[int, DayWindows],
     request=None,
 ) -> None:
-    """Replace the user's weekly windows. `windows` maps weekday (0 = Monday) to (start, end).
+    """Replace the user's weekly windows. `windows` maps weekday (0 = Monday) to a (start, end)
+    pair or a list of them (a split shift); days missing or mapped to None have no window.
 
-    Days missing from `windows` or mapped to None have no window.
+    Refused (nothing changed) when two windows overlap, also across midnight.
     """
-    errors = []
-    for day, pair in windows.items():
-        if day not in Weekday.values:
-            errors.append(ValidationError("Unknown weekday %(day)s.", params={"day": day}))
-        elif pair is not None and pair[0] == pair[1]:
-            errors.append(
-                ValidationError(
-                    "%(day)s: the start and end are the same; leave both empty for no sign-in "
-                    "that day.",
-                    code="login_window_empty",
-                    params={"day": Weekday(day).label},
-                )
-            )
-    if errors:
-        raise ValidationError(errors)
-    after = {day: pair for day, pair in windows.items() if pair is not None}
+    login_windows_check(windows)
+    after = windows_by_day(windows)
     if not login_times_differ(user, restricted=restricted, windows=windows):
         return
     LoginWindow.objects.filter(user=user).delete()
     LoginWindow.objects.bulk_create(
         LoginWindow(user=user, weekday=day, start=start, end=end)
-        for day, (start, end) in sorted(after.items())
+        for day, pairs in sorted(after.items())
+        for start, end in pairs
     )
     user.login_times_restricted = restricted
+    # The request path's copy, written with the rows it copies (see User.login_week).
     user.login_week = login_week_of(after)
     user.save(update_fields=["login_times_restricted", "login_week"])
     # Drop a stale prefetch so the caller sees the new windows.
@@ -140,8 +249,8 @@ def login_windows_set(
         details={
             "restricted": restricted,
             "windows": {
-                Weekday(day).label: f"{start:%H:%M}-{end:%H:%M}"
-                for day, (start, end) in sorted(after.items())
+                Weekday(day).label: ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in pairs)
+                for day, pairs in sorted(after.items())
             },
         },
     )

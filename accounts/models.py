@@ -210,8 +210,9 @@ class Weekday(models.IntegerChoices):
 
 
 class LoginWindow(models.Model):
-    """One day's window, wall-clock in the practice's zone. end < start runs past midnight.
+    """A window of one day, wall-clock in the practice's zone. end < start runs past midnight.
 
+    A day may have several (a split shift); accounts.login_times refuses overlapping ones.
     With login times restricted, a day without a window allows no sign-in that day.
     """
 
@@ -221,9 +222,11 @@ class LoginWindow(models.Model):
     end = models.TimeField()
 
     class Meta:
-        ordering = ["weekday"]
+        ordering = ["weekday", "start"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "weekday"], name="login_window_one_per_day"),
+            models.UniqueConstraint(
+                fields=["user", "weekday", "start"], name="login_window_start_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(weekday__gte=0, weekday__lte=6), name="login_window_weekday"
             ),

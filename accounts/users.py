@@ -176,7 +176,9 @@ def _copy_settings(*, source: User, user: User, actor: User, request) -> None:
         details={"from": source.username},
     )
     two_factor_setup_set(user=user, actor=actor, setup=source.two_factor_setup, request=request)
-    windows = {w.weekday: (w.start, w.end) for w in source.login_windows.all()}
+    windows: dict[int, list] = {}
+    for window in source.login_windows.all():
+        windows.setdefault(window.weekday, []).append((window.start, window.end))
     login_windows_set(
         user=user,
         actor=actor,

@@ -66,6 +66,10 @@ class AuditAction(models.TextChoices):
     PHONE_REMOVED = "phone.removed", "Mobile phone removed"
     # Second factors
     MFA_DEVICE_ADDED = "mfa.device_added", "Sign-in method added"
+    MFA_DEVICE_SET_UP_IN_PERSON = (
+        "mfa.device_set_up_in_person",
+        "Sign-in method set up in person with an administrator",
+    )
     MFA_DEVICE_RENAMED = "mfa.device_renamed", "Sign-in method renamed"
     MFA_DEVICE_REMOVED = "mfa.device_removed", "Sign-in method removed"
     MFA_PAIRING_RESET = "mfa.pairing_reset", "2FA pairing reset"

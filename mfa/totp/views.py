@@ -57,10 +57,13 @@ def app_setup(request, enrollment: Enrollment):
             )
             if done is not None:
                 return done
+    uri = provisioning_uri(device)
     context = {
         "enrollment": enrollment,
         "form": form,
-        "qr_code": qr_code_data_uri(provisioning_uri(device)),
+        "qr_code": qr_code_data_uri(uri),
+        # The same URI as a link, for someone setting up on the phone that shows this page.
+        "otpauth_uri": uri,
         "secret": secret_for_typing(device),
     }
     return render(request, "mfa/app_setup.html", context)

@@ -54,32 +54,36 @@ def _segment(start: float, end: float, title: str, *, overnight: bool = False) -
 
 
 def week_picture(user: User) -> WeekPicture:
-    """A bar per day (Monday first) of when the user may sign in, for a server-rendered SVG.
+    """A bar per window, a row per day (Monday first), of when the user may sign in.
 
-    A window that ends before it starts runs past midnight: it is drawn to the end of its day
-    and from 00:00 on the next day.
+    A day may hold several windows (a split shift). A window that ends before it starts runs
+    past midnight: it is drawn to the end of its day and from 00:00 on the next day.
     """
-    windows = {w.weekday: w for w in user.login_windows.all()}
+    windows: dict[int, list] = {day: [] for day in Weekday.values}
+    for window in sorted(user.login_windows.all(), key=lambda w: (w.weekday, w.start)):
+        windows[window.weekday].append(window)
     pieces: dict[int, list[Segment]] = {day: [] for day in Weekday.values}
-    for day, window in windows.items():
-        label = f"{Weekday(day).label} {window.start:%H:%M}–{window.end:%H:%M}"
-        start, end = _hours(window.start), _hours(window.end)
-        if start < end:
-            pieces[day].append(_segment(start, end, label))
-        else:
-            pieces[day].append(_segment(start, 24, label))
-            if end > 0:
-                pieces[(day + 1) % 7].append(
-                    _segment(0, end, f"{label} (next day)", overnight=True)
-                )
+    for day, day_windows in windows.items():
+        for window in day_windows:
+            label = f"{Weekday(day).label} {window.start:%H:%M}–{window.end:%H:%M}"
+            start, end = _hours(window.start), _hours(window.end)
+            if start < end:
+                pieces[day].append(_segment(start, end, label))
+            else:
+                pieces[day].append(_segment(start, 24, label))
+                if end > 0:
+                    pieces[(day + 1) % 7].append(
+                        _segment(0, end, f"{label} (next day)", overnight=True)
+                    )
     rows = []
     for index, day in enumerate(Weekday.values):
-        window = windows.get(day)
         text = (
-            f"{window.start:%H:%M}–{window.end:%H:%M}"
-            + (" (ends next day)" if window.end < window.start else "")
-            if window
-            else "no sign-in"
+            " and ".join(
+                f"{window.start:%H:%M}–{window.end:%H:%M}"
+                + (" (ends next day)" if window.end < window.start else "")
+                for window in windows[day]
+            )
+            or "no sign-in"
         )
         y = 18 + index * ROW_HEIGHT
         rows.append(

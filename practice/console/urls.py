@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from practice.console.views import audit, invitations, lifecycle, settings, users
+from practice.console.views import audit, invitations, lifecycle, settings, two_factor, users
 
 app_name = "console"
 
@@ -16,6 +16,16 @@ urlpatterns = [
         name="user_temporary_password",
     ),
     path("users/<int:user_id>/reset-2fa/", users.user_pairing_reset, name="user_pairing_reset"),
+    path(
+        "users/<int:user_id>/set-up-2fa/",
+        two_factor.user_two_factor_setup,
+        name="user_two_factor_setup",
+    ),
+    path(
+        "users/<int:user_id>/set-up-2fa/code/",
+        two_factor.user_two_factor_setup_code,
+        name="user_two_factor_setup_code",
+    ),
     path(
         "users/<int:user_id>/sessions/<int:session_id>/end/",
         users.user_session_end,

@@ -143,3 +143,80 @@ def test_the_message_names_day_ranges(member, admin_user):
         "Monday to Tuesday 07:00–19:00, Wednesday 08:00–12:00, Thursday to Friday 07:00–19:00, "
         "Saturday 22:00–06:00 (into the next day)"
     )
+
+
+SPLIT_SHIFT = {day: [(time(7), time(12)), (time(13), time(19))] for day in range(5)}
+
+
+def test_a_split_shift_allows_both_windows_and_not_the_break(member, admin_user):
+    login_windows_set(user=member, actor=admin_user, restricted=True, windows=SPLIT_SHIFT)
+    assert login_allowed(member, at("2026-01-05T16:59:00"))  # Monday 11:59 EST
+    assert not login_allowed(member, at("2026-01-05T17:00:00"))  # 12:00: the break
+    assert not login_allowed(member, at("2026-01-05T17:59:00"))  # 12:59
+    assert login_allowed(member, at("2026-01-05T18:00:00"))  # 13:00
+    assert not login_allowed(member, at("2026-01-06T00:00:00"))  # 19:00
+    assert LoginWindow.objects.filter(user=member).count() == 10
+    assert member.login_week[:2] == [[0, "07:00", "12:00"], [0, "13:00", "19:00"]]
+
+
+def test_the_message_names_a_split_shift(member, admin_user):
+    from accounts.login_times import login_times_text
+
+    windows = {**SPLIT_SHIFT, 5: (time(8), time(12))}
+    login_windows_set(user=member, actor=admin_user, restricted=True, windows=windows)
+    assert login_times_text(member) == (
+        "Monday to Friday 07:00–12:00 and 13:00–19:00, Saturday 08:00–12:00"
+    )
+
+
+def test_the_refusal_at_sign_in_names_both_windows(client, office, member, admin_user):
+    login_windows_set(user=member, actor=admin_user, restricted=True, windows=SPLIT_SHIFT)
+    with time_machine.travel(at("2026-01-05T17:30:00"), tick=False):  # Monday 12:30 EST
+        response = sign_in_post(client, office.practice, "nina", PASSWORD)
+    text = response.content.decode()
+    assert "not allowed at this time" in text.lower()
+    assert "Monday to Friday 07:00–12:00 and 13:00–19:00" in text
+
+
+@pytest.mark.parametrize(
+    "windows",
+    [
+        {0: [(time(7), time(12)), (time(11), time(19))]},
+        {0: [(time(7), time(12)), (time(7), time(12))]},
+        {0: [(time(7), time(19)), (time(9), time(10))]},
+        # Friday's night shift runs into Saturday's early window.
+        {4: (time(22), time(6)), 5: (time(5), time(9))},
+        # Sunday's night shift runs into Monday, across the end of the week.
+        {6: (time(22), time(6)), 0: (time(5), time(9))},
+        {0: [(time(1), time(2)), (time(3), time(4)), (time(5), time(6))]},
+    ],
+)
+def test_overlapping_or_too_many_windows_are_refused_and_nothing_changes(
+    member, admin_user, windows
+):
+    login_windows_set(
+        user=member, actor=admin_user, restricted=True, windows={2: (time(9), time(17))}
+    )
+    with pytest.raises(ValidationError):
+        login_windows_set(user=member, actor=admin_user, restricted=True, windows=windows)
+    member.refresh_from_db()
+    assert list(LoginWindow.objects.filter(user=member).values_list("weekday", "start")) == [
+        (2, time(9))
+    ]
+    assert member.login_week == [[2, "09:00", "17:00"]]
+    assert AuditEvent.objects.filter(action="login_times.changed").count() == 1
+
+
+def test_windows_that_only_touch_are_allowed(member, admin_user):
+    login_windows_set(
+        user=member,
+        actor=admin_user,
+        restricted=True,
+        windows={0: [(time(12), time(19)), (time(7), time(12))], 6: (time(19), time(0))},
+    )
+    assert member.login_week == [
+        [0, "07:00", "12:00"],
+        [0, "12:00", "19:00"],
+        [6, "19:00", "00:00"],
+    ]
+    assert login_allowed(member, at("2026-01-05T17:00:00"))  # Monday 12:00 EST

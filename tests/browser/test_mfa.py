@@ -57,8 +57,12 @@ def test_enroll_an_authenticator_app_from_the_screen_then_sign_in_with_it(
     confirm_password(page)
 
     expect(page.get_by_label("Title for authenticator")).to_have_value("Valley Pediatrics")
-    phone = pyotp.parse_uri(read_qr_from_screen(page))
+    uri = read_qr_from_screen(page)
+    phone = pyotp.parse_uri(uri)
     assert phone.issuer == "Valley Pediatrics"
+    # On the phone itself, the same account is one tap away.
+    link = page.get_by_role("link", name="Open in authenticator app")
+    expect(link).to_have_attribute("href", uri)
     page.get_by_label("Verification code").fill(phone.now())
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("Your authenticator app is set up")).to_be_visible()

@@ -1,5 +1,6 @@
 """Authenticator apps: RFC 6238, replay, the one-step-back window, and the setup a phone does."""
 
+import html as html_module
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -134,6 +135,26 @@ def test_adding_an_app_as_a_phone_does_it(client, member, practice):
     assert key.replace(" ", "") not in notice.body
     assert AuditEvent.objects.filter(action="mfa.device_added", target=member).exists()
     assert "Valley Pediatrics" in client.get("/account/security/").content.decode()
+
+
+def otpauth_link(html: str) -> str:
+    """The href of the page's "Open in authenticator app" link, as a browser would read it."""
+    match = re.search(r'<a [^>]*href="(otpauth://[^"]+)"[^>]*>Open in authenticator app</a>', html)
+    assert match, "no Open in authenticator app link"
+    return html_module.unescape(match.group(1))
+
+
+def test_the_page_links_the_same_secret_for_setting_up_on_the_phone_itself(client, member):
+    signed_in(client, member)
+    html = client.get("/account/security/app/add/").content.decode()
+    link = otpauth_link(html)
+    # The link holds exactly what the QR code holds: a phone opens it in its authenticator app.
+    assert link == qr_text_from_page(html)
+    assert pyotp.parse_uri(link).issuer == "Valley Pediatrics"
+    client.post("/account/security/app/add/", {"title": "Login OfficeEMR", "update_title": "1"})
+    html = client.get("/account/security/app/add/").content.decode()
+    assert otpauth_link(html) == qr_text_from_page(html)
+    assert pyotp.parse_uri(otpauth_link(html)).issuer == "Login OfficeEMR"
 
 
 def test_the_title_goes_into_the_qr_code(client, member):

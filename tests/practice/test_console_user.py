@@ -39,10 +39,13 @@ def form_of(user: User, **changes) -> dict:
         "provider": user.provider_id or "",
         "login_times_restricted": "on" if user.login_times_restricted else "",
     }
-    for window in user.login_windows.all():
+    slots: dict[str, int] = {}
+    for window in user.login_windows.order_by("weekday", "start"):
         day = window.get_weekday_display().lower()
-        data[f"{day}_start"] = f"{window.start:%H:%M}"
-        data[f"{day}_end"] = f"{window.end:%H:%M}"
+        slot = slots[day] = slots.get(day, 0) + 1
+        suffix = f"_{slot}" if slot > 1 else ""
+        data[f"{day}_start{suffix}"] = f"{window.start:%H:%M}"
+        data[f"{day}_end{suffix}"] = f"{window.end:%H:%M}"
     data.update(changes)
     return {key: value for key, value in data.items() if value != ""}
 
@@ -316,6 +319,87 @@ def test_bad_login_times_are_refused_and_nothing_changes(console, member, change
     assert message in response.content.decode()
     member.refresh_from_db()
     assert not member.login_times_restricted and not member.is_locked
+    assert actions_about(member) == []
+
+
+def test_a_split_shift_is_two_windows_a_day_in_the_form_the_week_and_the_copy(
+    console, member, admin_user
+):
+    response = save(
+        console,
+        member,
+        login_times_restricted="on",
+        monday_start="07:00",
+        monday_end="12:00",
+        monday_start_2="13:00",
+        monday_end_2="19:00",
+        tuesday_start_2="13:00",
+        tuesday_end_2="19:00",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    member = User.objects.get(pk=member.pk)
+    assert [(w.weekday, w.start, w.end) for w in member.login_windows.all()] == [
+        (0, time(7), time(12)),
+        (0, time(13), time(19)),
+        (1, time(13), time(19)),
+    ]
+    # The request path's copy holds every window.
+    assert member.login_week == [
+        [0, "07:00", "12:00"],
+        [0, "13:00", "19:00"],
+        [1, "13:00", "19:00"],
+    ]
+    event = AuditEvent.objects.get(target=member, action="login_times.changed")
+    assert event.details["windows"] == {
+        "Monday": "07:00-12:00, 13:00-19:00",
+        "Tuesday": "13:00-19:00",
+    }
+    # The form shows them again, each in its own field, and the week draws two bars on Monday.
+    assert 'name="monday_start_2"' in body and 'value="13:00"' in body
+    assert "Monday 07:00–12:00 and 13:00–19:00" in body
+    assert "Monday second start" in body
+    monday = body.split('data-day="Monday"')[1].split("</g>")[0]
+    assert monday.count('class="week__bar"') == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"monday_start_2": "11:00", "monday_end_2": "19:00"},
+            "Monday 07:00–12:00 and Monday 11:00–19:00 overlap",
+        ),
+        # Friday night's shift runs into Saturday morning's window.
+        (
+            {
+                "friday_start_2": "22:00",
+                "friday_end_2": "06:00",
+                "saturday_start": "05:00",
+                "saturday_end": "09:00",
+            },
+            "Friday 22:00–06:00 and Saturday 05:00–09:00 overlap",
+        ),
+        ({"monday_start_2": "13:00"}, "give both a start and an end"),
+    ],
+)
+def test_overlapping_windows_are_refused_and_nothing_changes(console, member, changes, message):
+    response = save(
+        console,
+        member,
+        login_times_restricted="on",
+        locked="on",
+        monday_start="07:00",
+        monday_end="12:00",
+        friday_start="07:00",
+        friday_end="12:00",
+        **changes,
+    )
+    assert response.status_code == 400
+    assert html.unescape(response.content.decode()).count(message) >= 1
+    member = User.objects.get(pk=member.pk)
+    assert not member.login_times_restricted and not member.is_locked
+    assert not member.login_windows.exists() and member.login_week == []
     assert actions_about(member) == []
 
 

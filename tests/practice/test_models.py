@@ -122,7 +122,10 @@ def test_a_login_window_cannot_be_empty_or_doubled():
     user = UserFactory()
     LoginWindow.objects.create(user=user, weekday=0, start="08:00", end="17:00")
     with pytest.raises(IntegrityError), transaction.atomic():
-        LoginWindow.objects.create(user=user, weekday=0, start="09:00", end="18:00")
+        LoginWindow.objects.create(user=user, weekday=0, start="08:00", end="18:00")
+    # A second window of the day (a split shift) is a row of its own; overlaps are refused by
+    # accounts.login_times, which sees the whole week.
+    LoginWindow.objects.create(user=user, weekday=0, start="18:00", end="20:00")
     with pytest.raises(IntegrityError), transaction.atomic():
         LoginWindow.objects.create(user=user, weekday=1, start="09:00", end="09:00")
 

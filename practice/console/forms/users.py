@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.forms import password_field, passwords_match
 from accounts.lifecycle import UserChanges
+from accounts.login_times import WINDOWS_PER_DAY, window_overlaps
 from accounts.models import Role, TwoFactorSetup, User, Weekday
 from accounts.users import NewUser
 from practice.console.forms.fields import BoundedDateField
@@ -29,6 +30,22 @@ DAY_FIELDS = [(day, Weekday(day).label) for day in Weekday.values]
 
 def _day_key(day: int) -> str:
     return Weekday(day).label.lower()
+
+
+# A day's first window keeps the plain names ("Monday start"); a split shift's next one is
+# "Monday second start" (field monday_start_2).
+ORDINALS = ["", "second", "third"]
+
+
+def _window_names(day: int, slot: int) -> tuple[str, str]:
+    suffix = f"_{slot + 1}" if slot else ""
+    key = _day_key(day)
+    return f"{key}_start{suffix}", f"{key}_end{suffix}"
+
+
+def _window_labels(label: str, slot: int) -> tuple[str, str]:
+    ordinal = f" {ORDINALS[slot]}" if slot else ""
+    return f"{label}{ordinal} start", f"{label}{ordinal} end"
 
 
 def parse_hhmm(value: str) -> time:
@@ -140,7 +157,9 @@ class UserForm(forms.Form):
     def __init__(self, *args, user: User, actor: User, **kwargs):
         self.user = user
         self.zone = user.practice.time_zone
-        windows = {w.weekday: w for w in user.login_windows.all()}
+        windows: dict[int, list] = {}
+        for window in sorted(user.login_windows.all(), key=lambda w: (w.weekday, w.start)):
+            windows.setdefault(window.weekday, []).append(window)
         initial = {
             "active": user.is_active,
             "pm_username": user.pm_username,
@@ -156,18 +175,21 @@ class UserForm(forms.Form):
             "emergency_access": user.emergency_access,
             "access_ends_on": user.access_ends_on,
         }
-        for day, window in windows.items():
-            initial[f"{_day_key(day)}_start"] = f"{window.start:%H:%M}"
-            initial[f"{_day_key(day)}_end"] = f"{window.end:%H:%M}"
+        for day, day_windows in windows.items():
+            for slot, window in enumerate(day_windows[:WINDOWS_PER_DAY]):
+                start_name, end_name = _window_names(day, slot)
+                initial[start_name] = f"{window.start:%H:%M}"
+                initial[end_name] = f"{window.end:%H:%M}"
         super().__init__(*args, initial=initial, **kwargs)
+        self.window_fields = []
         for day, label in DAY_FIELDS:
-            key = _day_key(day)
-            self.fields[f"{key}_start"] = forms.CharField(
-                label=f"{label} start", required=False, max_length=5, widget=TimeText()
-            )
-            self.fields[f"{key}_end"] = forms.CharField(
-                label=f"{label} end", required=False, max_length=5, widget=TimeText()
-            )
+            for slot in range(WINDOWS_PER_DAY):
+                names, labels = _window_names(day, slot), _window_labels(label, slot)
+                for name, field_label in zip(names, labels, strict=True):
+                    self.fields[name] = forms.CharField(
+                        label=field_label, required=False, max_length=5, widget=TimeText()
+                    )
+                self.window_fields.extend(names)
         self.fields["provider"].queryset = Provider.objects.filter(practice_id=user.practice_id)
         self.fields["pm_username"].widget.attrs.update(
             {"autocomplete": "off", "data-pm-username": ""}
@@ -185,61 +207,79 @@ class UserForm(forms.Form):
         if user.pk == actor.pk:
             # Administrators do not lock, deactivate, demote or time themselves out here.
             own = ["active", "locked", "role", "login_times_restricted", "access_ends_on"]
-            own += [name for name in self.fields if name.endswith(("_start", "_end"))]
+            own += self.window_fields
             for name in own:
                 self.fields[name].disabled = True
 
     def day_rows(self):
-        """(label, start field, end field) per day, Monday first, for the template."""
+        """(label, [(start field, end field) per window]) per day, Monday first."""
         return [
-            (label, self[f"{_day_key(day)}_start"], self[f"{_day_key(day)}_end"])
+            (
+                label,
+                [
+                    tuple(self[name] for name in _window_names(day, slot))
+                    for slot in range(WINDOWS_PER_DAY)
+                ],
+            )
             for day, label in DAY_FIELDS
         ]
 
     def clean(self):
         cleaned = super().clean()
-        windows: dict[int, tuple[time, time] | None] = {}
+        windows: dict[int, list[tuple[time, time]]] = {}
+        # Where an overlap is reported: the start field of the window named second.
+        start_fields: dict[tuple[int, time, time], str] = {}
         for day, label in DAY_FIELDS:
-            key = _day_key(day)
-            raw_start = (cleaned.get(f"{key}_start") or "").strip()
-            raw_end = (cleaned.get(f"{key}_end") or "").strip()
-            if not raw_start and not raw_end:
-                windows[day] = None
-                continue
-            if not raw_start or not raw_end:
-                missing = f"{key}_start" if not raw_start else f"{key}_end"
-                self.add_error(
-                    missing,
-                    ValidationError(
-                        "%(day)s: give both a start and an end, or leave both empty for no "
-                        "sign-in that day.",
-                        code="login_window_half",
-                        params={"day": label},
-                    ),
-                )
-                continue
-            pair = []
-            for name, raw in ((f"{key}_start", raw_start), (f"{key}_end", raw_end)):
-                try:
-                    pair.append(parse_hhmm(raw))
-                except ValidationError as exc:
-                    self.add_error(name, exc)
-            if len(pair) != 2:
-                continue
-            if pair[0] == pair[1]:
-                self.add_error(
-                    f"{key}_end",
-                    ValidationError(
-                        "%(day)s: the start and end are the same; leave both empty for no "
-                        "sign-in that day.",
-                        code="login_window_empty",
-                        params={"day": label},
-                    ),
-                )
-                continue
-            windows[day] = (pair[0], pair[1])
-        cleaned["windows"] = windows
+            windows[day] = []
+            for slot in range(WINDOWS_PER_DAY):
+                pair = self._clean_window(cleaned, day, label, slot)
+                if pair is not None:
+                    windows[day].append(pair)
+                    start_fields[(day, *pair)] = _window_names(day, slot)[0]
+        if not self.errors:
+            for later, error in window_overlaps(windows):
+                self.add_error(start_fields[later], error)
+        cleaned["windows"] = {day: pairs or None for day, pairs in windows.items()}
         return cleaned
+
+    def _clean_window(self, cleaned, day: int, label: str, slot: int):
+        """One window's (start, end), or None: empty, or an error added to its field."""
+        start_name, end_name = _window_names(day, slot)
+        raw_start = (cleaned.get(start_name) or "").strip()
+        raw_end = (cleaned.get(end_name) or "").strip()
+        if not raw_start and not raw_end:
+            return None
+        if not raw_start or not raw_end:
+            self.add_error(
+                start_name if not raw_start else end_name,
+                ValidationError(
+                    "%(day)s: give both a start and an end, or leave both empty for no "
+                    "sign-in in that window.",
+                    code="login_window_half",
+                    params={"day": label},
+                ),
+            )
+            return None
+        pair = []
+        for name, raw in ((start_name, raw_start), (end_name, raw_end)):
+            try:
+                pair.append(parse_hhmm(raw))
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        if len(pair) != 2:
+            return None
+        if pair[0] == pair[1]:
+            self.add_error(
+                end_name,
+                ValidationError(
+                    "%(day)s: the start and end are the same; leave both empty for no "
+                    "sign-in in that window.",
+                    code="login_window_empty",
+                    params={"day": label},
+                ),
+            )
+            return None
+        return (pair[0], pair[1])
 
     def changes(self) -> UserChanges:
         data = self.cleaned_data
@@ -282,6 +322,28 @@ class ConfirmPasswordForm(forms.Form):
     error_summary_title = "The two-factor pairing was not reset"  # the heading of its error summary
 
     password = password_field("Password", "current-password")
+
+
+IN_PERSON_APP = "app"
+IN_PERSON_TEXT = "text"
+
+
+class InPersonSetupForm(ConfirmPasswordForm):
+    """ "Set up two-factor now": how the user at the desk sets up, and the administrator's own
+    password. A text is offered only to a verified mobile (`text_to`, masked; "" for none)."""
+
+    method = forms.ChoiceField(
+        label="How will they set it up?", widget=forms.RadioSelect, initial=IN_PERSON_APP
+    )
+
+    field_order = ["method", "password"]
+
+    def __init__(self, *args, text_to: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(IN_PERSON_APP, "Authenticator app on their phone: they scan a QR code")]
+        if text_to:
+            choices.append((IN_PERSON_TEXT, f"Text message to their mobile, {text_to}"))
+        self.fields["method"].choices = choices
 
 
 INVITE = "invite"
