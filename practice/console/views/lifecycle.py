@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import AccessReview, ReviewDecision
 from accounts.reviews import (
@@ -19,14 +18,14 @@ from accounts.reviews import (
     review_open,
     review_start,
 )
-from practice.console.access import console_required, user_for_admin
+from practice.console.access import console_view, user_for_admin
 from practice.console.offboarding import offboard_plan, user_offboard
 from practice.console.selectors.audit import csv_safe
+from practice.vocabulary import Permission
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.OFFBOARD, post=Permission.OFFBOARD)
 def user_offboard_view(request, user_id):
     """ "Offboard": what will happen, listed; "Confirm offboarding" does it all at once."""
     user = user_for_admin(request, user_id)
@@ -53,8 +52,7 @@ def user_offboard_view(request, user_id):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.REVIEWS, post=Permission.REVIEWS)
 def reviews_view(request):
     """The open review (Keep / Remove a line, "Finish review"), or when the next is due."""
     practice = request.user.practice
@@ -93,8 +91,7 @@ def reviews_view(request):
 
 
 @never_cache
-@require_POST
-@console_required
+@console_view(post=Permission.REVIEWS)
 def review_start_view(request):
     try:
         review_start(practice=request.user.practice, actor=request.user, request=request)
@@ -104,8 +101,7 @@ def review_start_view(request):
 
 
 @never_cache
-@require_GET
-@console_required
+@console_view(get=Permission.REVIEWS)
 def review_export(request, review_id):
     """A review and its decisions as CSV, for the practice's compliance file."""
     review = (
