@@ -93,3 +93,8 @@ class StaffFactory(UserFactory):
     practice = None
     is_staff = True
     is_superuser = True
+
+
+def starting_role(practice: Practice, kind: str = Role.USER):
+    """One of the practice's three starting roles (what the console's "Role" select posts)."""
+    return roles_seed(practice)[Role(kind)]
