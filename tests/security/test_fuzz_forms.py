@@ -686,9 +686,7 @@ USER_PAGE_FIELDS = {
 
 @FUZZ
 @given(target=st.sampled_from(TARGETS), data=form_posts(USER_PAGE_FIELDS))
-@example(
-    target="<member>", data={"role": "<role user>", "pm_username": BIG, "monday_start": BIG}
-)
+@example(target="<member>", data={"role": "<role user>", "pm_username": BIG, "monday_start": BIG})
 @example(
     target="<doctor>",
     data={"role": "<role user>", "remote_access_reason": BIG, "remote_access": "on"},
