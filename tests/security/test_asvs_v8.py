@@ -51,12 +51,14 @@ def test_v8_2_1_each_role_reaches_only_its_own_functions(member, practice):
     admin = AdminFactory(practice=practice, username="avery")
     staff = StaffFactory(username="support")
     expected = {
-        # path: (user, user manager, administrator, support staff)
+        # path: (user, user manager, administrator, support staff), for the starting roles;
+        # tests/practice/test_permission_matrix.py runs every URL for every permission.
         "/console/": (403, 200, 200, 403),
-        "/console/users/new/": (403, 403, 200, 403),
+        "/console/users/new/": (403, 200, 200, 403),
         "/console/settings/": (403, 403, 200, 403),
         "/console/audit/": (403, 403, 200, 403),
-        f"/console/users/{member.pk}/": (403, 403, 200, 403),
+        "/console/roles/": (403, 403, 200, 403),
+        f"/console/users/{member.pk}/": (403, 200, 200, 403),
         "/admin/": (302, 302, 302, 200),
     }
     browsers = [
