@@ -20,7 +20,7 @@ from accounts.notices import admins_notify
 from accounts.remote_access import remote_access_revoke
 from accounts.sessions import sessions_end
 from practice.audit import audit_record
-from practice.vocabulary import AuditAction, RemoteAccessRemoval, SessionEndReason
+from practice.vocabulary import AuditAction, Permission, RemoteAccessRemoval, SessionEndReason
 
 # The practice's administrators hear of an end date this many days before it.
 NOTICE_DAYS = 7
@@ -143,6 +143,7 @@ def access_end_notices_due(*, now: datetime | None = None) -> int:
             )
         if claimed:
             admins_notify(
+                permission=Permission.OFFBOARD,
                 practice_id=user.practice_id,
                 subject=f"PracticeGate: {user}'s access ends in {NOTICE_DAYS} days",
                 template="emails/access_ends_soon_admin.txt",

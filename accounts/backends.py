@@ -15,7 +15,7 @@ class PracticeBackend(ModelBackend):
 
     def get_user(self, user_id):
         try:
-            user = User.objects.select_related("practice").get(pk=user_id)
+            user = User.objects.select_related("practice", "practice_role").get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from accounts.access_end import practice_today
 from accounts.lifecycle import user_deactivate
-from accounts.models import Invitation, Role, User
+from accounts.models import Invitation, User
 from accounts.notices import admins_notify, notice_send
+from accounts.permissions import has_permission, role_managers
 from practice.audit import audit_record
 from practice.models import AuditEvent, Practice
-from practice.vocabulary import AuditAction
+from practice.vocabulary import AuditAction, Permission
 
 DORMANT = "dormant"
 UPCOMING_DAYS = 14
@@ -46,9 +47,13 @@ def with_last_activity(users):
 
 
 def spared(user: User, practice: Practice) -> bool:
-    """Administrators and emergency access accounts are warned, not deactivated (by default)."""
+    """Administrators (who may manage roles) and emergency access accounts are warned, not
+    deactivated (by default); the last user who can manage roles, always."""
+    managers = role_managers(practice.pk)
+    if managers.filter(pk=user.pk).exists() and not managers.exclude(pk=user.pk).exists():
+        return True
     return not practice.dormant_includes_admins and (
-        user.role == Role.ADMIN or user.emergency_access
+        has_permission(user, Permission.MANAGE_ROLES) or user.emergency_access
     )
 
 
@@ -109,7 +114,9 @@ def dormant_due(*, now: datetime | None = None) -> DormantRun:
     for practice in Practice.objects.filter(dormant_after_days__gt=0):
         cutoff = now - timedelta(days=practice.dormant_after_days)
         users = with_last_activity(
-            User.objects.filter(practice=practice, is_active=True).select_related("practice")
+            User.objects.filter(practice=practice, is_active=True).select_related(
+                "practice", "practice_role"
+            )
         ).filter(last_activity__lt=cutoff)
         for user in users:
             if spared(user, practice):
@@ -160,6 +167,7 @@ def dormant_digests_due(*, now: datetime | None = None) -> int:
         if not deactivated and not upcoming:
             continue
         admins_notify(
+            permission=Permission.ACTIVATE,
             practice_id=practice.pk,
             subject=f"PracticeGate: accounts unused at {practice.name}",
             template="emails/dormant_digest.txt",

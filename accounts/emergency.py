@@ -25,7 +25,7 @@ from accounts.signin import (
 )
 from practice.audit import audit_record
 from practice.network import client_ip
-from practice.vocabulary import AuditAction, SignInFailure
+from practice.vocabulary import AuditAction, Permission, SignInFailure
 
 REASON_MAX_LENGTH = 500
 
@@ -75,6 +75,7 @@ def emergency_declare(signin: SignIn, *, reason: str) -> None:
             details={"reason": reason, "refused": state.get("refused", "")},
         )
     admins_notify(
+        permission=Permission.REMOTE_ACCESS,
         practice_id=user.practice_id,
         subject=f"PracticeGate: {user} declared an emergency to sign in",
         template="emails/emergency_declared_admin.txt",

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Invitation, Role, User
+from accounts.models import Invitation, User
 from accounts.notices import email_send
 from accounts.passwords import password_set
+from accounts.permissions import refuse_escalation
 from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
 from practice.links import site_link
@@ -121,16 +122,19 @@ def invitation_email(*, user: User, token: str) -> bool:
 
 
 def _refuse_manager_escalation(user: User, actor: User) -> None:
-    """A user manager handles the invitations of plain users only.
+    """Only someone who holds everything the invited user's role holds handles their invitation.
 
     SECURITY: otherwise a user manager could point an invited administrator's invitation at
     their own address, register with it, and become an administrator.
     """
-    if actor.role == Role.USER_MANAGER and user.role != Role.USER:
+    try:
+        refuse_escalation(actor, user.practice_role.permissions if user.practice_role else [])
+    except ValidationError:
         raise ValidationError(
-            "Only an administrator can change the invitation of an administrator or user manager.",
+            "Only someone who holds every permission of this user's role can change their "
+            "invitation.",
             code="manager_escalation",
-        )
+        ) from None
 
 
 def user_reinvite(*, user: User, actor: User, request=None) -> bool:

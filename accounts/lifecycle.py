@@ -10,18 +10,20 @@ its one scoped lookup; support staff may act on any practice).
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.access_end import access_end_set
 from accounts.lockout import user_lock, user_unlock
 from accounts.login_times import DayWindows, login_times_differ, login_windows_set
-from accounts.models import Role, TwoFactorSetup, User
+from accounts.models import TwoFactorSetup, User
+from accounts.permissions import actor_may
 from accounts.remote_access import remote_access_grant, remote_access_revoke
+from accounts.roles import refuse_last_role_manager, user_role_set
 from accounts.sessions import sessions_end
 from practice.audit import audit_record
-from practice.models import Provider
-from practice.vocabulary import AuditAction, RemoteAccessRemoval, SessionEndReason
+from practice.models import PracticeRole, Provider
+from practice.vocabulary import AuditAction, Permission, RemoteAccessRemoval, SessionEndReason
 
 
 def refuse_self(user: User, actor: User | None, what: str) -> None:
@@ -53,6 +55,7 @@ def user_deactivate(*, user: User, actor: User | None, request=None, why: str = 
     refuse_self(user, actor, "deactivate")
     if not user.is_active:
         return False
+    refuse_last_role_manager(user, what="be deactivated")
     had_remote_access = user.remote_access
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -131,22 +134,6 @@ def _plain(value):
 
 
 @transaction.atomic
-def user_role_set(*, user: User, actor: User, role: str, request=None) -> bool:
-    if role not in Role.values:
-        raise ValidationError({"role": "Choose a role from the list."})
-    if role != user.role:
-        refuse_self(user, actor, "change the role of")
-    return _field_set(
-        user=user,
-        actor=actor,
-        request=request,
-        field_name="role",
-        value=role,
-        action=AuditAction.USER_ROLE_CHANGED,
-    )
-
-
-@transaction.atomic
 def two_factor_setup_set(*, user: User, actor: User, setup: str, request=None) -> bool:
     """The user's second-factor setup option (empty: the practice's default)."""
     if setup not in TwoFactorSetup.values:
@@ -212,7 +199,7 @@ class UserChanges:
     remote_access_until: datetime | None
     remote_access_reason: str
     locked: bool
-    role: str
+    role: PracticeRole
     two_factor_setup: str
     provider: Provider | None
     verify_phone_at_registration: bool
@@ -229,10 +216,50 @@ class UserUpdateResult:
     reactivated: bool = False
 
 
+def _changed_permissions(user: User, changes: UserChanges) -> set[Permission]:
+    """Which permissions the changes need: each part of the user page has its own."""
+    needed = set()
+    if changes.active != user.is_active:
+        needed.add(Permission.ACTIVATE)
+    if changes.locked != user.is_locked:
+        needed.add(Permission.UNLOCK)
+    if (
+        changes.remote_access != user.remote_access
+        or (
+            changes.remote_access
+            and (
+                changes.remote_access_until != user.remote_access_until
+                or changes.remote_access_reason != user.remote_access_reason
+            )
+        )
+        or changes.emergency_access != user.emergency_access
+    ):
+        needed.add(Permission.REMOTE_ACCESS)
+    if (
+        changes.pm_username.strip() != user.pm_username
+        or changes.two_factor_setup != user.two_factor_setup
+        or changes.provider != user.provider
+        or changes.verify_phone_at_registration != user.verify_phone_at_registration
+    ):
+        needed.add(Permission.EDIT_DETAILS)
+    if changes.role.pk != user.practice_role_id:
+        needed.add(Permission.MANAGE_ROLES)
+    if changes.access_ends_on != user.access_ends_on:
+        needed.add(Permission.OFFBOARD)
+    if login_times_differ(user, restricted=changes.login_times_restricted, windows=changes.windows):
+        needed.add(Permission.LOGIN_TIMES)
+    return needed
+
+
 @transaction.atomic
 def user_update(*, user: User, actor: User, changes: UserChanges, request=None) -> UserUpdateResult:
     """Apply the user page in one transaction: any refusal leaves the user as it was."""
     user = locked_row(user)
+    # SECURITY: the page offers each part only to whom may change it; a crafted POST that
+    # changes another part anyway is refused here, before anything is written.
+    missing = [p for p in _changed_permissions(user, changes) if not actor_may(actor, p)]
+    if missing:
+        raise PermissionDenied(f"Not allowed: {', '.join(sorted(missing))}")
     result = UserUpdateResult()
 
     # Order matters: deactivation and unlinking remove remote access before any grant below is

@@ -18,7 +18,7 @@ from practice.audit import audit_record
 from practice.links import site_link
 from practice.network import client_ip, in_networks, throttle_key
 from practice.policy import effective_policy
-from practice.vocabulary import AuditAction, LockChange, SignInFailure
+from practice.vocabulary import AuditAction, LockChange, Permission, SignInFailure
 
 # One client address failing this often across any accounts is slowed down (refused before any
 # password check) until the window passes. A practice's office networks are never slowed down:
@@ -145,6 +145,7 @@ def failure_record(*, user: User, request, reason: SignInFailure, reserved: bool
 
 def _notify_admins(user: User) -> None:
     admins_notify(
+        permission=Permission.UNLOCK,
         practice_id=user.practice_id,
         subject=f"PracticeGate: {user.username}'s account is locked",
         template="emails/account_locked_admin.txt",

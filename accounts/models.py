@@ -7,13 +7,11 @@ from django.db.models.functions import Lower
 
 from accounts.usernames import validate_username
 from phonecodes.numbers import validate_e164
-from practice.models import Practice, Provider, TwoFactorPolicy
+from practice.models import Practice, PracticeRole, Provider, TwoFactorPolicy
+from practice.vocabulary import RoleKind
 
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    USER_MANAGER = "user_manager", "User manager"
-    USER = "user", "User"
+# The tier a user's role amounts to (User.role); what they may do is their practice_role's.
+Role = RoleKind
 
 
 class TwoFactorSetup(models.TextChoices):
@@ -55,7 +53,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     npi = models.CharField("NPI", max_length=10, blank=True)
     ada_number = models.CharField("ADA number", max_length=20, blank=True)
     specialties = models.CharField(max_length=200, blank=True)
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.USER)
+    # What the user may do: the permissions of their role (accounts.permissions reads them).
+    practice_role = models.ForeignKey(
+        PracticeRole,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="role",
+        help_text="Empty only for support staff.",
+    )
+    # The tier that role amounts to (administrator: may manage roles; user manager: holds some
+    # other console permission; user: none), written with practice_role by accounts.roles, for
+    # the list's sort order and the command line. Nothing decides access by it.
+    role = models.CharField(
+        "role tier", max_length=20, choices=Role.choices, default=Role.USER, editable=False
+    )
     provider = models.ForeignKey(
         Provider,
         on_delete=models.SET_NULL,
@@ -131,6 +144,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(condition=~Q(username=""), name="user_username_not_empty"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
+                condition=Q(practice__isnull=True) | Q(practice_role__isnull=False),
+                name="user_practice_role_set",
+            ),
+            models.CheckConstraint(
                 condition=Q(remote_access=False) | ~Q(pm_username=""),
                 name="user_remote_access_needs_pm_username",
             ),
@@ -171,10 +188,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.first_name or self.username
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN and self.practice_id is not None
 
     @property
     def is_locked(self) -> bool:

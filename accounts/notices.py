@@ -12,7 +12,9 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.permissions import users_with_permission
+from practice.vocabulary import Permission
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +48,21 @@ def notice_send(*, user: User, subject: str, template: str, context: dict | None
 
 
 def admins_notify(
-    *, practice_id: int, subject: str, template: str, context: dict, exclude: User | None = None
+    *,
+    practice_id: int,
+    permission: Permission,
+    subject: str,
+    template: str,
+    context: dict,
+    exclude: User | None = None,
 ) -> int:
-    """Email every active, registered administrator of the practice; returns how many.
+    """Email every active, registered user of the practice who holds `permission` (whoever can
+    act on the news: unlock, offboard, run the review); returns how many.
 
     Registered only: an invitation's address is not yet proven to be the administrator's.
     """
     admins = (
-        User.objects.filter(practice_id=practice_id, role=Role.ADMIN, is_active=True)
+        users_with_permission(practice_id, permission)
         .exclude(email="")
         .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
     )

@@ -5,8 +5,9 @@ one started (the first, that many days after the practice was made). An administ
 one at any time; on its due day the scheduled job starts it if nobody has. Each remote-access
 grant and each elevated role is an item the administrator marks "Keep" or "Remove"; "Finish
 review" carries the removals out through the same services as the user page. Items still not
-reviewed 14 days after the due date lapse: the grant is removed, the role lowered to user (never
-the practice's last administrator). Everything is audited; the result can be downloaded as CSV.
+reviewed 14 days after the due date lapse: the grant is removed, the role lowered to the
+practice's starting "User" role (never the last user who can manage roles). Everything is
+audited; the result can be downloaded as CSV.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.access_end import practice_today
-from accounts.lifecycle import user_role_set
 from accounts.models import (
     AccessReview,
     AccessReviewItem,
@@ -27,10 +27,12 @@ from accounts.models import (
     User,
 )
 from accounts.notices import admins_notify
+from accounts.permissions import uses_console
 from accounts.remote_access import remote_access_revoke
+from accounts.roles import role_for_kind, user_role_set
 from practice.audit import audit_record
 from practice.models import AuditEvent, Practice
-from practice.vocabulary import AuditAction, RemoteAccessRemoval
+from practice.vocabulary import AuditAction, Permission, RemoteAccessRemoval
 
 LAPSE_DAYS = 14
 
@@ -82,8 +84,10 @@ def review_start(*, practice: Practice, actor: User | None, request=None) -> Acc
         raise ValidationError(
             "A review is already open: finish it first.", code="review_open"
         ) from None
-    users = User.objects.filter(practice=practice, is_active=True).order_by(
-        "last_name", "first_name", "username"
+    users = (
+        User.objects.filter(practice=practice, is_active=True)
+        .select_related("practice_role")
+        .order_by("last_name", "first_name", "username")
     )
     items = []
     for user in users:
@@ -101,13 +105,13 @@ def review_start(*, practice: Practice, actor: User | None, request=None) -> Acc
                     last_login=user.last_login,
                 )
             )
-        if user.role in (Role.ADMIN, Role.USER_MANAGER):
+        if uses_console(user):
             items.append(
                 AccessReviewItem(
                     review=review,
                     user=user,
                     kind=ReviewItemKind.ROLE,
-                    held=user.get_role_display(),
+                    held=user.practice_role.name,
                     granted_by=_granted_by(user, AuditAction.USER_ROLE_CHANGED),
                     last_login=user.last_login,
                 )
@@ -195,17 +199,19 @@ def review_finish(*, review: AccessReview, actor: User, request=None) -> FinishR
 
 
 def _remove(item: AccessReviewItem, *, actor: User | None, request, reason) -> bool:
-    """Take away what the item reviewed; False for the practice's last administrator."""
+    """Take away what the item reviewed; False when the role must stay (see below)."""
     user = User.objects.select_for_update().select_related("practice").get(pk=item.user_id)
     if item.kind == ReviewItemKind.REMOTE_ACCESS:
         remote_access_revoke(user=user, actor=actor, request=request, reason=reason)
         return True
-    if user.role == Role.ADMIN:
-        admins = User.objects.filter(practice_id=user.practice_id, role=Role.ADMIN, is_active=True)
-        if admins.count() <= 1:
-            return False
-    if user.role != Role.USER:
-        user_role_set(user=user, actor=actor, role=Role.USER, request=request)
+    try:
+        user_role_set(
+            user=user, actor=actor, role=role_for_kind(user.practice, Role.USER), request=request
+        )
+    except ValidationError:
+        # The last user who can manage roles, or a role the reviewer may not take away
+        # (a reviewer gives or removes no more than they hold): kept, and counted as such.
+        return False
     return True
 
 
@@ -221,6 +227,7 @@ def reviews_start_due(*, now: datetime | None = None) -> int:
         except ValidationError:
             continue
         admins_notify(
+            permission=Permission.REVIEWS,
             practice_id=practice.pk,
             subject=f"PracticeGate: the access review of {practice.name} is due",
             template="emails/access_review_due.txt",
@@ -267,6 +274,7 @@ def reviews_lapse_due(*, now: datetime | None = None) -> int:
             )
         if items:
             admins_notify(
+                permission=Permission.REVIEWS,
                 practice_id=practice.pk,
                 subject=f"PracticeGate: access not reviewed in time at {practice.name}",
                 template="emails/access_review_lapsed.txt",

@@ -81,7 +81,8 @@ class CredentialsStage(SignInStage):
         user = None
         if practice is not None or credentials.get("staff"):
             user = (
-                User.objects.select_related("practice")
+                # The role too: where the sign-in lands depends on its permissions.
+                User.objects.select_related("practice", "practice_role")
                 .filter(practice=practice, username__iexact=signin.pending.username)
                 .first()
             )

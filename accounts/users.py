@@ -13,10 +13,13 @@ from accounts.login_times import login_windows_set
 from accounts.models import Role, User
 from accounts.password_rules import validate_password
 from accounts.passwords import temporary_password_set
+from accounts.permissions import refuse_escalation
+from accounts.roles import role_for_kind
 from accounts.usernames import normalize_username, validate_username
 from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
-from practice.models import Practice
+from practice.models import Practice, PracticeRole
+from practice.roles import kind_of
 from practice.vocabulary import AuditAction
 
 
@@ -30,15 +33,19 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     mobile_phone: str = "",
-    role: str | None = None,
+    role: PracticeRole | str | None = None,
     password: str | None = None,
     request=None,
 ) -> User:
     """Create a user of the practice. Without a password the account waits for an invitation.
 
+    `role` is a role of the practice, or the kind of one of its starting roles ("admin",
+    "user_manager", "user", as the command line names them); by default the starting "User".
     The first user of a practice becomes its administrator (as MySecurePractice makes the
     first account its User Manager), whatever role was asked for.
     """
+    if isinstance(role, str) and role not in Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
     username = normalize_username(username)
     try:
         validate_username(username)
@@ -57,6 +64,13 @@ def user_create(
             }
         )
     is_first = not User.objects.filter(practice=practice).exists()
+    if is_first:
+        role = role_for_kind(practice, Role.ADMIN)
+    elif role is None or isinstance(role, str):
+        role = role_for_kind(practice, role or Role.USER)
+    elif role.practice_id != practice.pk:
+        # SECURITY: a role of another practice is refused, never given.
+        raise ValidationError({"role": "Choose a role of this practice."})
     user = User(
         practice=practice,
         username=username,
@@ -64,10 +78,9 @@ def user_create(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         mobile_phone=normalize_phone(mobile_phone) if mobile_phone else "",
-        role=Role.ADMIN if is_first else (role or Role.USER),
+        practice_role=role,
+        role=kind_of(role.permissions),
     )
-    if role is not None and role not in Role.values:
-        raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
     if password is not None:
         try:
             validate_password(password, user=user)
@@ -90,7 +103,7 @@ def user_create(
         actor=actor,
         target=user,
         request=request,
-        details={"role": user.role, "first_user": is_first},
+        details={"role": role.name, "permissions": role.permissions, "first_user": is_first},
     )
     return user
 
@@ -102,7 +115,7 @@ class NewUser:
     last_name: str
     email: str
     mobile_phone: str
-    role: str
+    role: PracticeRole
     verify_phone_at_registration: bool = False
 
 
@@ -130,6 +143,8 @@ def user_add(
     """
     if invite and not new.email.strip():
         raise ValidationError({"email": "An invitation needs an email address."})
+    # Nobody adds a user with more than they may do themselves.
+    refuse_escalation(actor, new.role.permissions, field="role")
     with transaction.atomic():
         user = user_create(
             practice=practice,

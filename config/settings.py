@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "practice.context_processors.chrome",
                 "accounts.context_processors.password_expiry",
+                "accounts.context_processors.permissions",
             ],
         },
     },

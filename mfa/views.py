@@ -17,6 +17,7 @@ from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
 from accounts.forms import CodeForm
 from accounts.lockout import failure_record, lock_state
+from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
@@ -266,7 +267,7 @@ def security(request):
         "has_factor": bool(factors),
         "codes_left": recovery_codes_left(user),
         "required": policy.two_factor_required,
-        "self_reset": policy.allow_self_pairing_reset and bool(factors),
+        "self_reset": may_reset_own_pairing(user) and bool(factors),
         "phone_available": phone_codes_available(),
         "passkey_unavailable": passkey_unavailable_reason(request),
     }
@@ -327,9 +328,10 @@ def device_remove_view(request, ref: str):
 @csrf_protect
 @never_cache
 def pairing_reset_view(request):
-    """The user's own "Reset my 2FA pairing" (PCC SecureConnect's), when the practice allows."""
+    """The user's own "Reset my 2FA pairing" (PCC SecureConnect's), when the practice allows and
+    the user's role includes it."""
     user = request.user
-    if not effective_policy(user).allow_self_pairing_reset:
+    if not may_reset_own_pairing(user):
         raise Http404("Your practice does not allow this.")
     if request.method == "POST":
         pairing_reset(user=user, actor=user, request=request)

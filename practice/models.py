@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from practice.validators import normalize_cidr, validate_cidr, validate_npi, validate_time_zone
-from practice.vocabulary import AuditAction
+from practice.vocabulary import AuditAction, RoleKind
 
 
 class TwoFactorPolicy(models.TextChoices):
@@ -157,6 +157,42 @@ class Provider(models.Model):
 
     def __str__(self):
         return f"{self.name} (NPI {self.npi})"
+
+
+class PracticeRole(models.Model):
+    """A security role of a practice: a name and the permissions its users hold.
+
+    Read a user's permissions only through accounts.permissions; change a role only through
+    accounts.roles (which keeps the guards: no escalation, someone can always manage roles).
+    """
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField("role name", max_length=100)
+    # Permission values, sorted. A list rather than a table: a role is read with its user on
+    # every console request (one join), and a practice has a handful of roles.
+    permissions = models.JSONField(default=list, blank=True)
+    # Which of the three starting roles this is (empty for a role the practice added): the
+    # command line's --role and the migration from the fixed roles find them by it.
+    seeded_as = models.CharField(max_length=20, choices=RoleKind.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "name"], name="role_name_unique"),
+            models.UniqueConstraint(
+                fields=["practice", "seeded_as"],
+                condition=~Q(seeded_as=""),
+                name="role_seeded_once",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="role_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(seeded_as__in=[*RoleKind.values, ""]), name="role_seeded_as_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from practice.audit import audit_record
 from practice.models import OfficeNetwork, Practice
+from practice.roles import roles_seed
 from practice.validators import normalize_cidr
 from practice.vocabulary import AuditAction
 
@@ -45,12 +46,17 @@ def practice_create(
     if seen:
         practice.office_cidrs = sorted(seen)
         practice.save(update_fields=["office_cidrs"])
+    roles = roles_seed(practice)
     audit_record(
         action=AuditAction.PRACTICE_CREATED,
         actor=actor,
         practice=practice,
         request=request,
-        details={"code": practice.code, "office_networks": sorted(seen)},
+        details={
+            "code": practice.code,
+            "office_networks": sorted(seen),
+            "roles": {role.name: role.permissions for role in roles.values()},
+        },
     )
     return practice
 

@@ -88,6 +88,40 @@ class AuditAction(models.TextChoices):
     # The practice
     PRACTICE_CREATED = "practice.created", "Practice created"
     PRACTICE_SETTINGS_CHANGED = "practice.settings_changed", "Practice settings changed"
+    ROLE_CREATED = "role.created", "Role added"
+    ROLE_CHANGED = "role.changed", "Role changed (name or permissions)"
+    ROLE_COPIED = "role.copied", "Role copied from another practice by support"
+
+
+class Permission(models.TextChoices):
+    """What a role may let its users do. The console checks these, and only these, through
+    accounts.permissions.has_permission; the labels are the roles page's checkboxes."""
+
+    VIEW_USERS = "users.view", "See the user list and user pages"
+    ADD_USERS = "users.add", "Invite and add users"
+    EDIT_DETAILS = "users.edit", "Edit user details"
+    ACTIVATE = "users.activate", "Activate and deactivate users"
+    UNLOCK = "users.unlock", "Unlock users"
+    TEMPORARY_PASSWORD = "users.temporary_password", "Set temporary passwords"
+    REMOTE_ACCESS = "users.remote_access", "Grant and remove remote access"
+    LOGIN_TIMES = "users.login_times", "Edit login times"
+    RESET_PAIRING = "users.reset_pairing", "Reset another user's 2FA pairing"
+    OFFBOARD = "users.offboard", "Offboard users"
+    SETTINGS = "practice.settings", "Edit practice settings"
+    AUDIT = "audit.read", "Read the audit log and export it"
+    REVIEWS = "reviews.run", "Run access reviews"
+    MANAGE_ROLES = "roles.manage", "Manage roles"
+    RESET_OWN_PAIRING = "self.reset_pairing", "Reset their own 2FA pairing (self-service)"
+
+
+class RoleKind(models.TextChoices):
+    """The three roles every practice starts with (PracticeRole.seeded_as), and the tier a
+    user's role amounts to (User.role): may manage roles, holds some other console permission,
+    or holds none."""
+
+    ADMIN = "admin", "Administrator"
+    USER_MANAGER = "user_manager", "User manager"
+    USER = "user", "User"
 
 
 # The audit log's action filter, one <optgroup> an area: (area, the codes' prefixes).
@@ -99,6 +133,7 @@ AUDIT_ACTION_AREAS = (
     ("Profile", ("profile.", "email.", "phone.")),
     ("Second factors", ("mfa.",)),
     ("Practice", ("practice.",)),
+    ("Roles", ("role.",)),
 )
 
 

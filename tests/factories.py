@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from practice.models import OfficeNetwork, Practice, Provider
+from practice.roles import kind_of, roles_seed
 
 PASSWORD = "Correct-Horse-9!"
 
@@ -17,6 +18,13 @@ class PracticeFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"clinic{n}")
     name = factory.Sequence(lambda n: f"Riverside Clinic {n}")
     time_zone = "America/New_York"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Every practice starts with its three roles, as practice_create makes them.
+        practice = super()._create(model_class, *args, **kwargs)
+        roles_seed(practice)
+        return practice
 
 
 class OfficeNetworkFactory(factory.django.DjangoModelFactory):
@@ -59,6 +67,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.USER
     password_changed_at = factory.LazyFunction(timezone.now)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # `role` names one of the practice's starting roles (Role.ADMIN: the Practice
+        # administrator); `practice_role` gives any role of the practice instead.
+        practice = kwargs.get("practice")
+        if practice is not None:
+            if kwargs.get("practice_role") is None:
+                kwargs["practice_role"] = roles_seed(practice)[Role(kwargs.get("role", Role.USER))]
+            kwargs["role"] = kind_of(kwargs["practice_role"].permissions)
+        return super()._create(model_class, *args, **kwargs)
+
     @factory.post_generation
     def password(self, create, extracted, **kwargs):
         self.set_password(extracted or PASSWORD)
@@ -74,3 +93,8 @@ class StaffFactory(UserFactory):
     practice = None
     is_staff = True
     is_superuser = True
+
+
+def starting_role(practice: Practice, kind: str = Role.USER):
+    """One of the practice's three starting roles (what the console's "Role" select posts)."""
+    return roles_seed(practice)[Role(kind)]

@@ -1,8 +1,14 @@
-"""Who may use the console, and the one door to "a user of my practice".
+"""Who may open what in the console, and the one door to "a user of my practice".
+
+Every console view declares, per HTTP method, the permission it needs (`console_view`); the
+check itself is accounts.permissions, the one place that answers "may this person do that?".
+A method a view does not declare is refused (405), and tests/practice/test_permission_matrix.py
+walks the URL configuration: a console view without a declaration fails it.
 
 SECURITY: every console lookup of a user goes through `user_for_admin`, which filters by the
-administrator's own practice. A user of another practice is a 404, never a 403: the answer must
-not confirm that the id exists somewhere else (Zulip's `access_user_by_id`).
+signed-in user's own practice. A user of another practice is a 404, never a 403: the answer must
+not confirm that the id exists somewhere else (Zulip's `access_user_by_id`). A missing
+permission is a 403.
 """
 
 import logging
@@ -10,59 +16,71 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
-
-# Who may open which part of the console. A user manager sees the list and manages
-# invitations (MySecurePractice's "Manage Users"); everything else is for administrators.
-ADMIN_ROLES = frozenset({Role.ADMIN})
-MANAGER_ROLES = frozenset({Role.ADMIN, Role.USER_MANAGER})
+from accounts.models import User
+from accounts.permissions import has_any_permission, has_permission, uses_console
+from practice.vocabulary import Permission
 
 # Refused console requests (ASVS V16.3.2): who asked, for what. What the request named is
 # written with %r, so a CR or LF in it cannot start a forged log line.
 logger = logging.getLogger(__name__)
 
-
-def is_console_user(user, *, for_manager: bool = False) -> bool:
-    roles = MANAGER_ROLES if for_manager else ADMIN_ROLES
-    return (
-        user.is_authenticated
-        and user.is_active
-        and user.practice_id is not None
-        and user.role in roles
-    )
+# The user page saves each part with the permission for that part (accounts.lifecycle): a POST
+# is for whoever holds one of them, and the page offers only the parts they hold.
+USER_PAGE_PERMISSIONS = (
+    Permission.ACTIVATE,
+    Permission.UNLOCK,
+    Permission.REMOTE_ACCESS,
+    Permission.EDIT_DETAILS,
+    Permission.LOGIN_TIMES,
+    Permission.OFFBOARD,
+    Permission.MANAGE_ROLES,
+)
 
 
 def signin_landing(user) -> str | None:
-    """settings.SIGNIN_LANDING: the console for those who may use it (None: My Account).
+    """settings.SIGNIN_LANDING: the console's user list for whoever may see it (None: My
+    Account). The one place that decides who lands on the console after signing in."""
+    return reverse("console:users") if has_permission(user, Permission.VIEW_USERS) else None
 
-    The one place that decides who lands on the console after signing in; when the console's
-    roles become permissions, this asks the permission instead.
+
+def _any_of(permissions) -> tuple[Permission, ...]:
+    if isinstance(permissions, Permission):
+        return (permissions,)
+    return tuple(permissions)
+
+
+def console_view(*, get=None, post=None):
+    """The view answers GET and/or POST, each for whoever holds (one of) the permission(s).
+
+    Not signed in: the sign-in page. Signed in without the permission: 403 (the console exists
+    for everyone; only rows of another practice are hidden behind 404).
     """
-    return reverse("console:users") if is_console_user(user) else None
-
-
-def console_required(view=None, *, for_manager: bool = False):
-    """Only a practice administrator (or, with for_manager, a user manager) gets past.
-
-    Not signed in: the sign-in page. Signed in without the role: 403 (the console exists for
-    everyone; only rows of another practice are hidden behind 404).
-    """
+    needs = {}
+    if get is not None:
+        needs["GET"] = _any_of(get)
+    if post is not None:
+        needs["POST"] = _any_of(post)
 
     def decorator(view_func):
         @wraps(view_func)
         def wrapper(request, *args, **kwargs):
+            if request.method not in needs:
+                return HttpResponseNotAllowed(list(needs))
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not is_console_user(request.user, for_manager=for_manager):
+            if request.user.practice_id is None or not has_any_permission(
+                request.user, needs[request.method]
+            ):
                 logger.warning(
-                    "Console refused: user %s (practice %s, role %s) may not open %r",
+                    "Console refused: user %s (practice %s, role %s) may not %s %r",
                     request.user.pk,
                     request.user.practice_id,
-                    request.user.role,
+                    request.user.practice_role_id,
+                    request.method,
                     request.get_full_path(),
                 )
                 raise PermissionDenied
@@ -70,23 +88,24 @@ def console_required(view=None, *, for_manager: bool = False):
             with timezone.override(request.user.practice.time_zone):
                 return view_func(request, *args, **kwargs)
 
+        wrapper.console_permissions = needs
         return wrapper
 
-    return decorator(view) if view is not None else decorator
+    return decorator
 
 
 def practice_users(request):
-    """All users of the administrator's practice: the base of every console query of users."""
+    """All users of the signed-in user's practice: the base of every console query of users."""
     return User.objects.filter(practice_id=request.user.practice_id)
 
 
-def user_for_admin(request, user_id, *, for_manager: bool = False) -> User:
+def user_for_admin(request, user_id) -> User:
     """A user of request.user's practice, or Http404 (also for a malformed id).
 
     Raises PermissionDenied when the caller may not use the console at all (a view decorated
-    with console_required never gets here with such a caller).
+    with console_view never gets here with such a caller).
     """
-    if not is_console_user(request.user, for_manager=for_manager):
+    if not uses_console(request.user):
         raise PermissionDenied
     try:
         pk = int(user_id)
@@ -96,7 +115,7 @@ def user_for_admin(request, user_id, *, for_manager: bool = False) -> User:
     if pk is not None:
         user = (
             practice_users(request)
-            .select_related("practice", "provider")
+            .select_related("practice", "provider", "practice_role")
             .prefetch_related("login_windows")
             .filter(pk=pk)
             .first()

@@ -23,10 +23,12 @@ from accounts.lifecycle import user_activate, user_deactivate
 from accounts.lockout import user_unlock
 from accounts.models import User
 from accounts.password_reset import password_reset_send
+from accounts.roles import role_copy
 from mfa.pairing import pairing_reset
 from mfa.selectors import second_factor_kinds
 from practice.admin_readonly import ReadOnlyModelAdmin
-from practice.vocabulary import LockChange
+from practice.models import Practice, PracticeRole
+from practice.vocabulary import LockChange, Permission
 
 for device_model in (TOTPDevice, StaticDevice, EmailDevice, WebAuthnCredential):
     if admin.site.is_registered(device_model):
@@ -149,14 +151,14 @@ class UserAdmin(ReadOnlyModelAdmin):
         "first_name",
         "last_name",
         "email",
-        "role",
+        "practice_role",
         "is_active",
         "locked_at",
         "remote_access",
         "last_login",
     ]
     list_filter = ["practice", "is_active", "role", "remote_access", "is_staff"]
-    list_select_related = ["practice"]
+    list_select_related = ["practice", "practice_role"]
     search_fields = [
         "username",
         "first_name",
@@ -174,7 +176,7 @@ class UserAdmin(ReadOnlyModelAdmin):
         ("first_name", "last_name"),
         "email",
         ("mobile_phone", "mobile_phone_verified_at"),
-        "role",
+        ("practice_role", "role"),
         "is_active",
         ("locked_at", "failed_logins"),
         "pm_username",
@@ -198,3 +200,53 @@ class UserAdmin(ReadOnlyModelAdmin):
     @admin.display(description="Second factors")
     def second_factors(self, user: User) -> str:
         return ", ".join(second_factor_kinds([user.pk]).get(user.pk, [])) or "none"
+
+
+# --- Roles: read-only per practice; support copies one to another practice ------------------
+
+
+@admin.action(description="Copy selected roles to another practice")
+def copy_roles(modeladmin, request, queryset):
+    """Asks for the practice, then copies each role there through role_copy (audited in the
+    receiving practice's log, with the staff member as the actor)."""
+    roles = list(queryset.select_related("practice"))
+    target = Practice.objects.filter(pk=request.POST.get("to_practice") or None).first()
+    if request.POST.get("confirmed") != "yes" or target is None:
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Copy roles to another practice",
+            "roles": roles,
+            "practices": Practice.objects.order_by("name"),
+            "action": "copy_roles",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        }
+        return TemplateResponse(request, "admin/practice/practicerole/copy.html", context)
+    copied = 0
+    for role in roles:
+        try:
+            role_copy(role=role, practice=target, actor=request.user, request=request)
+        except ValidationError as exc:
+            modeladmin.message_user(request, f"{role.name}: {exc.messages[0]}", messages.WARNING)
+        else:
+            copied += 1
+    modeladmin.message_user(request, f"Copied {copied} role(s) to {target}.", messages.SUCCESS)
+    return None
+
+
+@admin.register(PracticeRole)
+class PracticeRoleAdmin(ReadOnlyModelAdmin):
+    """Each practice's roles, to look at; a practice shapes its own in the console."""
+
+    list_display = ["name", "practice", "permission_labels", "seeded_as"]
+    list_filter = ["practice"]
+    list_select_related = ["practice"]
+    search_fields = ["name", "practice__code", "practice__name"]
+    ordering = ["practice__code", "name"]
+    fields = ["practice", "name", "permission_labels", "seeded_as", "created_at"]
+    readonly_fields = ["permission_labels", "created_at"]
+    actions = [copy_roles]
+
+    @admin.display(description="Permissions")
+    def permission_labels(self, role: PracticeRole) -> str:
+        return "; ".join(p.label for p in Permission if p.value in role.permissions) or "none"

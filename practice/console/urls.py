@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from practice.console.views import audit, invitations, lifecycle, settings, two_factor, users
+from practice.console.views import (
+    audit,
+    invitations,
+    lifecycle,
+    roles,
+    settings,
+    two_factor,
+    users,
+)
 
 app_name = "console"
 
@@ -38,6 +46,9 @@ urlpatterns = [
     path("reviews/", lifecycle.reviews_view, name="reviews"),
     path("reviews/start/", lifecycle.review_start_view, name="review_start"),
     path("reviews/<int:review_id>/export.csv", lifecycle.review_export, name="review_export"),
+    path("roles/", roles.roles_list, name="roles"),
+    path("roles/new/", roles.role_new, name="role_new"),
+    path("roles/<int:role_id>/", roles.role_detail, name="role"),
     path("settings/", settings.practice_settings, name="settings"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),

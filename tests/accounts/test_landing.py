@@ -1,5 +1,6 @@
-"""Where a completed sign-in lands without a `next`: administrators on the console, others on
-My Account (issue 17, item 7)."""
+"""Where a completed sign-in lands without a `next`: whoever may see the console's user list
+(administrators, user managers, a custom role with "See the user list") on the console, others
+on My Account."""
 
 import pytest
 
@@ -17,9 +18,14 @@ def test_an_administrator_lands_on_the_console(client, office):
     assert response["Location"] == "/console/"
 
 
-@pytest.mark.parametrize("role", [Role.USER, Role.USER_MANAGER])
-def test_everyone_else_lands_on_my_account(client, office, role):
-    UserFactory(practice=office.practice, username="nina", role=role)
+def test_a_user_manager_lands_on_the_console_they_work_in(client, office):
+    UserFactory(practice=office.practice, username="uma", role=Role.USER_MANAGER)
+    response = sign_in_post(client, office.practice, "uma", PASSWORD)
+    assert response["Location"] == "/console/"
+
+
+def test_everyone_else_lands_on_my_account(client, office):
+    UserFactory(practice=office.practice, username="nina", role=Role.USER)
     response = sign_in_post(client, office.practice, "nina", PASSWORD)
     assert response["Location"] == "/account/"
 

@@ -1,4 +1,4 @@
-"""0008_login_windows_per_day: existing login windows survive, and a day may then hold two."""
+"""0011_login_windows_per_day: existing login windows survive, and a day may then hold two."""
 
 from datetime import time
 
@@ -16,8 +16,8 @@ def latest_but(app: str, name: str) -> list[tuple[str, str]]:
     return [(app, name) if leaf[0] == app else leaf for leaf in leaves]
 
 
-BEFORE = latest_but("accounts", "0007_lifecycle")
-AFTER = latest_but("accounts", "0008_login_windows_per_day")
+BEFORE = latest_but("accounts", "0010_user_practice_role_required")
+AFTER = latest_but("accounts", "0011_login_windows_per_day")
 
 
 def migrate(targets):
@@ -39,9 +39,11 @@ def test_existing_windows_survive_and_a_second_window_a_day_is_then_allowed(old_
     Practice = old_schema.get_model("practice", "Practice")
     User = old_schema.get_model("accounts", "User")
     LoginWindow = old_schema.get_model("accounts", "LoginWindow")
+    PracticeRole = old_schema.get_model("practice", "PracticeRole")
     practice = Practice.objects.create(code="valley", name="Valley Pediatrics")
     user = User.objects.create(
         practice=practice,
+        practice_role=PracticeRole.objects.create(practice=practice, name="User"),
         username="nina",
         login_times_restricted=True,
         login_week=[[0, "07:00", "19:00"], [4, "22:00", "06:00"]],

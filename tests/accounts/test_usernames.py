@@ -5,9 +5,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from practice.models import AuditEvent
+from practice.models import AuditEvent, Practice
 from tests.accounts.conftest import sign_in_post
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, starting_role
 from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def add_user(console, username):
         {
             "username": username,
             "email": "new@example.test",
-            "role": "user",
+            "role": starting_role(Practice.objects.get(code="valley")).pk,
             "then": "temporary",
             "temporary_password": "Welcome-Aboard-7!",
             "temporary_password2": "Welcome-Aboard-7!",

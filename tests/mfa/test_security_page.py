@@ -220,6 +220,17 @@ def test_reset_my_pairing_only_where_the_practice_allows(signed_in, member, prac
     assert member.totpdevice_set.exists()
 
 
+def test_reset_my_pairing_only_where_the_role_includes_it(signed_in, member):
+    # The practice allows it; the role's "Reset their own 2FA pairing" is taken away.
+    role = member.practice_role
+    role.permissions = []
+    role.save(update_fields=["permissions"])
+    app_device(member)
+    assert "Reset my 2FA pairing" not in signed_in.get("/account/security/").content.decode()
+    assert signed_in.post("/account/security/reset-pairing/").status_code == 404
+    assert member.totpdevice_set.exists()
+
+
 def test_without_an_sms_backend_no_phone_is_offered(client, settings, member):
     from tests.signin_helpers import sign_in
 

@@ -16,7 +16,7 @@ from accounts.lockout import user_lock
 from accounts.models import User
 from accounts.remote_access import remote_access_grant
 from practice.console.admin import UserAdmin
-from practice.models import AuditEvent, Practice, Provider
+from practice.models import AuditEvent, Practice, PracticeRole, Provider
 from tests.factories import PASSWORD
 from tests.signin_helpers import signed_in_client
 
@@ -44,6 +44,7 @@ def last_event_id() -> int:
 OFFERED = {
     User: "read-only; changes through actions that call the services",
     Practice: "through practice_create and practice_settings_update",
+    PracticeRole: "read-only; support copies a role to another practice through role_copy",
     AuditEvent: "read-only, append-only",
     Group: "Django's staff permission groups; no practice user's access",
 }

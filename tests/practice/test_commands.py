@@ -87,7 +87,7 @@ def test_create_user_with_password_stdin_makes_the_first_user_administrator(monk
     assert not user.must_change_password
     assert user.mobile_phone == "+12025550143"
     assert user.mobile_phone_verified_at is None
-    assert "Administrator" in out
+    assert "Practice administrator" in out
 
     run(
         "create_user",

@@ -12,8 +12,8 @@ from accounts.invitations import invitation_for_token
 from accounts.login_times import login_windows_set
 from accounts.models import Invitation, Role, TwoFactorSetup, User
 from accounts.remote_access import remote_access_grant
-from practice.models import AuditEvent
-from tests.factories import UserFactory
+from practice.models import AuditEvent, Practice
+from tests.factories import UserFactory, starting_role
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,13 @@ NEW_USER = {
     "last_name": "Fox",
     "email": "kim@example.test",
     "mobile_phone": "(202) 555-0143",
-    "role": "user",
     "then": "invite",
 }
+
+
+def new_user_data() -> dict:
+    """The "Add user" form as posted, with the practice's starting "User" role chosen."""
+    return {**NEW_USER, "role": starting_role(Practice.objects.get(code="valley")).pk}
 
 
 def link_in(message) -> str:
@@ -46,7 +50,7 @@ def test_the_add_user_page_has_its_fields(console):
 
 
 def test_invitation_end_to_end(console, admin_user):
-    response = console.post("/console/users/new/", NEW_USER, follow=True)
+    response = console.post("/console/users/new/", new_user_data(), follow=True)
     assert "Added Kim Fox; an invitation was emailed to kim@example.test." in (
         response.content.decode()
     )
@@ -79,7 +83,7 @@ def test_invitation_end_to_end(console, admin_user):
 
 
 def test_registration_shows_phone_not_verified_when_two_step_is_on(console, admin_user):
-    console.post("/console/users/new/", {**NEW_USER, "verify_phone_at_registration": "on"})
+    console.post("/console/users/new/", {**new_user_data(), "verify_phone_at_registration": "on"})
     kim = User.objects.get(username="kim")
     assert kim.verify_phone_at_registration
     kim.set_password("Blue-Canyon-Rain-4!")
@@ -88,7 +92,7 @@ def test_registration_shows_phone_not_verified_when_two_step_is_on(console, admi
 
 
 def test_reinvite_sends_a_new_link_and_voids_the_old_one(console, admin_user):
-    console.post("/console/users/new/", NEW_USER)
+    console.post("/console/users/new/", new_user_data())
     kim = User.objects.get(username="kim")
     old_link = link_in(mail.outbox[0])
     old_token = old_link.rstrip("/").rsplit("/", 1)[1]
@@ -103,7 +107,7 @@ def test_reinvite_sends_a_new_link_and_voids_the_old_one(console, admin_user):
 
 
 def test_an_invited_users_email_and_phone_can_be_corrected(console, admin_user):
-    console.post("/console/users/new/", {**NEW_USER, "email": "kim@typo.test"})
+    console.post("/console/users/new/", {**new_user_data(), "email": "kim@typo.test"})
     kim = User.objects.get(username="kim")
     url = f"/console/users/{kim.pk}/invitation/"
     response = console.post(url, {"email": "kim@example.test", "mobile_phone": "+12025550187"})
@@ -132,7 +136,7 @@ def test_a_registered_user_is_not_re_invited(console, member):
 
 def test_add_with_a_temporary_password(console, admin_user):
     data = {
-        **NEW_USER,
+        **new_user_data(),
         "then": "temporary",
         "temporary_password": "Blue-Canoe-Paddle-8",
         "temporary_password2": "Blue-Canoe-Paddle-8",
@@ -170,7 +174,7 @@ def test_add_with_a_temporary_password(console, admin_user):
 )
 def test_bad_input_creates_nobody(console, member, changes, message):
     before = User.objects.count()
-    response = console.post("/console/users/new/", {**NEW_USER, **changes})
+    response = console.post("/console/users/new/", {**new_user_data(), **changes})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert User.objects.count() == before
@@ -198,9 +202,10 @@ def test_copy_user_copies_role_login_times_and_setup_but_never_credentials(conso
 
     page = console.get(f"/console/users/new/?copy={source.pk}").content.decode()
     assert "Copying Felix Hart" in page
-    assert '<option value="user_manager" selected>' in page
+    manager_role = starting_role(admin_user.practice, Role.USER_MANAGER)
+    assert f'<option value="{manager_role.pk}" selected>' in page
 
-    data = {**NEW_USER, "role": "user_manager"}
+    data = {**new_user_data(), "role": manager_role.pk}
     response = console.post(f"/console/users/new/?copy={source.pk}", data)
     assert response.status_code == 302
     kim = User.objects.get(username="kim")

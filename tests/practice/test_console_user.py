@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.lockout import user_lock
-from accounts.models import TwoFactorSetup, User, UserSession
+from accounts.models import Role, TwoFactorSetup, User, UserSession
 from accounts.remote_access import remote_access_grant, remote_access_lapse_due
 from practice.models import AuditEvent
-from tests.factories import PASSWORD, ProviderFactory, UserFactory
+from tests.factories import PASSWORD, ProviderFactory, UserFactory, starting_role
 from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def form_of(user: User, **changes) -> dict:
         "remote_access_until": "",
         "remote_access_reason": user.remote_access_reason,
         "locked": "on" if user.locked_at else "",
-        "role": user.role,
+        "role": user.practice_role_id,
         "two_factor_setup": user.two_factor_setup,
         "provider": user.provider_id or "",
         "login_times_restricted": "on" if user.login_times_restricted else "",
@@ -46,6 +46,9 @@ def form_of(user: User, **changes) -> dict:
         suffix = f"_{slot}" if slot > 1 else ""
         data[f"{day}_start{suffix}"] = f"{window.start:%H:%M}"
         data[f"{day}_end{suffix}"] = f"{window.end:%H:%M}"
+    if changes.get("role") in Role.values:
+        # A starting role named by its kind ("user_manager"): the select posts its id.
+        changes["role"] = starting_role(user.practice, changes["role"]).pk
     data.update(changes)
     return {key: value for key, value in data.items() if value != ""}
 
@@ -260,7 +263,8 @@ def test_role_two_factor_setup_provider_and_registration_verification(console, m
     assert member.provider == provider
     assert member.verify_phone_at_registration
     role = AuditEvent.objects.get(target=member, action="user.role_changed")
-    assert role.details == {"before": "user", "after": "user_manager"}
+    assert (role.details["before"], role.details["after"]) == ("User", "User manager")
+    assert "users.unlock" in role.details["after_permissions"]
     provider_event = AuditEvent.objects.get(target=member, action="user.provider_changed")
     assert provider_event.details == {"before": None, "after": "Dr. Ada Park"}
     assert AuditEvent.objects.filter(target=member, action="user.two_factor_setup_changed").exists()

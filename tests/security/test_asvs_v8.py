@@ -11,7 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Role, User
 from practice.audit import audit_record
 from practice.models import AuditEvent
-from practice.vocabulary import AuditAction
+from practice.roles import SEEDS
+from practice.vocabulary import AuditAction, Permission
 from tests.factories import AdminFactory, PracticeFactory, StaffFactory, UserFactory
 from tests.mfa.helpers import app_device
 from tests.practice.test_console_user import form_of
@@ -36,8 +37,11 @@ def stranger(other_practice):
 
 def test_v8_1_1_v8_1_2_every_role_is_documented_with_what_it_may_do(security_md):
     text = section(security_md, "Who may do what")
-    for _, label in Role.choices:
+    # What each permission opens, what each starting role holds, and what support staff may.
+    for _, label in Permission.choices:
         assert f"| {label} |" in text, label
+    for name, _ in SEEDS.values():
+        assert name in text, name
     assert "| Support staff |" in text
     for place in ("`/console/`", "`/console/settings/`", "`/console/audit/`", "`/admin/`"):
         assert place in text, place
@@ -51,12 +55,14 @@ def test_v8_2_1_each_role_reaches_only_its_own_functions(member, practice):
     admin = AdminFactory(practice=practice, username="avery")
     staff = StaffFactory(username="support")
     expected = {
-        # path: (user, user manager, administrator, support staff)
+        # path: (user, user manager, administrator, support staff), for the starting roles;
+        # tests/practice/test_permission_matrix.py runs every URL for every permission.
         "/console/": (403, 200, 200, 403),
-        "/console/users/new/": (403, 403, 200, 403),
+        "/console/users/new/": (403, 200, 200, 403),
         "/console/settings/": (403, 403, 200, 403),
         "/console/audit/": (403, 403, 200, 403),
-        f"/console/users/{member.pk}/": (403, 403, 200, 403),
+        "/console/roles/": (403, 403, 200, 403),
+        f"/console/users/{member.pk}/": (403, 200, 200, 403),
         "/admin/": (302, 302, 302, 200),
     }
     browsers = [
@@ -98,8 +104,10 @@ def test_v8_2_3_a_user_manager_changes_only_an_invited_users_contact(practice, m
         f"/console/users/{member.pk}/invitation/", {"email": "takeover@example.test"}
     )
     assert response.status_code == 400
+    # The user page offers a user manager no "Role" ("manage roles" is not theirs): a role
+    # posted anyway is not read.
     response = browser.post(f"/console/users/{member.pk}/", form_of(member, role="admin"))
-    assert response.status_code == 403
+    assert response.status_code == 302
     member.refresh_from_db()
     assert (member.email, member.role) == ("nina@example.test", Role.USER)
 

@@ -45,6 +45,7 @@ from tests.factories import (
     ProviderFactory,
     StaffFactory,
     UserFactory,
+    starting_role,
 )
 from tests.mfa.helpers import app_code, app_device
 from tests.security.fuzzing import (
@@ -522,7 +523,7 @@ def test_invitation_registration(practice, admin_user, data):
         {
             "username": username,
             "email": f"{username}@example.test",
-            "role": "user",
+            "role": starting_role(practice).pk,
             "then": "invite",
         },
     )
@@ -633,6 +634,10 @@ def console_world(practice, admin_user, member):
         "<stranger>": UserFactory(practice=other, username="stranger").pk,
         "<provider>": ProviderFactory(practice=practice, npi="1234567893").pk,
         "<their provider>": ProviderFactory(practice=other, npi="1245319599").pk,
+        "<role user>": starting_role(practice).pk,
+        "<role admin>": starting_role(practice, "admin").pk,
+        "<role user_manager>": starting_role(practice, "user_manager").pk,
+        "<their role>": starting_role(other, "admin").pk,
         "<tomorrow>": (practice_today(practice) + timedelta(days=1)).isoformat(),
         "<yesterday>": (practice_today(practice) - timedelta(days=1)).isoformat(),
     }
@@ -659,7 +664,15 @@ USER_PAGE_FIELDS = {
     "remote_access_until": ["", "", "<tomorrow>", "9999-12-30", "<yesterday>"],
     "remote_access_reason": ["on call", ""],
     "locked": ["on", ""],
-    "role": ["user", "user", "admin", "user_manager", "superuser", "ADMIN"],
+    "role": [
+        "<role user>",
+        "<role user>",
+        "<role admin>",
+        "<role user_manager>",
+        "<their role>",
+        "superuser",
+        "admin",
+    ],
     "two_factor_setup": ["", "none", "prompt", "require", "always"],
     "provider": ["<provider>", "<their provider>", "999999", "", ""],
     "verify_phone_at_registration": ["on", ""],
@@ -674,9 +687,10 @@ USER_PAGE_FIELDS = {
 
 @FUZZ
 @given(target=st.sampled_from(TARGETS), data=form_posts(USER_PAGE_FIELDS))
-@example(target="<member>", data={"role": "user", "pm_username": BIG, "monday_start": BIG})
+@example(target="<member>", data={"role": "<role user>", "pm_username": BIG, "monday_start": BIG})
 @example(
-    target="<doctor>", data={"role": "user", "remote_access_reason": BIG, "remote_access": "on"}
+    target="<doctor>",
+    data={"role": "<role user>", "remote_access_reason": BIG, "remote_access": "on"},
 )
 def test_console_user_page(console_world, admin_user, target, data):
     """/console/users/<id>/ "Save". Accepted (302), the user page and the list still open, and
@@ -802,7 +816,7 @@ ADD_USER_FIELDS = {
     "last_name": ["Brook", ""],
     "email": ["new@example.test", "", "bad", '"a\\ b"@example.test', "new@ex\u00e4mple.test"],
     "mobile_phone": ["", "+12025550143", "202-555-0143", "+442071838750", "12"],
-    "role": ["user", "admin", "user_manager", "superuser"],
+    "role": ["<role user>", "<role admin>", "<role user_manager>", "<their role>", "user"],
     "verify_phone_at_registration": ["on", ""],
     "then": ["invite", "invite", "temporary", "both"],
     "temporary_password": [STRONG, STRONG, "short", ""],
@@ -823,7 +837,7 @@ def test_console_add_user(console_world, admin_user, copy, data):
     """/console/users/new/ (and ?copy=<id>). Accepted (302), one user of this practice was
     added, not staff, and their pages open, for the console and for themselves; refused (400,
     404), no user, no audit event and no email."""
-    data = same_as(data, "temporary_password", "temporary_password2")
+    data = same_as(resolve(data, console_world), "temporary_password", "temporary_password2")
     path = "/console/users/new/"
     if copy is not None:
         path += "?copy=" + quote(resolve({"c": copy}, console_world)["c"])
@@ -1234,7 +1248,7 @@ def test_remote_access_until_9999_12_31_is_not_a_server_error(console_world, adm
         "pm_username": "DOK",
         "remote_access": "on",
         "remote_access_until": "9999-12-31",
-        "role": "user",
+        "role": console_world["<role user>"],
     }
     response = signed_in(admin_user).post(path, data)
     assert response.status_code in (302, 400)
@@ -1248,7 +1262,7 @@ def test_username_with_a_line_break_does_not_break_auth_verify(admin_user):
         {
             "username": "eve\r\nX-Auth-User: avery",
             "email": "eve@example.test",
-            "role": "user",
+            "role": starting_role(admin_user.practice).pk,
             "then": "temporary",
             "temporary_password": STRONG,
             "temporary_password2": STRONG,

@@ -47,9 +47,9 @@ from twilio.http.http_client import TwilioHttpClient
 from accounts.models import User
 from mfa.models import AuthenticatorApp, PhoneDevice
 from phonecodes import senders as sms
-from practice.models import AuditEvent
+from practice.models import AuditEvent, Practice
 from tests.account_helpers import link_path
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, starting_role
 from tests.mfa.helpers import app_device, code_in
 from tests.security.fuzzing import visitor
 
@@ -338,7 +338,12 @@ def test_invitation_then_registration(office, admin_user, logs, caplog):
     assert sign_in_page(console, "avery", PASSWORD).status_code == 302
     response = console.post(
         "/console/users/new/",
-        {"username": "newbie", "email": "newbie@example.test", "role": "user", "then": "invite"},
+        {
+            "username": "newbie",
+            "email": "newbie@example.test",
+            "role": starting_role(Practice.objects.get(code="valley")).pk,
+            "then": "invite",
+        },
     )
     assert response.status_code == 302
     (invitation,) = mail.outbox

@@ -24,7 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--phone", default="", help="mobile phone, E.164 (+15552010123)")
-        parser.add_argument("--role", choices=Role.values, default=None)
+        parser.add_argument(
+            "--role",
+            choices=Role.values,
+            default=None,
+            help="one of the starting roles: admin (Practice administrator), user_manager, user",
+        )
         parser.add_argument("--password-stdin", action="store_true")
         parser.add_argument(
             "--base-url", default="", help="for the invitation link (default: SITE_URL)"
@@ -55,9 +60,7 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(_messages(exc)) from None
-        self.stdout.write(
-            f"Created {user.username} ({user.get_role_display()}) in {practice.code}."
-        )
+        self.stdout.write(f"Created {user.username} ({user.practice_role}) in {practice.code}.")
         if password is None:
             token = invitation_create(user=user, actor=None)
             path = invitation_path(token)

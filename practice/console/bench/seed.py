@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.login_times import login_week_of
 from accounts.models import LoginWindow, Role, User
 from practice.models import AuditEvent, OfficeNetwork, Practice
+from practice.roles import roles_seed
 
 # Bench-only credentials for users that exist only in the throwaway database.
 PASSWORD = "Bench-Mark-Horse-7!"  # noqa: S105
@@ -52,8 +53,9 @@ def practice_seed(*, code: str, users: int, events: int, encoded: str) -> Seeded
         code=code, name=f"Bench Practice {code}", office_cidrs=["127.0.0.0/8"]
     )
     OfficeNetwork.objects.create(practice=practice, cidr="127.0.0.0/8", label="Bench")
+    roles = roles_seed(practice)
     created = User.objects.bulk_create(
-        (_user(practice, i, encoded, now) for i in range(max(users, len(NAMED)))),
+        (_user(practice, roles, i, encoded, now) for i in range(max(users, len(NAMED)))),
         batch_size=1000,
     )
     TOTPDevice.objects.bulk_create(
@@ -83,18 +85,22 @@ def practice_seed(*, code: str, users: int, events: int, encoded: str) -> Seeded
     return SeededPractice(practice=practice, users=len(created), events=events)
 
 
-def _user(practice: Practice, i: int, encoded: str, now) -> User:
+def _user(practice: Practice, roles: dict, i: int, encoded: str, now) -> User:
     named = i < len(NAMED)
     username = NAMED[i] if named else f"user{i:06d}"
+    kind = (
+        Role.ADMIN
+        if username == ADMIN
+        else (Role.USER_MANAGER if username == MANAGER else Role.USER)
+    )
     return User(
         practice=practice,
         username=username,
         first_name=f"First{i % 97}",
         last_name=f"Last{i:06d}",
         email=f"{username}@bench.test",
-        role=Role.ADMIN
-        if username == ADMIN
-        else (Role.USER_MANAGER if username == MANAGER else Role.USER),
+        role=kind,
+        practice_role=roles[kind],
         # One in a hundred invited and not registered yet (no usable password).
         password=encoded if named or i % 100 else "!",
         password_changed_at=now - timedelta(days=i % 100),

@@ -1,5 +1,6 @@
-"""The console's forms for users: the list's filters, the user page, temporary passwords, adding
-and inviting. Each declares exactly the fields it offers: nothing else in a POST is read.
+"""The console's forms for users: the list's filters, the user page, temporary passwords (adding
+and inviting: forms.new_user). Each declares exactly the fields it offers: nothing else in a POST
+is read.
 
 Forms validate the shape of the input (a time is HH:MM, a date is in range, the two passwords
 match); the rules (who may change what, the password policy, what remote access needs) live in
@@ -16,11 +17,12 @@ from django.core.exceptions import ValidationError
 from accounts.forms import password_field, passwords_match
 from accounts.lifecycle import UserChanges
 from accounts.login_times import WINDOWS_PER_DAY, window_overlaps
-from accounts.models import Role, TwoFactorSetup, User, Weekday
-from accounts.users import NewUser
+from accounts.models import TwoFactorSetup, User, Weekday
+from accounts.permissions import permissions_of
 from practice.console.forms.fields import BoundedDateField
 from practice.console.selectors.user_list import SORTS
-from practice.models import Provider
+from practice.models import PracticeRole, Provider
+from practice.vocabulary import Permission
 
 TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -126,7 +128,9 @@ class UserForm(forms.Form):
         label="Reason for remote access", required=False, max_length=200
     )
     locked = forms.BooleanField(label="Login locked", required=False)
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    role = forms.ModelChoiceField(
+        label="Role", queryset=PracticeRole.objects.none(), empty_label=None
+    )
     two_factor_setup = forms.ChoiceField(
         label="Second-factor setup", choices=TwoFactorSetup.choices, required=False
     )
@@ -167,7 +171,7 @@ class UserForm(forms.Form):
             "remote_access_until": _until_to_date(user.remote_access_until, self.zone),
             "remote_access_reason": user.remote_access_reason,
             "locked": user.is_locked,
-            "role": user.role,
+            "role": user.practice_role_id,
             "two_factor_setup": user.two_factor_setup,
             "provider": user.provider_id,
             "verify_phone_at_registration": user.verify_phone_at_registration,
@@ -191,6 +195,7 @@ class UserForm(forms.Form):
                     )
                 self.window_fields.extend(names)
         self.fields["provider"].queryset = Provider.objects.filter(practice_id=user.practice_id)
+        self.fields["role"].queryset = PracticeRole.objects.filter(practice_id=user.practice_id)
         self.fields["pm_username"].widget.attrs.update(
             {"autocomplete": "off", "data-pm-username": ""}
         )
@@ -210,9 +215,25 @@ class UserForm(forms.Form):
             own += self.window_fields
             for name in own:
                 self.fields[name].disabled = True
+        # Each part of the page is offered only to whom may change it; what is not offered
+        # keeps its value (changes() below), and the service refuses it anyway.
+        held = permissions_of(actor)
+        for name in list(self.fields):
+            if field_permission(name) not in held:
+                del self.fields[name]
+
+    @property
+    def offers_login_times(self) -> bool:
+        return "login_times_restricted" in self.fields
+
+    @property
+    def offers_anything(self) -> bool:
+        return bool(self.fields)
 
     def day_rows(self):
         """(label, [(start field, end field) per window]) per day, Monday first."""
+        if not self.offers_login_times:
+            return []
         return [
             (
                 label,
@@ -226,6 +247,8 @@ class UserForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if not self.offers_login_times:
+            return cleaned
         windows: dict[int, list[tuple[time, time]]] = {}
         # Where an overlap is reported: the start field of the window named second.
         start_fields: dict[tuple[int, time, time], str] = {}
@@ -282,26 +305,71 @@ class UserForm(forms.Form):
         return (pair[0], pair[1])
 
     def changes(self) -> UserChanges:
+        user = self.user
         data = self.cleaned_data
-        remote = data["remote_access"]
+        if "remote_access" in data:
+            remote = data["remote_access"]
+            until = _date_to_until(data["remote_access_until"], self.zone) if remote else None
+            reason = data["remote_access_reason"].strip() if remote else ""
+        else:
+            remote, until, reason = (
+                user.remote_access,
+                user.remote_access_until,
+                user.remote_access_reason,
+            )
+        if "windows" in data:
+            restricted, windows = data["login_times_restricted"], data["windows"]
+        else:
+            restricted = user.login_times_restricted
+            windows: dict[int, list[tuple[time, time]]] = {}
+            for window in user.login_windows.all():
+                windows.setdefault(window.weekday, []).append((window.start, window.end))
         return UserChanges(
-            active=data["active"],
-            pm_username=data["pm_username"],
+            active=data.get("active", user.is_active),
+            pm_username=data.get("pm_username", user.pm_username),
             remote_access=remote,
-            remote_access_until=_date_to_until(data["remote_access_until"], self.zone)
-            if remote
-            else None,
-            remote_access_reason=data["remote_access_reason"].strip() if remote else "",
-            locked=data["locked"],
-            role=data["role"],
-            two_factor_setup=data["two_factor_setup"] or "",
-            provider=data["provider"],
-            verify_phone_at_registration=data["verify_phone_at_registration"],
-            login_times_restricted=data["login_times_restricted"],
-            windows=data["windows"],
-            emergency_access=data["emergency_access"],
-            access_ends_on=data["access_ends_on"],
+            remote_access_until=until,
+            remote_access_reason=reason,
+            locked=data.get("locked", user.is_locked),
+            role=data.get("role", user.practice_role),
+            two_factor_setup=(data.get("two_factor_setup", user.two_factor_setup) or ""),
+            provider=data.get("provider", user.provider),
+            verify_phone_at_registration=data.get(
+                "verify_phone_at_registration", user.verify_phone_at_registration
+            ),
+            login_times_restricted=restricted,
+            windows=windows,
+            emergency_access=data.get("emergency_access", user.emergency_access),
+            access_ends_on=data.get("access_ends_on", user.access_ends_on),
         )
+
+
+# Which permission offers each field of the user page (the login days' fields: LOGIN_TIMES).
+FIELD_PERMISSIONS = {
+    "active": Permission.ACTIVATE,
+    "locked": Permission.UNLOCK,
+    "pm_username": Permission.EDIT_DETAILS,
+    "two_factor_setup": Permission.EDIT_DETAILS,
+    "provider": Permission.EDIT_DETAILS,
+    "verify_phone_at_registration": Permission.EDIT_DETAILS,
+    "remote_access": Permission.REMOTE_ACCESS,
+    "remote_access_until": Permission.REMOTE_ACCESS,
+    "remote_access_reason": Permission.REMOTE_ACCESS,
+    "emergency_access": Permission.REMOTE_ACCESS,
+    "role": Permission.MANAGE_ROLES,
+    "access_ends_on": Permission.OFFBOARD,
+    "login_times_restricted": Permission.LOGIN_TIMES,
+}
+
+
+# A login window's field: "monday_start", "monday_end"; a second window "monday_start_2".
+_WINDOW_FIELD = re.compile(r"[a-z]+_(start|end)(_\d+)?")
+
+
+def field_permission(name: str) -> Permission:
+    if _WINDOW_FIELD.fullmatch(name):
+        return Permission.LOGIN_TIMES
+    return FIELD_PERMISSIONS[name]
 
 
 class TemporaryPasswordForm(forms.Form):
@@ -344,64 +412,3 @@ class InPersonSetupForm(ConfirmPasswordForm):
         if text_to:
             choices.append((IN_PERSON_TEXT, f"Text message to their mobile, {text_to}"))
         self.fields["method"].choices = choices
-
-
-INVITE = "invite"
-TEMPORARY = "temporary"
-
-
-class AddUserForm(forms.Form):
-    error_summary_title = "The user was not added"  # the heading of its error summary
-
-    username = forms.CharField(label="Username", max_length=150)
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
-    email = forms.EmailField(label="Email", required=False)
-    mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.USER)
-    verify_phone_at_registration = forms.BooleanField(
-        label="Two-step verification at registration", required=False
-    )
-    then = forms.ChoiceField(
-        label="Then",
-        choices=[(INVITE, "Send an invitation by email"), (TEMPORARY, "Set a temporary password")],
-        widget=forms.RadioSelect,
-        initial=INVITE,
-    )
-    temporary_password = password_field("Temporary password", "new-password")
-    temporary_password2 = password_field("Retype temporary password", "new-password")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["temporary_password"].required = False
-        self.fields["temporary_password2"].required = False
-        self.fields["username"].widget.attrs.update({"autocomplete": "off"})
-        self.fields["mobile_phone"].widget.attrs.update({"type": "tel"})
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("then") == INVITE and "email" in cleaned and not cleaned["email"]:
-            self.add_error("email", "An invitation is sent by email: give an email address.")
-        if cleaned.get("then") == TEMPORARY:
-            if not cleaned.get("temporary_password"):
-                self.add_error("temporary_password", "Type the temporary password.")
-            else:
-                passwords_match(self, "temporary_password", "temporary_password2")
-        return cleaned
-
-    def new_user(self) -> NewUser:
-        data = self.cleaned_data
-        return NewUser(
-            username=data["username"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            email=data["email"],
-            mobile_phone=data["mobile_phone"],
-            role=data["role"],
-            verify_phone_at_registration=data["verify_phone_at_registration"],
-        )
-
-
-class InvitedContactForm(forms.Form):
-    email = forms.EmailField(label="Email")
-    mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)

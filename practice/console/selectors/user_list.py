@@ -91,7 +91,7 @@ class _CountedPaginator(Paginator):
 
 def user_list(*, practice: Practice, filters: UserListFilters) -> QuerySet:
     now = timezone.now()
-    users = User.objects.filter(practice=practice).select_related("practice")
+    users = User.objects.filter(practice=practice).select_related("practice", "practice_role")
     for word in filters.q.split()[:5]:
         users = users.filter(
             Q(first_name__icontains=word)

@@ -6,12 +6,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
-from practice.console.access import console_required, practice_users, user_for_admin
+from practice.console.access import console_view, practice_users, user_for_admin
 from practice.console.forms.audit import AuditFilterForm
 from practice.console.selectors import audit as selectors
 from practice.console.views.common import query_string
+from practice.vocabulary import Permission
 
 
 def _audit_filters(request, form):
@@ -37,8 +37,7 @@ def _audit_filters(request, form):
 
 
 @never_cache
-@require_GET
-@console_required
+@console_view(get=Permission.AUDIT)
 def audit_log(request):
     form = AuditFilterForm(request.GET)
     filters, filter_user = _audit_filters(request, form)
@@ -67,8 +66,7 @@ def audit_log(request):
 
 
 @never_cache
-@require_GET
-@console_required
+@console_view(get=Permission.AUDIT)
 def audit_export(request):
     form = AuditFilterForm(request.GET)
     filters, _ = _audit_filters(request, form)

@@ -3,30 +3,27 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.invitations import invited_contact_update, user_reinvite
-from accounts.models import Role
 from accounts.users import user_add
-from practice.console.access import console_required, user_for_admin
-from practice.console.forms.users import TEMPORARY, AddUserForm, InvitedContactForm
+from practice.console.access import console_view, user_for_admin
+from practice.console.forms.new_user import TEMPORARY, AddUserForm, InvitedContactForm
 from practice.console.selectors.user_page import user_registration
 from practice.console.views.common import add_errors
+from practice.vocabulary import Permission
 
 
 @sensitive_post_parameters("temporary_password", "temporary_password2")
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.ADD_USERS, post=Permission.ADD_USERS)
 def user_new(request):
     copy_from = None
     if "copy" in request.GET:
         copy_from = user_for_admin(request, request.GET["copy"])
-    initial = {"role": copy_from.role} if copy_from else {}
-    form = AddUserForm(request.POST or None, initial=initial)
+    initial = {"role": copy_from.practice_role_id} if copy_from else {}
+    form = AddUserForm(request.POST or None, initial=initial, actor=request.user)
     if request.method == "POST" and form.is_valid():
         invite = form.cleaned_data["then"] != TEMPORARY
         try:
@@ -68,10 +65,9 @@ def user_new(request):
 
 
 @never_cache
-@require_POST
-@console_required(for_manager=True)
+@console_view(post=Permission.ADD_USERS)
 def user_reinvite_view(request, user_id):
-    user = user_for_admin(request, user_id, for_manager=True)
+    user = user_for_admin(request, user_id)
     try:
         sent = user_reinvite(user=user, actor=request.user, request=request)
     except ValidationError as exc:
@@ -86,21 +82,14 @@ def user_reinvite_view(request, user_id):
             messages.warning(
                 request, "A new invitation was made but the email could not be sent. Try again."
             )
-    return redirect(_invited_user_url(request, user))
-
-
-def _invited_user_url(request, user) -> str:
-    if request.user.role == Role.ADMIN:
-        return reverse("console:user", kwargs={"user_id": user.pk})
-    return reverse("console:user_invitation", kwargs={"user_id": user.pk})
+    return redirect("console:user", user_id=user.pk)
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required(for_manager=True)
+@console_view(get=Permission.ADD_USERS, post=Permission.ADD_USERS)
 def user_invitation(request, user_id):
     """An invited user's email and phone, correctable until they register; and Re-invite."""
-    user = user_for_admin(request, user_id, for_manager=True)
+    user = user_for_admin(request, user_id)
     registered = user.is_registered
     form = InvitedContactForm(
         request.POST or None,

@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access_end import practice_today
 from accounts.lifecycle import user_deactivate
@@ -21,9 +20,10 @@ from accounts.reviews import (
     review_open,
     review_start,
 )
-from practice.console.access import console_required, user_for_admin
+from practice.console.access import console_view, user_for_admin
 from practice.console.offboarding import offboard_plan, user_offboard
 from practice.console.selectors.audit import csv_safe
+from practice.vocabulary import Permission
 
 
 def deactivation_page(request, user, *, carried=None):
@@ -40,8 +40,7 @@ def deactivation_page(request, user, *, carried=None):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.ACTIVATE, post=Permission.ACTIVATE)
 def user_deactivate_view(request, user_id):
     user = user_for_admin(request, user_id)
     if user.pk == request.user.pk or not user.is_active:
@@ -59,8 +58,7 @@ def user_deactivate_view(request, user_id):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.OFFBOARD, post=Permission.OFFBOARD)
 def user_offboard_view(request, user_id):
     """ "Offboard": what will happen, listed; "Confirm offboarding" does it all at once."""
     user = user_for_admin(request, user_id)
@@ -87,8 +85,7 @@ def user_offboard_view(request, user_id):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.REVIEWS, post=Permission.REVIEWS)
 def reviews_view(request):
     """The open review (Keep / Remove a line, "Finish review"), or when the next is due."""
     practice = request.user.practice
@@ -127,8 +124,7 @@ def reviews_view(request):
 
 
 @never_cache
-@require_POST
-@console_required
+@console_view(post=Permission.REVIEWS)
 def review_start_view(request):
     try:
         review_start(practice=request.user.practice, actor=request.user, request=request)
@@ -138,8 +134,7 @@ def review_start_view(request):
 
 
 @never_cache
-@require_GET
-@console_required
+@console_view(get=Permission.REVIEWS)
 def review_export(request, review_id):
     """A review and its decisions as CSV, for the practice's compliance file."""
     review = (

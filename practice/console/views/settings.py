@@ -4,18 +4,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
 
-from practice.console.access import console_required
+from practice.console.access import console_view
 from practice.console.forms.settings import SettingsForm
 from practice.console.views.common import add_errors
 from practice.network import client_ip, in_networks
 from practice.services import practice_settings_update, wide_networks
+from practice.vocabulary import Permission
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.SETTINGS, post=Permission.SETTINGS)
 def practice_settings(request):
     practice = request.user.practice
     address = client_ip(request)

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
 
 from accounts.forms import CodeForm
 from accounts.reauth import reauth_with_password
@@ -31,9 +30,9 @@ from mfa.totp.flows import provisioning_uri, qr_code_data_uri, secret_for_typing
 from mfa.verification import THROTTLED_MESSAGE, WRONG_CODE_MESSAGE, seconds_text, throttle_seconds
 from phonecodes.codes import PhoneCodeError, phone_codes_available
 from phonecodes.numbers import mask_number
-from practice.console.access import console_required, user_for_admin
+from practice.console.access import console_view, user_for_admin
 from practice.console.forms.users import IN_PERSON_TEXT, InPersonSetupForm
-from practice.vocabulary import SessionEndReason
+from practice.vocabulary import Permission, SessionEndReason
 
 SESSION_KEY = "_console_in_person_setup"
 IN_PERSON_SECONDS = 10 * 60
@@ -59,8 +58,8 @@ def _not_verified(request, user):
 
 @sensitive_post_parameters("password")
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+# Setting up another user's second factor is managing their pairing: the same permission.
+@console_view(get=Permission.RESET_PAIRING, post=Permission.RESET_PAIRING)
 def user_two_factor_setup(request, user_id):
     """Step one: how the user sets up (app or text), and the administrator's own password."""
     user = user_for_admin(request, user_id)
@@ -119,8 +118,8 @@ def _pending_device(request, user):
 
 @sensitive_post_parameters("code")
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+# Setting up another user's second factor is managing their pairing: the same permission.
+@console_view(get=Permission.RESET_PAIRING, post=Permission.RESET_PAIRING)
 def user_two_factor_setup_code(request, user_id):
     """Step two: the user scans the QR code (or reads the text) and types the code here."""
     user = user_for_admin(request, user_id)

@@ -1,6 +1,6 @@
 """The console's user list and user page.
 
-Views are thin: `console_required` checks the role, `user_for_admin` scopes every user to the
+Views are thin: `console_view` checks the permission, `user_for_admin` scopes every user to the
 administrator's practice (another practice's user is a 404), a form checks the input, one service
 makes the change, and the browser is redirected with a message (POST-redirect-GET).
 """
@@ -13,17 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.emergency import emergencies_active
 from accounts.lifecycle import user_update
-from accounts.models import Role, UserSession
+from accounts.models import UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
+from accounts.permissions import has_permission
 from accounts.reauth import reauth_with_password
 from accounts.sessions import session_end_current, sessions_end
 from mfa.pairing import pairing_reset
 from practice.console import charts
-from practice.console.access import console_required, user_for_admin
+from practice.console.access import USER_PAGE_PERMISSIONS, console_view, user_for_admin
 from practice.console.forms.users import (
     ConfirmPasswordForm,
     TemporaryPasswordForm,
@@ -36,7 +36,7 @@ from practice.console.selectors.gateway_reach import gateway_reach
 from practice.console.selectors.statuses import user_status
 from practice.console.views.common import add_errors, query_string
 from practice.console.views.lifecycle import deactivation_page
-from practice.vocabulary import RemoteAccessRemoval, SessionEndReason
+from practice.vocabulary import Permission, RemoteAccessRemoval, SessionEndReason
 
 
 def _list_columns(params: QueryDict, sort: str) -> list[dict]:
@@ -61,8 +61,7 @@ def _list_columns(params: QueryDict, sort: str) -> list[dict]:
 
 
 @never_cache
-@require_GET
-@console_required(for_manager=True)
+@console_view(get=Permission.VIEW_USERS)
 def user_list(request):
     form = UserListForm(request.GET)
     form.is_valid()
@@ -83,15 +82,12 @@ def user_list(request):
     params["filtered"] = "1"
     if "active" not in request.GET and not request.GET.get("filtered"):
         params["active"] = "on"
-    is_admin = request.user.role == Role.ADMIN
     rows = listing.user_rows(page.object_list)
     for row in rows:
-        # Administrators open the user page; a user manager, only an invited user's invitation.
-        if is_admin:
-            row.url = reverse("console:user", kwargs={"user_id": row.user.pk})
-        elif not row.user.is_registered:
-            row.url = reverse("console:user_invitation", kwargs={"user_id": row.user.pk})
-    summary = overview.security_overview(practice=practice) if is_admin else None
+        row.url = reverse("console:user", kwargs={"user_id": row.user.pk})
+    # The overview counts and links to the audit log: for whoever may read it.
+    reads_audit = has_permission(request.user, Permission.AUDIT)
+    summary = overview.security_overview(practice=practice) if reads_audit else None
     context = {
         "form": form,
         "page": page,
@@ -101,7 +97,6 @@ def user_list(request):
         if page.has_previous()
         else "",
         "next_url": query_string(params, page=page.next_page_number()) if page.has_next() else "",
-        "is_admin": is_admin,
         "console_section": "users",
         "overview": summary,
         # Listed only when the overview counts some (a query only then).
@@ -118,7 +113,7 @@ def deactivation_unconfirmed(request, user, form) -> bool:
     return (
         user.is_active
         and user.pk != request.user.pk
-        and not form.cleaned_data["active"]
+        and form.cleaned_data.get("active", True) is False
         and request.POST.get(CONFIRM_DEACTIVATION) != "yes"
     )
 
@@ -150,8 +145,7 @@ def _user_page(request, user, *, form=None, password_form=None, status=200):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.VIEW_USERS, post=USER_PAGE_PERMISSIONS)
 def user_detail(request, user_id):
     user = user_for_admin(request, user_id)
     if request.method != "POST":
@@ -200,8 +194,7 @@ def user_detail(request, user_id):
 
 @sensitive_post_parameters("temporary_password", "temporary_password2")
 @never_cache
-@require_POST
-@console_required
+@console_view(post=Permission.TEMPORARY_PASSWORD)
 def user_temporary_password(request, user_id):
     user = user_for_admin(request, user_id)
     if "generate" in request.POST:
@@ -243,8 +236,7 @@ def user_temporary_password(request, user_id):
 
 @sensitive_post_parameters("password")
 @never_cache
-@require_http_methods(["GET", "POST"])
-@console_required
+@console_view(get=Permission.RESET_PAIRING, post=Permission.RESET_PAIRING)
 def user_pairing_reset(request, user_id):
     user = user_for_admin(request, user_id)
     if user.pk == request.user.pk:
@@ -280,8 +272,7 @@ def user_pairing_reset(request, user_id):
 
 
 @never_cache
-@require_POST
-@console_required
+@console_view(post=Permission.ACTIVATE)
 def user_session_end(request, user_id, session_id):
     user = user_for_admin(request, user_id)
     session = UserSession.objects.filter(user=user, pk=session_id, ended_at__isnull=True).first()

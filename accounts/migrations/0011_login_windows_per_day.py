@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_lifecycle'),
+        ('accounts', '0010_user_practice_role_required'),
     ]
 
     operations = [
