@@ -19,8 +19,9 @@ from accounts.signin import (
     Step,
     signin_refusal,
 )
+from mfa.identity import identity_channels
 from mfa.selectors import has_second_factor
-from mfa.verification import STATE_KEY, default_method, identity_channels, method_start
+from mfa.verification import STATE_KEY, default_method, method_start
 from practice.models import TwoFactorPolicy
 from practice.policy import Policy
 from practice.vocabulary import SignInFailure, Zone

@@ -31,6 +31,12 @@ from accounts.stages import LOCKED
 from mfa.devices import device_remove, device_rename
 from mfa.enrollment import at_setup
 from mfa.forms import RenameForm
+from mfa.identity import (
+    identity_channels,
+    identity_code_check,
+    identity_code_send,
+    identity_destination,
+)
 from mfa.pairing import pairing_reset
 from mfa.recovery_codes.flows import recovery_codes_generate
 from mfa.selectors import has_second_factor, recovery_codes_left, user_factor, user_factors
@@ -43,10 +49,6 @@ from mfa.verification import (
     countdown,
     countdown_of,
     default_method,
-    identity_channels,
-    identity_code_check,
-    identity_code_send,
-    identity_destination,
     method_for,
     method_start,
     methods_for,

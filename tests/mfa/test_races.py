@@ -9,7 +9,7 @@ from django.test import Client
 from accounts.models import UserSession
 from mfa.models import RecoveryCodeDevice
 from mfa.recovery_codes.flows import recovery_codes_generate
-from mfa.verification import _verify
+from mfa.verification import device_code_verify as _verify
 from phonecodes.codes import phone_code_send, phone_code_verify
 from tests.factories import PASSWORD, OfficeNetworkFactory, PracticeFactory, UserFactory
 from tests.mfa.helpers import app_code, app_device, code_in
