@@ -11,7 +11,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from practice.changes import practice_changed
+from practice.changes import UNCOUNTED_ACTIONS, practice_changed
 from practice.models import AuditEvent
 from practice.network import client_ip
 from practice.vocabulary import AuditAction
@@ -59,7 +59,7 @@ def audit_record(
     )
     line = audit_line(event)
     transaction.on_commit(lambda: logger.info("%s", line))
-    if practice is not None:
+    if practice is not None and action not in UNCOUNTED_ACTIONS:
         practice_id = practice.pk
         transaction.on_commit(lambda: practice_changed(practice_id))
     return event

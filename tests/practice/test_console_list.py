@@ -259,6 +259,25 @@ def test_an_audited_change_in_the_practice_refreshes_the_overview_at_once(
     assert "<strong>1</strong> locked" in console.get("/console/").content.decode()
 
 
+def test_sign_ins_leave_the_kept_figures_alone_and_a_lock_does_not(
+    practice, member, admin_user, django_capture_on_commit_callbacks
+):
+    """A busy practice signs in all day: sign-ins do not make the kept counts old (they would
+    be recomputed at every look); a change to someone's access does."""
+    from practice.audit import audit_record
+    from practice.changes import practice_version
+    from practice.vocabulary import AuditAction
+
+    before = practice_version(practice.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        for action in (AuditAction.SIGNIN_SUCCEEDED, AuditAction.SIGNIN_FAILED):
+            audit_record(action=action, actor=member, target=member)
+    assert practice_version(practice.pk) == before
+    with django_capture_on_commit_callbacks(execute=True):
+        user_lock(user=member, actor=admin_user)
+    assert practice_version(practice.pk) == before + 1
+
+
 def test_a_user_manager_sees_the_list_without_the_overview(client, practice, member):
     manager = UserFactory(practice=practice, username="morgan", role=Role.USER_MANAGER)
     sign_in(client, manager)

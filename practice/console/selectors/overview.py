@@ -2,8 +2,9 @@
 
 It is read on every load of the list (every page, sort and search), so it is not computed on
 every load: the counts and today's sign-ins are kept for a minute under the practice's change
-counter (practice.changes: any audited change in the practice makes them old at once), and the
-13 days before today, which can no longer change, for the day.
+counter (practice.changes: an audited change to users or their access makes them old at once;
+a sign-in does not, so today's sign-ins may be a minute old), and the 13 days before today,
+which can no longer change, for the day.
 """
 
 from dataclasses import dataclass
