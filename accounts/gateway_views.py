@@ -78,7 +78,7 @@ def gateway_refused_view(request):
     if request.user.is_authenticated and request.user.practice_id is not None:
         practice = request.user.practice
     elif request.GET.get("practice"):
-        practice = Practice.objects.filter(code=request.GET["practice"].lower()[:40]).first()
+        practice = Practice.objects.by_code(request.GET["practice"])
     elif getattr(request, "ended_session_practice", ""):
         # The session this browser had (SessionGuardMiddleware found it ended).
         practice = Practice.objects.filter(code=request.ended_session_practice).first()

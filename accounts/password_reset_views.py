@@ -44,8 +44,7 @@ def _from_practice(request) -> Practice | None:
     Only the page's own link sets it, never the code typed in the form: the next page must not
     tell whether a typed practice code (or account) exists.
     """
-    code = request.GET.get("practice", "")[:40].lower()
-    practice = Practice.objects.filter(code=code).first() if code else None
+    practice = Practice.objects.by_code(request.GET.get("practice", ""))
     request.practice = practice
     return practice
 

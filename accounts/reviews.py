@@ -200,7 +200,9 @@ def review_finish(*, review: AccessReview, actor: User, request=None) -> FinishR
 
 def _remove(item: AccessReviewItem, *, actor: User | None, request, reason) -> bool:
     """Take away what the item reviewed; False when the role must stay (see below)."""
-    user = User.objects.select_for_update().select_related("practice").get(pk=item.user_id)
+    user = (
+        User.objects.select_for_update(of=("self",)).select_related("practice").get(pk=item.user_id)
+    )
     if item.kind == ReviewItemKind.REMOTE_ACCESS:
         remote_access_revoke(user=user, actor=actor, request=request, reason=reason)
         return True

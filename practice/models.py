@@ -1,5 +1,7 @@
 """The tenant: a practice, its policy, its office networks and providers; and the audit log."""
 
+import re
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -18,6 +20,20 @@ class TwoFactorPolicy(models.TextChoices):
 class PasswordProfile(models.TextChoices):
     CLASSIC = "classic", "Practice rules (length, four character classes, expiry)"
     NIST = "nist", "NIST 800-63B (long passwords, blocklist, no expiry)"
+
+
+class PracticeQuerySet(models.QuerySet):
+    def by_code(self, text: str) -> "Practice | None":
+        """The practice whose code is `text` (any case), or None. Text from a URL or a form that
+        cannot be a code (too long, a NUL byte, anything but a slug) finds nothing without a
+        query: PostgreSQL refuses a NUL byte in a query outright."""
+        code = (text or "").strip().lower()
+        if not code or len(code) > 40 or not _SLUG.fullmatch(code):
+            return None
+        return self.filter(code=code).first()
+
+
+_SLUG = re.compile(r"[-a-z0-9_]+")
 
 
 class Practice(models.Model):
@@ -94,6 +110,8 @@ class Practice(models.Model):
     # gateway's per-request check (accounts.gateway) knows the office without a query.
     office_cidrs = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PracticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -31,7 +31,7 @@ from practice.console.bench.seed import events_insert
 from practice.console.bench.server import HttpClient, gunicorn, server_environment
 from practice.models import AuditEvent
 from practice.vocabulary import AuditAction, SignInFailure
-from tests.factories import OfficeNetworkFactory, PracticeFactory, UserFactory
+from tests.factories import OfficeNetworkFactory, PracticeFactory, UserFactory, starting_role
 
 pytestmark = [
     pytest.mark.postgres,
@@ -194,8 +194,9 @@ def test_an_export_longer_than_the_worker_timeout_completes(tmp_path):
     file ended part-way with no error."""
     practice = office_practice()
     admin = user_with_password(practice, "ada")
+    admin.practice_role = starting_role(practice, Role.ADMIN)
     admin.role = Role.ADMIN
-    admin.save(update_fields=["role"])
+    admin.save(update_fields=["practice_role", "role"])
     events_insert(practice=practice, targets=[admin.pk], count=200_000)
     env = server_environment(
         database_url=database_url(connection.settings_dict),

@@ -144,3 +144,17 @@ def test_audit_events_are_append_only(member):
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.get(pk=event.pk).action == "user.unlocked"
+
+
+@pytest.mark.parametrize("text", ["", "\x00", "valley\x00", "v" * 41, "val ley", "vällëy", "../x"])
+def test_text_that_cannot_be_a_practice_code_finds_nothing_without_a_query(
+    text, django_assert_num_queries
+):
+    PracticeFactory(code="valley")
+    with django_assert_num_queries(0):
+        assert Practice.objects.by_code(text) is None
+
+
+def test_a_practice_code_is_found_in_any_case():
+    practice = PracticeFactory(code="valley")
+    assert Practice.objects.by_code(" Valley ") == practice
