@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import time as clock
 
 from django.conf import settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from accounts.invitations import invitation_create
 from accounts.lockout import user_lock, user_unlock
@@ -20,10 +22,12 @@ from accounts.password_reset import reset_path
 from accounts.passwords import temporary_password_set
 from accounts.reauth import REAUTH_SESSION_KEY
 from accounts.remote_access import remote_access_grant
-from accounts.tokens import password_reset_tokens
-from practice.vocabulary import LockChange
+from accounts.roles import role_create
+from accounts.tokens import email_change_token, password_reset_tokens
+from phonecodes import senders
+from practice.vocabulary import LockChange, Permission
 from tests.factories import PASSWORD, OfficeNetworkFactory, UserFactory
-from tests.mfa.helpers import app_device
+from tests.mfa.helpers import app_device, code_in, phone_device
 from tests.signin_helpers import signed_in_client
 
 PHONE_WIDTHS = (360, 390)
@@ -40,6 +44,13 @@ class Site:
     app_ref: str
     invitation_token: str
     reset_path: str
+    split: object
+    user_manager: object
+    front_desk: object
+    front_desk_role: object
+    no_factor: object
+    admin_device: object
+    email_token: str
 
 
 def make_site(practice, admin_user, member) -> Site:
@@ -75,7 +86,38 @@ def make_site(practice, admin_user, member) -> Site:
         emergency_access=True,
         login_times_restricted=True,
     )
-    UserFactory(practice=practice, username="morgan", role=Role.USER_MANAGER)
+    user_manager = UserFactory(
+        practice=practice, username="morgan", first_name="Morgan", role=Role.USER_MANAGER
+    )
+    # An invited user whose practice asks them to verify their phone at the first sign-in.
+    UserFactory(
+        practice=practice,
+        username="pia",
+        first_name="Pia",
+        mobile_phone="+12025550188",
+        verify_phone_at_registration=True,
+    )
+    # A user whose second factor is a text code.
+    phone_device(UserFactory(practice=practice, username="tom", first_name="Tom"))
+    # A custom role: the front desk unlocks and sets temporary passwords, nothing else.
+    front_desk_role = role_create(
+        practice=practice,
+        actor=admin_user,
+        name="Front desk",
+        permissions=[Permission.UNLOCK, Permission.TEMPORARY_PASSWORD],
+    )
+    front_desk = UserFactory(
+        practice=practice, username="fran", first_name="Fran", practice_role=front_desk_role
+    )
+    # A user without a second factor, for "Set up two-factor now".
+    no_factor = UserFactory(practice=practice, username="theo", first_name="Theo")
+    split = UserFactory(practice=practice, username="sage", first_name="Sage", last_name="Split")
+    login_windows_set(
+        user=split,
+        actor=admin_user,
+        restricted=True,
+        windows={0: [(clock(7), clock(12)), (clock(13), clock(19))]},
+    )
     windowed = UserFactory(practice=practice, username="wendy", first_name="Wendy")
     login_windows_set(
         user=windowed,
@@ -93,12 +135,21 @@ def make_site(practice, admin_user, member) -> Site:
         app_ref=f"app-{app.pk}",
         invitation_token=token,
         reset_path=reset_path(member, password_reset_tokens.make_token(member)),
+        split=split,
+        user_manager=user_manager,
+        front_desk=front_desk,
+        front_desk_role=front_desk_role,
+        no_factor=no_factor,
+        # The administrator's own authenticator, for pages that need a session that passed it.
+        admin_device=TOTPDevice.objects.create(user=admin_user, name="Admin phone", confirmed=True),
+        email_token=email_change_token(user=member, new_email="nina.reyes@example.test"),
     )
 
 
-def sign_in_as(context, base_url: str, user, *, reauth: bool = False) -> None:
-    """A signed-in browser (and, for the second-factor pages, a password typed just now)."""
-    client = signed_in_client(user)
+def sign_in_as(context, base_url: str, user, *, reauth: bool = False, device=None) -> None:
+    """A signed-in browser (and, for the second-factor pages, a password typed just now; with
+    `device`, a session that passed that second factor)."""
+    client = signed_in_client(user, device=device)
     if reauth:
         session = client.session
         session[REAUTH_SESSION_KEY] = time.time()
@@ -159,11 +210,44 @@ def signin_step_pages(page, base_url: str, site: Site):
     page.get_by_role("button", name="Verify").click()
     page.wait_for_load_state()
     yield "second factor, wrong code"
+    # A text code went out for this sign-in; then, within the resend wait, another sign-in
+    # (another browser) for which no code was sent.
+    _sign_in_form(page, base_url, "tom")
+    expect(page.get_by_text("We sent a code to ••0143").first).to_be_visible()
+    yield "second factor, text code sent"
+    _sign_in_form(page, base_url, "tom")
+    expect(page.get_by_text("No code has been sent for this sign-in yet").first).to_be_visible()
+    yield "second factor, no code sent within the wait"
     _sign_in_form(page, base_url, "sam")
     yield "two-factor setup"
     for path in ("/login/setup/app/", "/login/setup/phone/", "/login/setup/key/"):
         page.goto(f"{base_url}{path}")
         yield path
+    page.goto(f"{base_url}/login/setup/phone/")
+    page.get_by_label("Mobile number").fill("+12025550166")
+    page.get_by_role("button", name="Send code").click()
+    page.wait_for_url("**/login/setup/phone/confirm/")
+    yield "/login/setup/phone/confirm/"
+    page.get_by_label("Verification code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+    yield "/login/setup/phone/confirm/, wrong code"
+    time.sleep(1.1)  # django-otp's back-off after a wrong code
+    page.get_by_label("Verification code").fill(code_in(senders.outbox[-1]))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url("**/login/setup/recovery-codes/")
+    yield "/login/setup/recovery-codes/"
+    page.get_by_role("button", name="Create recovery codes").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    yield "/login/setup/recovery-codes/, codes shown"
+    _sign_in_form(page, base_url, "pia")
+    page.wait_for_url("**/login/phone/")
+    expect(page.get_by_role("heading", name="Verify your phone")).to_be_visible()
+    yield "/login/phone/"
+    page.get_by_label("Verification code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+    yield "/login/phone/, wrong code"
     _sign_in_form(page, base_url, "erin")
     yield "refused by login times, emergency offered"
     page.get_by_role("button", name="Declare an emergency").click()
@@ -204,6 +288,9 @@ def my_account_pages(page, base_url: str, site: Site):
     sign_in_as(page.context, base_url, site.member)
     page.goto(f"{base_url}/account/security/app/add/")
     yield "/account/confirm-password/"
+    page.goto(f"{base_url}/account/email/{site.email_token}/")
+    expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
+    yield "/account/email/confirm/"
 
 
 def console_pages(page, base_url: str, site: Site):
@@ -256,6 +343,67 @@ def console_pages(page, base_url: str, site: Site):
     page.get_by_role("button", name="Start review").click()
     page.wait_for_load_state()
     yield "access review, open"
+    yield from _console_new_pages(page, base_url, site)
+
+
+def _console_new_pages(page, base_url: str, site: Site):
+    """Roles, split shifts, the audit log's search and groups, Set up two-factor now, and the
+    console as a user manager and a custom role see it."""
+    split, front_desk_role = site.split.pk, site.front_desk_role.pk
+    for path in (
+        "/console/roles/",
+        "/console/roles/new/",
+        f"/console/roles/{front_desk_role}/",
+        f"/console/users/{split}/",
+        "/console/audit/?q=remote",
+        "/console/audit/?action=role.created",
+        # Without the administrator's own second factor in this session: refused, saying why.
+        f"/console/users/{site.no_factor.pk}/set-up-2fa/",
+    ):
+        page.goto(f"{base_url}{path}")
+        yield path
+    page.goto(f"{base_url}/console/roles/{front_desk_role}/")
+    page.get_by_label("Role name").fill("")
+    page.get_by_role("button", name="Save role").click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    yield "role page, failed save"
+    page.goto(f"{base_url}/console/users/{split}/")
+    page.get_by_label("Monday second start").fill("11:00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(
+        page.get_by_text("Monday 07:00–12:00 and Monday 11:00–19:00 overlap").first
+    ).to_be_visible()
+    yield "split-shift user page, overlapping windows refused"
+    # "Set up two-factor now" from a session that passed the administrator's own second factor.
+    sign_in_as(page.context, base_url, site.admin, device=site.admin_device)
+    page.goto(f"{base_url}/console/users/{site.no_factor.pk}/set-up-2fa/")
+    yield "set up two-factor now"
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    yield "set up two-factor now, no password"
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/set-up-2fa/code/")
+    expect(page.get_by_role("img", name="QR code")).to_be_visible()
+    expect(page.get_by_role("link", name="Open in authenticator app")).to_be_visible()
+    yield "set up two-factor now, code step"
+    page.get_by_label("Verification code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("Invalid code").first).to_be_visible()
+    yield "set up two-factor now, wrong code"
+    member = site.member.pk
+    for name, user, paths in (
+        (
+            "user manager",
+            site.user_manager,
+            ("/console/", f"/console/users/{member}/", "/console/users/new/"),
+        ),
+        ("front desk", site.front_desk, ("/console/", f"/console/users/{member}/")),
+    ):
+        sign_in_as(page.context, base_url, user)
+        for path in paths:
+            page.goto(f"{base_url}{path}")
+            yield f"{path} as {name}"
 
 
 TOURS = {

@@ -224,3 +224,36 @@ def test_unticking_active_asks_for_the_same_confirmation(live_server, page, admi
     expect(page.get_by_text(f"Saved the changes to {member}")).to_be_visible()
     member.refresh_from_db()
     assert not member.is_active
+
+
+@pytest.mark.parametrize(
+    "who, sees",
+    [
+        ("admin", {"Roles", "Access reviews"}),
+        ("user_manager", set()),
+        ("front_desk", set()),
+    ],
+)
+def test_on_a_phone_the_menus_offer_roles_and_access_reviews_only_to_who_may_open_them(
+    live_server, page, site, who, sees
+):
+    """The header's "Menu" leads to the console, whose menu lists "Roles" and "Access reviews"
+    for a role that may open them and for no one else; the pages agree."""
+    sign_in_as(page.context, live_server.url, getattr(site, who))
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/account/")
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Console").click()
+    console_menu = page.get_by_role("navigation", name="Console")
+    expect(console_menu).to_be_visible()
+    for name, path in (("Roles", "/console/roles/"), ("Access reviews", "/console/reviews/")):
+        link = console_menu.get_by_role("link", name=name, exact=True)
+        main_menu = page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
+        expect(main_menu).to_have_count(0)
+        if name in sees:
+            expect(link).to_be_visible()
+            assert link.bounding_box()["x"] + link.bounding_box()["width"] <= PHONE["width"]
+        else:
+            expect(link).to_have_count(0)
+        status = page.request.get(f"{live_server.url}{path}").status
+        assert status == (200 if name in sees else 403), (name, status)
