@@ -10,13 +10,12 @@ import time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import CodeForm
-from accounts.reauth import reauth_with_password
-from accounts.sessions import session_end_current
 from mfa.in_person import (
     in_person_app_start,
     in_person_refusal,
@@ -32,7 +31,8 @@ from phonecodes.codes import PhoneCodeError, phone_codes_available
 from phonecodes.numbers import mask_number
 from practice.console.access import console_view, user_for_admin
 from practice.console.forms.users import IN_PERSON_TEXT, InPersonSetupForm
-from practice.vocabulary import Permission, SessionEndReason
+from practice.console.views.common import own_password_confirmed
+from practice.vocabulary import Permission
 
 SESSION_KEY = "_console_in_person_setup"
 IN_PERSON_SECONDS = 10 * 60
@@ -72,7 +72,10 @@ def user_two_factor_setup(request, user_id):
     form = InPersonSetupForm(request.POST or None, text_to=mask_number(number) if number else "")
     status = 200
     if request.method == "POST" and form.is_valid():
-        if reauth_with_password(request, form.cleaned_data["password"]):
+        confirmed = own_password_confirmed(request, form)
+        if isinstance(confirmed, HttpResponse):
+            return confirmed
+        if confirmed:
             try:
                 if form.cleaned_data["method"] == IN_PERSON_TEXT:
                     device = in_person_text_start(user=user, actor=request.user, request=request)
@@ -89,12 +92,6 @@ def user_two_factor_setup(request, user_id):
                     "at": time.time(),
                 }
                 return redirect("console:user_two_factor_setup_code", user_id=user.pk)
-        elif request.user.is_locked:
-            session_end_current(request, reason=SessionEndReason.LOCKED)
-            messages.error(request, "Too many wrong passwords: your account is now locked.")
-            return redirect("accounts:login")
-        else:
-            form.add_error("password", "The password is not correct.")
         status = 400
     elif request.method == "POST":
         status = 400

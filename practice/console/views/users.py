@@ -7,7 +7,7 @@ makes the change, and the browser is redirected with a message (POST-redirect-GE
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +19,7 @@ from accounts.lifecycle import user_update
 from accounts.models import UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
 from accounts.permissions import has_permission
-from accounts.reauth import reauth_with_password
-from accounts.sessions import session_end_current, sessions_end
+from accounts.sessions import sessions_end
 from mfa.pairing import pairing_reset
 from practice.console import charts
 from practice.console.access import USER_PAGE_PERMISSIONS, console_view, user_for_admin
@@ -34,7 +33,7 @@ from practice.console.selectors import overview, user_page
 from practice.console.selectors import user_list as listing
 from practice.console.selectors.gateway_reach import gateway_reach
 from practice.console.selectors.statuses import user_status
-from practice.console.views.common import add_errors, query_string
+from practice.console.views.common import add_errors, own_password_confirmed, query_string
 from practice.console.views.lifecycle import deactivation_page
 from practice.vocabulary import Permission, RemoteAccessRemoval, SessionEndReason
 
@@ -248,7 +247,10 @@ def user_pairing_reset(request, user_id):
     form = ConfirmPasswordForm(request.POST or None)
     status = 200 if verified else 403
     if request.method == "POST" and verified and form.is_valid():
-        if reauth_with_password(request, form.cleaned_data["password"]):
+        confirmed = own_password_confirmed(request, form)
+        if isinstance(confirmed, HttpResponse):
+            return confirmed
+        if confirmed:
             removed = pairing_reset(user=user, actor=request.user, request=request)
             messages.success(
                 request,
@@ -256,12 +258,6 @@ def user_pairing_reset(request, user_id):
                 "two-factor authentication again at their next sign-in.",
             )
             return user_page_section(user, "two-factor")
-        if request.user.is_locked:
-            practice_code = request.user.practice.code
-            session_end_current(request, reason=SessionEndReason.LOCKED)
-            messages.error(request, "Too many wrong passwords: your account is now locked.")
-            return redirect("accounts:practice_login", code=practice_code)
-        form.add_error("password", "The password is not correct.")
         status = 400
     return render(
         request,
