@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.db.models.functions import Lower
 
 from accounts.usernames import validate_username
@@ -21,12 +21,23 @@ class TwoFactorSetup(models.TextChoices):
     REQUIRE = TwoFactorPolicy.REQUIRE.value, "Require at next sign-in"
 
 
-class PracticeUserManager(UserManager):
+class UserQuerySet(models.QuerySet):
+    def with_username(self, username: str) -> "UserQuerySet":
+        """Users named `username` in any case, compared as the unique constraints compare
+        usernames: lower(username) = lower(%s), which their index answers. (`username__iexact`
+        compares UPPER() on PostgreSQL, which no index matches: every user of the practice is
+        read, 7 ms at 10,000 users on each sign-in.)"""
+        return self.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(Value(username))
+        )
+
+
+class PracticeUserManager(UserManager.from_queryset(UserQuerySet)):
     """Support staff (no practice) are made by createsuperuser; practice users by services."""
 
     def get_by_natural_key(self, username):
         # Used by Django for support staff only (createsuperuser, the admin's own login).
-        return self.get(practice__isnull=True, username__iexact=username)
+        return self.with_username(username).get(practice__isnull=True)
 
 
 class User(AbstractBaseUser, PermissionsMixin):

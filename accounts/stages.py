@@ -56,6 +56,25 @@ def office_networks(practice: Practice | None) -> list[str]:
     return practice.office_cidrs if practice is not None else []
 
 
+def user_named(practice: Practice | None, username: str) -> User | None:
+    """The user of `practice` (None: support staff) named `username` in any case, with their
+    role (where the sign-in lands depends on its permissions) and the practice already read.
+
+    One indexed lookup on every sign-in: get(), not first(), so no ORDER BY (a username is
+    unique in its practice), and no join to the practice the caller already holds.
+    """
+    try:
+        user = (
+            User.objects.select_related("practice_role")
+            .with_username(username)
+            .get(practice=practice)
+        )
+    except User.DoesNotExist:
+        return None
+    user.practice = practice
+    return user
+
+
 class CredentialsStage(SignInStage):
     """Practice + username (any case) + password, behind the lockout gate.
 
@@ -80,12 +99,7 @@ class CredentialsStage(SignInStage):
 
         user = None
         if practice is not None or credentials.get("staff"):
-            user = (
-                # The role too: where the sign-in lands depends on its permissions.
-                User.objects.select_related("practice", "practice_role")
-                .filter(practice=practice, username__iexact=signin.pending.username)
-                .first()
-            )
+            user = user_named(practice, signin.pending.username)
         if user is None:
             # SECURITY: run the hasher anyway so the response time does not tell who (or which
             # practice) exists.

@@ -53,7 +53,7 @@ def user_create(
         raise ValidationError({"username": exc.error_list}) from None
     # Lock the practice row so two "first users" created at once cannot both become admin.
     Practice.objects.select_for_update().filter(pk=practice.pk).first()
-    if User.objects.filter(practice=practice, username__iexact=username).exists():
+    if User.objects.with_username(username).filter(practice=practice).exists():
         raise ValidationError(
             {
                 "username": ValidationError(

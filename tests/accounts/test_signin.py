@@ -256,3 +256,28 @@ def test_a_sign_in_costs_at_most_twelve_statements_with_its_transaction(client, 
     assert not any("practice_officenetwork" in s for s in work)
     # The session row is one INSERT; on its own (outside a test) it needs no transaction.
     assert len(work) + len(transaction_control) - 2 <= 12
+
+
+def test_the_sign_in_finds_the_user_through_the_username_index(client, office, member):
+    """Every sign-in looks the user up by username in any case. It must compare as the unique
+    constraint's index does, lower(username): compared with UPPER() (what `iexact` sends to
+    PostgreSQL) the database reads every user of the practice, 7 ms a sign-in at 10,000."""
+    with CaptureQueriesContext(connection) as captured:
+        sign_in_post(client, office.practice, "NINA", PASSWORD)
+    assert client.session[SESSION_KEY] == str(member.pk)
+    lookup = next(q["sql"] for q in captured.captured_queries if 'FROM "accounts_user"' in q["sql"])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A test's tables are tiny, where a scan is cheapest: ask for the plan it would
+            # take on a large one.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {lookup}")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            # The username is an index condition (of the unique index, or of the list's index
+            # that holds it too), not a filter applied to every row read.
+            assert "Index Cond: ((practice_id = " in plan, plan
+            assert "lower((username)::text) = 'nina'::text" in plan, plan
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {lookup}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "USING INDEX user_username_ci_unique_in_practice" in plan, plan

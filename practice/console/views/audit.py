@@ -22,7 +22,7 @@ def _audit_filters(request, form):
     data = form.cleaned_data if form.is_valid() else {}
     username = (data.get("username") or "").strip()
     if user is None and username:
-        user = practice_users(request).filter(username__iexact=username).first()
+        user = practice_users(request).with_username(username).first()
         if user is None:
             form.add_error("username", f"No user named “{username}” in this practice.")
             return None, None

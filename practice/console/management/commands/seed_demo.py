@@ -49,7 +49,7 @@ class Command(BaseCommand):
             )
         rows = []
         for username, first, last, role, state in USERS:
-            user = User.objects.filter(practice=practice, username__iexact=username).first()
+            user = User.objects.with_username(username).filter(practice=practice).first()
             if user is None:
                 user = user_create(
                     practice=practice,
