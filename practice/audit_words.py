@@ -244,15 +244,14 @@ def plain(value, zone: ZoneInfo, *, key: str = "", action: str = "") -> str:
 
 
 def _fields(details: dict, zone: ZoneInfo, action: str, *, skip=()) -> tuple:
+    settings_changed = action == _SETTINGS_CHANGED
     out = []
     for key, value in details.items():
-        if key in skip:
+        if key in skip or (settings_changed and key in ("before", "after")):
             continue
-        if action == AuditAction.PRACTICE_SETTINGS_CHANGED and key in ("before", "after"):
-            continue
-        name = KEY_LABELS.get(key, key.replace("_", " ").capitalize())
+        name = KEY_LABELS.get(key) or key.replace("_", " ").capitalize()
         out.append((name, plain(value, zone, key=key, action=action)))
-    if action == AuditAction.PRACTICE_SETTINGS_CHANGED:
+    if settings_changed:
         before, after = details.get("before") or {}, details.get("after") or {}
         for name in sorted(set(before) | set(after)):
             was, now = _setting_value(name, before.get(name)), _setting_value(name, after.get(name))
@@ -260,63 +259,122 @@ def _fields(details: dict, zone: ZoneInfo, action: str, *, skip=()) -> tuple:
     return tuple(out)
 
 
-def _title(action: str, details: dict, zone: ZoneInfo) -> tuple[str, tuple[str, ...]]:
-    """The action in words, with what it already says from the details (not repeated)."""
-    label = action_label(action)
+# Titles: the action in words with what it already says from the details, which are then not
+# repeated as fields. Each answers None when its details do not say enough (the label then).
+Title = tuple[str, tuple[str, ...]]
+
+
+def _reason(details: dict) -> str:
     reason = details.get("reason")
-    reason = reason if isinstance(reason, str) else ""
-    if action == AuditAction.SIGNIN_SUCCEEDED:
-        where = [label_of(Zone, details["zone"]).lower()] if details.get("zone") else []
-        if details.get("emergency"):
-            where.append("emergency")
-        return (f"Signed in ({', '.join(where)})" if where else "Signed in"), ("zone",)
-    if action == AuditAction.SIGNIN_FAILED and reason:
+    return reason if isinstance(reason, str) else ""
+
+
+def _lower_first(text: str) -> str:
+    return f"{text[:1].lower()}{text[1:]}"
+
+
+def _signed_in(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    where = [label_of(Zone, details["zone"]).lower()] if details.get("zone") else []
+    if details.get("emergency"):
+        where.append("emergency")
+    return (f"Signed in ({', '.join(where)})" if where else "Signed in"), ("zone",)
+
+
+def _signin_refused(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if reason := _reason(details):
         return f"Sign-in refused: {label_of(SignInFailure, reason).lower()}", ("reason",)
-    if action == AuditAction.SESSIONS_ENDED and reason:
-        count = details.get("count")
-        sessions = f"{count} sessions" if isinstance(count, int) and count != 1 else "Session"
-        what = label_of(SessionEndReason, reason)
-        return f"{sessions} ended: {what[:1].lower()}{what[1:]}", ("reason", "count")
-    if action == AuditAction.REMOTE_ACCESS_GRANTED:
-        until = details.get("until")
-        if until:
-            return f"Remote access granted until {when(until, zone, short=True)}", ("until",)
-        return "Remote access granted", ("until",)
-    if action == AuditAction.REMOTE_ACCESS_REMOVED and reason:
-        what = label_of(RemoteAccessRemoval, reason)
-        return f"Remote access removed: {what[:1].lower()}{what[1:]}", ("reason",)
-    if action in (AuditAction.USER_LOCKED, AuditAction.USER_UNLOCKED) and reason:
-        said = LOCK_WORDS.get((action, reason))
-        if said is None:
-            by = label_of(LockChange, reason)
-            said = f"{label} ({by[:1].lower()}{by[1:]})"
-        return said, ("reason",)
-    if action == AuditAction.PASSWORD_TEMPORARY_SET and details.get("expires_at"):
-        return f"{label} (expires {when(details['expires_at'], zone)})", ("expires_at",)
-    if action == AuditAction.USER_ACCESS_END_CHANGED:
-        after = details.get("after")
-        text = f"Access ends on {when(after, zone)}" if after else "Access end date removed"
-        return text, ("after",)
-    if action in (
-        AuditAction.MFA_DEVICE_ADDED,
-        AuditAction.MFA_DEVICE_REMOVED,
-    ) and details.get("kind"):
-        factor = plain(details["kind"], zone, key="kind")
-        return f"{label}: {factor}", ("kind",)
-    if action in (
-        AuditAction.MFA_CODE_SENT,
-        AuditAction.MFA_CODE_SEND_FAILED,
-        AuditAction.MFA_CODE_OPTED_OUT,
-    ) and details.get("channel"):
-        verb = "Voice call" if details["channel"] == "voice" else "Text message"
-        rest = {
-            AuditAction.MFA_CODE_SENT: "with a code sent",
-            AuditAction.MFA_CODE_SEND_FAILED: "with a code could not be sent",
-            AuditAction.MFA_CODE_OPTED_OUT: "not sent: the number opted out",
-        }[action]
-        to = f" to {details['number']}" if details.get("number") else ""
-        return f"{verb} {rest}{to}", ("channel", "number")
-    return label, ()
+    return None
+
+
+def _sessions_ended(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if not (reason := _reason(details)):
+        return None
+    count = details.get("count")
+    sessions = f"{count} sessions" if isinstance(count, int) and count != 1 else "Session"
+    what = _lower_first(label_of(SessionEndReason, reason))
+    return f"{sessions} ended: {what}", ("reason", "count")
+
+
+def _remote_access_granted(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if until := details.get("until"):
+        return f"Remote access granted until {when(until, zone, short=True)}", ("until",)
+    return "Remote access granted", ("until",)
+
+
+def _remote_access_removed(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if reason := _reason(details):
+        what = _lower_first(label_of(RemoteAccessRemoval, reason))
+        return f"Remote access removed: {what}", ("reason",)
+    return None
+
+
+def _lock_changed(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if not (reason := _reason(details)):
+        return None
+    said = LOCK_WORDS.get((action, reason))
+    if said is None:
+        by = _lower_first(label_of(LockChange, reason))
+        said = f"{action_label(action)} ({by})"
+    return said, ("reason",)
+
+
+def _temporary_password(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if expires_at := details.get("expires_at"):
+        return f"{action_label(action)} (expires {when(expires_at, zone)})", ("expires_at",)
+    return None
+
+
+def _access_end_changed(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    after = details.get("after")
+    return (f"Access ends on {when(after, zone)}" if after else "Access end date removed"), (
+        "after",
+    )
+
+
+def _device_changed(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if kind := details.get("kind"):
+        return f"{action_label(action)}: {plain(kind, zone, key='kind')}", ("kind",)
+    return None
+
+
+_CODE_WORDS = {
+    AuditAction.MFA_CODE_SENT: "with a code sent",
+    AuditAction.MFA_CODE_SEND_FAILED: "with a code could not be sent",
+    AuditAction.MFA_CODE_OPTED_OUT: "not sent: the number opted out",
+}
+
+
+def _code_sent(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    if not (channel := details.get("channel")):
+        return None
+    verb = "Voice call" if channel == "voice" else "Text message"
+    to = f" to {details['number']}" if details.get("number") else ""
+    return f"{verb} {_CODE_WORDS[action]}{to}", ("channel", "number")
+
+
+# By action: one dictionary look-up per row of a long export, not a test per kind of action.
+_TITLES = {
+    AuditAction.SIGNIN_SUCCEEDED: _signed_in,
+    AuditAction.SIGNIN_FAILED: _signin_refused,
+    AuditAction.SESSIONS_ENDED: _sessions_ended,
+    AuditAction.REMOTE_ACCESS_GRANTED: _remote_access_granted,
+    AuditAction.REMOTE_ACCESS_REMOVED: _remote_access_removed,
+    AuditAction.USER_LOCKED: _lock_changed,
+    AuditAction.USER_UNLOCKED: _lock_changed,
+    AuditAction.PASSWORD_TEMPORARY_SET: _temporary_password,
+    AuditAction.USER_ACCESS_END_CHANGED: _access_end_changed,
+    AuditAction.MFA_DEVICE_ADDED: _device_changed,
+    AuditAction.MFA_DEVICE_REMOVED: _device_changed,
+    **dict.fromkeys(_CODE_WORDS, _code_sent),
+}
+_SETTINGS_CHANGED = AuditAction.PRACTICE_SETTINGS_CHANGED.value
+
+
+def _title(action: str, details: dict, zone: ZoneInfo) -> Title:
+    """The action in words, with what it already says from the details (not repeated)."""
+    words = _TITLES.get(action)
+    title = words(action, details, zone) if words is not None else None
+    return title if title is not None else (action_label(action), ())
 
 
 def audit_describe(action: str, details: dict | None, *, time_zone: str) -> AuditDescription:

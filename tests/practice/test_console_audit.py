@@ -147,7 +147,7 @@ def test_a_page_costs_the_same_queries_on_page_1_and_deep_in_the_log(
 
 
 def test_csv_export_is_streamed_with_every_matching_event(console, practice, member, admin_user):
-    audit_record(
+    locked = audit_record(
         action="user.locked",
         actor=admin_user,
         target=member,
@@ -175,6 +175,13 @@ def test_csv_export_is_streamed_with_every_matching_event(console, practice, mem
     # The code for machines, and beside it the words the audit page shows.
     assert rows[1][1:5] == ["user.locked", "Locked by an administrator", "avery", "nina"]
     assert rows[1][8] == '{"reason": "administrator"}'
+    # The very moment it was written, to the microsecond, told in the practice's zone.
+    exported_at = datetime.fromisoformat(rows[1][0])
+    assert exported_at == locked.created_at
+    assert (
+        exported_at.utcoffset()
+        == locked.created_at.astimezone(ZoneInfo(practice.time_zone)).utcoffset()
+    )
 
     everything = console.get("/console/audit/export.csv")
     rows = list(csv.reader(io.StringIO(b"".join(everything.streaming_content).decode())))
