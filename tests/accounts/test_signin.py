@@ -6,7 +6,7 @@ from django.contrib.auth.hashers import get_hasher
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import UserSession
+from accounts.models import User, UserSession
 from accounts.password_rules import MAX_PASSWORD_LENGTH
 from accounts.sessions import AUTH_SESSION_KEY
 from practice.models import AuditEvent
@@ -262,21 +262,33 @@ def test_the_sign_in_finds_the_user_through_the_username_index(client, office, m
     """Every sign-in looks the user up by username in any case. It must compare as the unique
     constraint's index does, lower(username): compared with UPPER() (what `iexact` sends to
     PostgreSQL) the database reads every user of the practice, 7 ms a sign-in at 10,000."""
+    # A practice of 2,000 users, with statistics: on a handful of rows any plan is as cheap
+    # as any other, and the planner's choice would say nothing.
+    User.objects.bulk_create(
+        User(
+            practice=office.practice,
+            username=f"colleague{i}",
+            email=f"colleague{i}@example.com",
+            role=member.role,
+            practice_role=member.practice_role,
+            password=member.password,
+        )
+        for i in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_user")
     with CaptureQueriesContext(connection) as captured:
         sign_in_post(client, office.practice, "NINA", PASSWORD)
     assert client.session[SESSION_KEY] == str(member.pk)
     lookup = next(q["sql"] for q in captured.captured_queries if 'FROM "accounts_user"' in q["sql"])
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # A test's tables are tiny, where a scan is cheapest: ask for the plan it would
-            # take on a large one.
-            cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(f"EXPLAIN {lookup}")
             plan = " ".join(row[0] for row in cursor.fetchall())
-            # The username is an index condition (of the unique index, or of the list's index
-            # that holds it too), not a filter applied to every row read.
+            # The username is an index condition, not a filter applied to every row read.
             assert "Index Cond: ((practice_id = " in plan, plan
-            assert "lower((username)::text) = 'nina'::text" in plan, plan
+            assert "lower((username)::text) = 'nina'::text))" in plan, plan
+            assert "Filter" not in plan, plan
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {lookup}")
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
