@@ -5,6 +5,8 @@ The rules live in the service modules (profile, passwords, sessions); these view
 asking, validate a form, call a service and redirect with a message.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -251,9 +253,40 @@ def reauth_view(request):
     return render(request, "accounts/account/reauth.html", {"form": form, "next": next_url})
 
 
+def password_again(purpose: str):
+    """Ending sessions asks for the password again unless it was typed in the last 5 minutes
+    (ASVS V7.5.2: a stolen session cannot sign its owner out).
+
+    The "Confirm your password" page answers in place of the action, and its form posts back
+    to the same address: the right password carries the action out in that request, so the
+    user presses the button once and types the password once.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if reauth_is_recent(request):
+                return view(request, *args, **kwargs)
+            form = CurrentPasswordForm(request.POST if "password" in request.POST else None)
+            if form.is_bound and form.is_valid():
+                if reauth_with_password(request, form.cleaned_data["password"]):
+                    return view(request, *args, **kwargs)
+                if request.user.locked_at is not None:
+                    return _locked_out(request)
+                form.add_error("password", "That password is not right.")
+            context = {"form": form, "purpose": purpose}
+            return render(request, "accounts/account/reauth.html", context)
+
+        return wrapper
+
+    return decorator
+
+
+@sensitive_post_parameters("password")
 @require_POST
 @csrf_protect
 @login_required
+@password_again("Type your password again to sign out that session.")
 def account_session_end_view(request, session_id: int):
     # sessions_end only ever looks at the signed-in user's own sessions; this one is kept.
     ended = sessions_end(
@@ -271,9 +304,11 @@ def account_session_end_view(request, session_id: int):
     return redirect("accounts:account")
 
 
+@sensitive_post_parameters("password")
 @require_POST
 @csrf_protect
 @login_required
+@password_again("Type your password again to sign out your other sessions.")
 def account_sessions_end_others_view(request):
     ended = sessions_end(
         user=request.user,

@@ -12,6 +12,7 @@ from accounts.selectors import browser_label
 from practice.audit import audit_record
 from practice.models import AuditEvent
 from tests.factories import UserFactory
+from tests.mfa.helpers import reauth
 from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,7 @@ def test_active_sessions_are_listed_with_browser_address_zone_and_activity(
 def test_sign_out_one_session(client, member, two_browsers):
     office, remote = two_browsers
     sign_in(client, member)
+    reauth(client)
     target = session_of(remote)
     response = client.post(f"/account/sessions/{target.pk}/sign-out/", follow=True)
     assert "That session is signed out." in response.content.decode()
@@ -77,6 +79,7 @@ def test_sign_out_one_session(client, member, two_browsers):
 def test_sign_out_all_other_sessions(client, member, two_browsers):
     office, remote = two_browsers
     sign_in(client, member)
+    reauth(client)
     response = client.post("/account/sessions/sign-out-others/", follow=True)
     assert "2 other sessions signed out." in response.content.decode()
     assert office.get("/account/").status_code == 302
@@ -88,6 +91,7 @@ def test_another_users_session_cannot_be_signed_out(client, member, practice):
     someone = UserFactory(practice=practice)
     theirs = signed_in_client(someone)
     sign_in(client, member)
+    reauth(client)
     response = client.post(f"/account/sessions/{session_of(theirs).pk}/sign-out/", follow=True)
     assert "That session had already ended." in response.content.decode()
     assert theirs.get("/account/").status_code == 200

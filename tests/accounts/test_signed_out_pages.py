@@ -10,7 +10,7 @@ from accounts.sessions import ACTIVITY_SESSION_KEY, sessions_end
 from mfa.pairing import pairing_reset
 from practice.vocabulary import SessionEndReason
 from tests.factories import PracticeFactory
-from tests.mfa.helpers import app_device
+from tests.mfa.helpers import app_device, reauth
 from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,7 @@ def landing(response) -> str:
 
 def test_sign_out_all_other_sessions_sends_the_others_to_the_practices_page(client, member):
     sign_in(client, member)
+    reauth(client)
     other = signed_in_client(member)
     client.post("/account/sessions/sign-out-others/")
     response = other.get("/account/")

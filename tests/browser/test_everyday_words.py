@@ -144,6 +144,11 @@ def test_signing_out_the_other_sessions_lands_them_on_the_practices_page(
     browser_signed_in(second_page.context, live_server.url, member)
     page.goto(f"{live_server.url}/account/")
     page.get_by_role("button", name="Sign out all other sessions").click()
+    # The password again first (ASVS V7.5.2), once: the confirmation carries the sign-out out.
+    expect(page.get_by_role("heading", name="Confirm your password")).to_be_visible()
+    expect(page.get_by_text("to sign out your other sessions")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("1 other session signed out.")).to_be_visible()
 
     second_page.goto(f"{live_server.url}/account/")

@@ -292,18 +292,31 @@ def test_v7_5_2_users_see_their_active_sessions(client, member):
     assert "Firefox on Linux" in page and ">Sign out all other sessions</button>" in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Not yet met: signing out another session from My Account does not ask for the "
-    "password (or a second factor) again.",
-)
 def test_v7_5_2_ending_a_session_asks_for_the_password_again(client, member):
     other = signed_in_client(member)
     sign_in(client, member)
-    response = client.post("/account/sessions/sign-out-others/")
-    assert response["Location"].startswith("/account/confirm-password/")
-    assert is_signed_in(other)
+    for path in (
+        "/account/sessions/sign-out-others/",
+        f"/account/sessions/{UserSession.objects.get(session_key=other.session.session_key).pk}"
+        "/sign-out/",
+    ):
+        page = client.post(path)
+        assert page.status_code == 200
+        assert "Confirm your password" in page.content.decode()
+        wrong = client.post(path, {"password": "Not-The-Password-1"})
+        assert "That password is not right." in wrong.content.decode()
+        assert is_signed_in(other)
+    member.refresh_from_db()
+    assert member.failed_logins == 2  # each wrong password counts towards the lock
+
+    # The right password carries the sign-out out in the same request.
+    done = client.post("/account/sessions/sign-out-others/", {"password": PASSWORD})
+    assert done.status_code == 302
+    assert not is_signed_in(other) and is_signed_in(client)
+    # And for the next 5 minutes the button needs no password.
+    third = signed_in_client(member)
+    client.post("/account/sessions/sign-out-others/")
+    assert not is_signed_in(third)
 
 
 # --- V7.6 Federated re-authentication (the gateway's auth request) ----------------------------
