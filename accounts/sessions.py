@@ -134,6 +134,43 @@ def sessions_end(
     return len(ended)
 
 
+def practice_sessions_signed_in(practice, *, except_key: str | None) -> tuple[int, int]:
+    """How many sessions of the practice's users are active now, but the one of `except_key`
+    (the browser asking), and of how many users."""
+    active = UserSession.objects.filter(user__practice=practice, ended_at__isnull=True).exclude(
+        session_key=except_key or ""
+    )
+    return active.count(), active.values("user").distinct().count()
+
+
+@transaction.atomic
+def practice_sign_out_everyone(*, practice, actor: User, request) -> int:
+    """ "Sign out all users": every active session of the practice's users ends now, the
+    acting administrator's other sessions too, all but the browser asking; one audit row per
+    user signed out (sessions.ended, reason "administrator"). Returns how many users.
+
+    For a suspected break-in: a password or a computer that may be in other hands. The users
+    sign in again as usual (their passwords and second factors are kept).
+    """
+    user_ids = (
+        UserSession.objects.filter(user__practice=practice, ended_at__isnull=True)
+        .values_list("user", flat=True)
+        .distinct()
+    )
+    signed_out = 0
+    for user in User.objects.filter(pk__in=list(user_ids)).order_by("pk"):
+        signed_out += bool(
+            sessions_end(
+                user=user,
+                reason=SessionEndReason.ADMINISTRATOR,
+                actor=actor,
+                request=request,
+                except_key=request.session.session_key if user.pk == actor.pk else None,
+            )
+        )
+    return signed_out
+
+
 def session_end_current(
     request, *, reason: SessionEndReason, user: User | None = None, actor: User | None = None
 ) -> None:

@@ -43,6 +43,7 @@ urlpatterns = [
     path("users/<int:user_id>/invitation/", invitations.user_invitation, name="user_invitation"),
     path("users/<int:user_id>/offboard/", lifecycle.user_offboard_view, name="user_offboard"),
     path("users/<int:user_id>/deactivate/", lifecycle.user_deactivate_view, name="user_deactivate"),
+    path("sign-out-everyone/", lifecycle.sign_out_everyone_view, name="sign_out_everyone"),
     path("reviews/", lifecycle.reviews_view, name="reviews"),
     path("reviews/start/", lifecycle.review_start_view, name="review_start"),
     path("reviews/<int:review_id>/export.csv", lifecycle.review_export, name="review_export"),

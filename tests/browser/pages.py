@@ -309,6 +309,7 @@ def console_pages(page, base_url: str, site: Site):
         f"/console/users/{member}/offboard/",
         f"/console/users/{member}/deactivate/",
         f"/console/users/{member}/reset-2fa/",
+        "/console/sign-out-everyone/",
         "/console/settings/",
         "/console/audit/",
         f"/console/audit/?user={member}",

@@ -60,6 +60,8 @@ PERMISSION_LIST = {
     ("user_invitation", "POST"): {P.ADD_USERS},
     ("user_offboard", "GET"): {P.OFFBOARD},
     ("user_offboard", "POST"): {P.OFFBOARD},
+    ("sign_out_everyone", "GET"): {P.ACTIVATE},
+    ("sign_out_everyone", "POST"): {P.ACTIVATE},
     ("reviews", "GET"): {P.REVIEWS},
     ("reviews", "POST"): {P.REVIEWS},
     ("review_start", "POST"): {P.REVIEWS},

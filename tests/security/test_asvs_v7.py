@@ -211,26 +211,22 @@ def test_v7_4_5_an_administrator_signs_a_user_out(console, member):
     assert UserSession.objects.get(pk=session.pk).end_reason == "administrator"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Not yet met: an administrator ends one session at a time (or every session of one "
-    "user by locking or deactivating them); nothing signs out every user at once.",
-)
 def test_v7_4_5_an_administrator_signs_every_user_out_at_once(console, practice, member):
     from tests.factories import UserFactory
 
     browsers = [signed_in_client(member), signed_in_client(UserFactory(practice=practice))]
-    offer = None
-    for path in ("/console/", "/console/settings/"):
-        offer = offer or re.search(
-            r'<form method="post" action="([^"]+)"[^>]*>(?:(?!</form>).)*>Sign out all users<',
-            console.get(path).content.decode(),
-            re.S,
-        )
+    users_page = console.get("/console/").content.decode()
+    link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>Sign out all users…</a>', users_page)
+    assert link is not None
+    offer = re.search(
+        r'<form method="post" action="([^"]+)"[^>]*>(?:(?!</form>).)*>Sign out all users<',
+        console.get(link.group(1)).content.decode(),
+        re.S,
+    )
     assert offer is not None
     console.post(offer.group(1))
     assert not any(is_signed_in(browser) for browser in browsers)
+    assert is_signed_in(console)
 
 
 # --- V7.5 Defenses against session abuse ------------------------------------------------------

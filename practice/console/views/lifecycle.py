@@ -1,4 +1,4 @@
-"""Deactivating and offboarding a user, and the practice's access reviews."""
+"""Deactivating and offboarding a user, signing out everyone, and the practice's access reviews."""
 
 import csv
 import io
@@ -20,6 +20,7 @@ from accounts.reviews import (
     review_open,
     review_start,
 )
+from accounts.sessions import practice_sessions_signed_in, practice_sign_out_everyone
 from practice.console.access import console_view, user_for_admin
 from practice.console.offboarding import offboard_plan, user_offboard
 from practice.console.selectors.audit import csv_safe
@@ -79,6 +80,27 @@ def user_offboard_view(request, user_id):
         return redirect("console:user", user_id=user.pk)
     context = {"target": user, "plan": offboard_plan(user), "console_section": "users"}
     return render(request, "console/offboard.html", context)
+
+
+@never_cache
+@console_view(get=Permission.ACTIVATE, post=Permission.ACTIVATE)
+def sign_out_everyone_view(request):
+    """ "Sign out all users": what it does and how many it touches; the button does it."""
+    practice = request.user.practice
+    if request.method == "POST":
+        users = practice_sign_out_everyone(practice=practice, actor=request.user, request=request)
+        if users:
+            messages.success(
+                request,
+                f"Signed out {users} user{'s' if users != 1 else ''}. They sign in again as "
+                "usual; you stay signed in here.",
+            )
+        else:
+            messages.info(request, "Nobody else was signed in.")
+        return redirect("console:users")
+    sessions, users = practice_sessions_signed_in(practice, except_key=request.session.session_key)
+    context = {"sessions": sessions, "users": users, "console_section": "users"}
+    return render(request, "console/sign_out_everyone.html", context)
 
 
 # --- Access reviews -----------------------------------------------------------------------
