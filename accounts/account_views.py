@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -70,6 +71,20 @@ def _locked_out(request):
     return redirect(_login_url(user))
 
 
+def _password_checked(
+    request, form, *, field: str = "password", wrong: str = "That password is not right."
+) -> bool | HttpResponse:
+    """The password typed again on `form`: True when it is right (accounts.reauth records it);
+    False with `wrong` on the field; or, when that wrong password locked the account, the
+    response that signs every session of it out."""
+    if reauth_with_password(request, form.cleaned_data[field]):
+        return True
+    if request.user.locked_at is not None:
+        return _locked_out(request)
+    form.add_error(field, wrong)
+    return False
+
+
 def _display_time_zone(user) -> str:
     """Times on My Account read in the user's own zone, else the practice's."""
     return user.time_zone or (user.practice.time_zone if user.practice_id else "UTC")
@@ -95,10 +110,15 @@ def account_view(request):
                     "current_password",
                     "Enter your current password to change your email or mobile phone.",
                 )
-            elif not reauth_with_password(request, password):
-                if user.locked_at is not None:
-                    return _locked_out(request)
-                form.add_error("current_password", "Your current password is not right.")
+            else:
+                checked = _password_checked(
+                    request,
+                    form,
+                    field="current_password",
+                    wrong="Your current password is not right.",
+                )
+                if isinstance(checked, HttpResponse):
+                    return checked
         if not form.errors:
             return _profile_save(request, form)
     sessions = sessions_active(user, current_key=request.session.session_key)
@@ -245,11 +265,11 @@ def reauth_view(request):
     next_url = safe_next(request) or reverse("accounts:account")
     form = CurrentPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if reauth_with_password(request, form.cleaned_data["password"]):
+        checked = _password_checked(request, form)
+        if isinstance(checked, HttpResponse):
+            return checked
+        if checked:
             return redirect(next_url)
-        if request.user.locked_at is not None:
-            return _locked_out(request)
-        form.add_error("password", "That password is not right.")
     return render(request, "accounts/account/reauth.html", {"form": form, "next": next_url})
 
 
@@ -269,11 +289,11 @@ def password_again(purpose: str):
                 return view(request, *args, **kwargs)
             form = CurrentPasswordForm(request.POST if "password" in request.POST else None)
             if form.is_bound and form.is_valid():
-                if reauth_with_password(request, form.cleaned_data["password"]):
+                checked = _password_checked(request, form)
+                if isinstance(checked, HttpResponse):
+                    return checked
+                if checked:
                     return view(request, *args, **kwargs)
-                if request.user.locked_at is not None:
-                    return _locked_out(request)
-                form.add_error("password", "That password is not right.")
             context = {"form": form, "purpose": purpose}
             return render(request, "accounts/account/reauth.html", context)
 

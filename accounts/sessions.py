@@ -134,12 +134,14 @@ def sessions_end(
     return len(ended)
 
 
+def _practice_active_sessions(practice):
+    return UserSession.objects.filter(user__practice=practice, ended_at__isnull=True)
+
+
 def practice_sessions_signed_in(practice, *, except_key: str | None) -> tuple[int, int]:
     """How many sessions of the practice's users are active now, but the one of `except_key`
     (the browser asking), and of how many users."""
-    active = UserSession.objects.filter(user__practice=practice, ended_at__isnull=True).exclude(
-        session_key=except_key or ""
-    )
+    active = _practice_active_sessions(practice).exclude(session_key=except_key or "")
     return active.count(), active.values("user").distinct().count()
 
 
@@ -152,11 +154,7 @@ def practice_sign_out_everyone(*, practice, actor: User, request) -> int:
     For a suspected break-in: a password or a computer that may be in other hands. The users
     sign in again as usual (their passwords and second factors are kept).
     """
-    user_ids = (
-        UserSession.objects.filter(user__practice=practice, ended_at__isnull=True)
-        .values_list("user", flat=True)
-        .distinct()
-    )
+    user_ids = _practice_active_sessions(practice).values_list("user", flat=True).distinct()
     signed_out = 0
     for user in User.objects.filter(pk__in=list(user_ids)).order_by("pk"):
         signed_out += bool(

@@ -38,22 +38,23 @@ SESSION_KEY = "_console_in_person_setup"
 IN_PERSON_SECONDS = 10 * 60
 
 
-def _refused(request, user):
-    """Back to the user's page when this user cannot be set up here (self, inactive)."""
+def _refusal(request, user):
+    """Why this administrator cannot set this user up here, as the response to send, or None.
+
+    Back to the user's page for a user who cannot be set up here (self, inactive); the step's
+    page saying so for an administrator who has not passed their own second factor."""
     refusal = in_person_refusal(user=user, actor=request.user)
-    if refusal is None:
-        return None
-    messages.error(request, " ".join(refusal.messages))
-    return redirect("console:user", user_id=user.pk)
-
-
-def _not_verified(request, user):
-    return render(
-        request,
-        "console/two_factor_setup.html",
-        {"target": user, "verified": False, "console_section": "users"},
-        status=403,
-    )
+    if refusal is not None:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("console:user", user_id=user.pk)
+    if not request.user.is_verified():
+        return render(
+            request,
+            "console/two_factor_setup.html",
+            {"target": user, "verified": False, "console_section": "users"},
+            status=403,
+        )
+    return None
 
 
 @sensitive_post_parameters("password")
@@ -63,11 +64,9 @@ def _not_verified(request, user):
 def user_two_factor_setup(request, user_id):
     """Step one: how the user sets up (app or text), and the administrator's own password."""
     user = user_for_admin(request, user_id)
-    refused = _refused(request, user)
+    refused = _refusal(request, user)
     if refused is not None:
         return refused
-    if not request.user.is_verified():
-        return _not_verified(request, user)
     number = text_number(user) if phone_codes_available() else ""
     form = InPersonSetupForm(request.POST or None, text_to=mask_number(number) if number else "")
     status = 200
@@ -120,11 +119,9 @@ def _pending_device(request, user):
 def user_two_factor_setup_code(request, user_id):
     """Step two: the user scans the QR code (or reads the text) and types the code here."""
     user = user_for_admin(request, user_id)
-    refused = _refused(request, user)
+    refused = _refusal(request, user)
     if refused is not None:
         return refused
-    if not request.user.is_verified():
-        return _not_verified(request, user)
     device = _pending_device(request, user)
     if device is None:
         request.session.pop(SESSION_KEY, None)
