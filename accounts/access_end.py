@@ -17,7 +17,9 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.notices import admins_notify
+from accounts.permissions import authority_check
 from accounts.remote_access import remote_access_revoke
+from accounts.roles import refuse_last_role_manager
 from accounts.sessions import sessions_end
 from practice.audit import audit_record
 from practice.vocabulary import AuditAction, Permission, RemoteAccessRemoval, SessionEndReason
@@ -57,6 +59,9 @@ def access_end_set(*, user: User, actor: User, ends_on: date | None, request=Non
     carried out at once."""
     if ends_on == user.access_ends_on:
         return False
+    authority_check(actor=actor, user=user)
+    if ends_on is not None:
+        refuse_last_role_manager(user, what="have an end date")
     before = user.access_ends_on
     user.access_ends_on = ends_on
     if ends_on is None or not access_has_ended(user):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Invitation, User
 from accounts.notices import email_send
 from accounts.passwords import password_set
-from accounts.permissions import refuse_escalation
+from accounts.permissions import authority_check, may_act_on
 from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
 from practice.links import site_link
@@ -49,6 +49,7 @@ def invitation_create(*, user: User, actor: User | None, request=None) -> str:
 @transaction.atomic
 def invitations_void(*, user: User, actor: User | None, request=None) -> int:
     """Void the user's open invitation, if any (the link stops working); returns how many."""
+    authority_check(actor=actor, user=user)
     voided = Invitation.objects.filter(
         user=user, used_at__isnull=True, voided_at__isnull=True
     ).update(voided_at=timezone.now())
@@ -121,25 +122,24 @@ def invitation_email(*, user: User, token: str) -> bool:
     )
 
 
-def _refuse_manager_escalation(user: User, actor: User) -> None:
-    """Only someone who holds everything the invited user's role holds handles their invitation.
+def _refuse_outside_authority(user: User, actor: User) -> None:
+    """Only someone who holds everything the invited user's role holds handles their invitation
+    (the authority rule, said in the invitation page's words).
 
     SECURITY: otherwise a user manager could point an invited administrator's invitation at
     their own address, register with it, and become an administrator.
     """
-    try:
-        refuse_escalation(actor, user.practice_role.permissions if user.practice_role else [])
-    except ValidationError:
+    if not may_act_on(actor, user):
         raise ValidationError(
             "Only someone who holds every permission of this user's role can change their "
             "invitation.",
-            code="manager_escalation",
-        ) from None
+            code="outside_authority",
+        )
 
 
 def user_reinvite(*, user: User, actor: User, request=None) -> bool:
     """A new invitation link; the old one stops working. True if the email went out."""
-    _refuse_manager_escalation(user, actor)
+    _refuse_outside_authority(user, actor)
     if user.is_registered:
         raise ValidationError(
             "%(username)s has already registered; set a temporary password instead.",
@@ -159,7 +159,7 @@ def invited_contact_update(
 ) -> bool:
     """Correct an invited user's email and mobile phone (before they register). True if changed."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _refuse_manager_escalation(user, actor)
+    _refuse_outside_authority(user, actor)
     if user.is_registered:
         raise ValidationError(
             "%(username)s has already registered: they change their own email and phone.",

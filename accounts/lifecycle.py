@@ -2,9 +2,10 @@
 console's user page as one change.
 
 Every function takes the acting user (an administrator of the user's practice, or support
-staff), runs in one transaction and writes an audit event for each change in that same
-transaction. Callers have already scoped `user` to the actor's practice (the console through
-its one scoped lookup; support staff may act on any practice).
+staff), checks the authority rule (accounts.permissions.authority_check) before it writes, runs
+in one transaction and writes an audit event for each change in that same transaction. Callers
+have already scoped `user` to the actor's practice (the console through its one scoped lookup;
+support staff may act on any practice).
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from accounts.access_end import access_end_set
 from accounts.lockout import user_lock, user_unlock
 from accounts.login_times import DayWindows, login_times_differ, login_windows_set
 from accounts.models import TwoFactorSetup, User
-from accounts.permissions import actor_may
+from accounts.permissions import OutsideAuthority, actor_may, authority_check, may_act_on
 from accounts.remote_access import remote_access_grant, remote_access_revoke
 from accounts.roles import refuse_last_role_manager, user_role_set
 from accounts.sessions import sessions_end
@@ -55,6 +56,7 @@ def user_deactivate(*, user: User, actor: User | None, request=None, why: str = 
     refuse_self(user, actor, "deactivate")
     if not user.is_active:
         return False
+    authority_check(actor=actor, user=user)
     refuse_last_role_manager(user, what="be deactivated")
     had_remote_access = user.remote_access
     user.is_active = False
@@ -78,6 +80,7 @@ def user_activate(*, user: User, actor: User, request=None) -> bool:
     """Allow the user to sign in again; True if they were inactive. Remote access stays off."""
     if user.is_active:
         return False
+    authority_check(actor=actor, user=user)
     user.is_active = True
     user.save(update_fields=["is_active"])
     audit_record(action=AuditAction.USER_ACTIVATED, actor=actor, target=user, request=request)
@@ -90,6 +93,7 @@ def pm_username_set(*, user: User, actor: User, pm_username: str, request=None) 
     pm_username = pm_username.strip()
     if pm_username == user.pm_username:
         return False
+    authority_check(actor=actor, user=user)
     before = user.pm_username
     removed = False
     if not pm_username and user.remote_access:
@@ -115,6 +119,7 @@ def _field_set(*, user: User, actor: User, request, field_name: str, value, acti
     before = getattr(user, field_name)
     if before == value:
         return False
+    authority_check(actor=actor, user=user)
     setattr(user, field_name, value)
     user.save(update_fields=[field_name])
     audit_record(
@@ -257,9 +262,12 @@ def user_update(*, user: User, actor: User, changes: UserChanges, request=None) 
     user = locked_row(user)
     # SECURITY: the page offers each part only to whom may change it; a crafted POST that
     # changes another part anyway is refused here, before anything is written.
-    missing = [p for p in _changed_permissions(user, changes) if not actor_may(actor, p)]
+    needed = _changed_permissions(user, changes)
+    missing = [p for p in needed if not actor_may(actor, p)]
     if missing:
         raise PermissionDenied(f"Not allowed: {', '.join(sorted(missing))}")
+    if needed and not may_act_on(actor, user):
+        raise OutsideAuthority(user)
     result = UserUpdateResult()
 
     # Order matters: deactivation and unlinking remove remote access before any grant below is

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notices import admins_notify
+from accounts.permissions import authority_check
 from practice import ratelimit
 from practice.audit import audit_record
 from practice.links import site_link
@@ -33,6 +34,7 @@ def user_lock(
 ) -> None:
     if user.locked_at is not None:
         return
+    authority_check(actor=actor, user=user)
     user.locked_at = timezone.now()
     user.save(update_fields=["locked_at"])
     audit_record(
@@ -50,6 +52,7 @@ def user_unlock(
 ) -> None:
     if user.locked_at is None and user.failed_logins == 0:
         return
+    authority_check(actor=actor, user=user)
     user.locked_at = None
     user.failed_logins = 0
     user.save(update_fields=["locked_at", "failed_logins"])

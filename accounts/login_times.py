@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import LoginWindow, User, Weekday
+from accounts.permissions import authority_check
 from practice.audit import audit_record
 from practice.vocabulary import AuditAction
 
@@ -229,6 +230,7 @@ def login_windows_set(
     after = windows_by_day(windows)
     if not login_times_differ(user, restricted=restricted, windows=windows):
         return
+    authority_check(actor=actor, user=user)
     LoginWindow.objects.filter(user=user).delete()
     LoginWindow.objects.bulk_create(
         LoginWindow(user=user, weekday=day, start=start, end=end)

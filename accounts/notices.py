@@ -6,15 +6,19 @@ link) without undoing the change the email reports.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import users_with_permission
-from practice.vocabulary import Permission
+from practice.models import AuditEvent
+from practice.vocabulary import ActedOn, AuditAction, Permission
 
 logger = logging.getLogger(__name__)
 
@@ -71,4 +75,70 @@ def admins_notify(
     return sum(
         notice_send(user=admin, subject=subject, template=template, context=context)
         for admin in admins
+    )
+
+
+def who_acted(actor: User) -> str:
+    """How a notice names whoever acted: their name and role, or the vendor's support."""
+    if actor.practice_id is None:
+        return f"PracticeGate support ({actor.get_username()})"
+    name = actor.get_full_name() or actor.get_username()
+    return f"{name} ({actor.practice_role.name})" if actor.practice_role_id else name
+
+
+def acted_on_notify(*, user: User, actor: User | None, what: ActedOn, **context) -> None:
+    """Tell the user that someone else acted on their sign-in: who, what, when, and to tell the
+    practice if it was not expected. Nothing when they acted themselves or nobody did (the
+    system).
+
+    SECURITY: an administrator who sets a temporary password and a second factor could sign in
+    as the user; the user hears of each at once, so it cannot happen unseen. Sent once the
+    change commits: a refused or rolled-back change tells nobody.
+    """
+    if actor is None or actor.pk == user.pk:
+        return
+    who = who_acted(actor)
+    transaction.on_commit(
+        lambda: notice_send(
+            user=user,
+            subject=f"PracticeGate: {who} {what.label}",
+            template="emails/acted_on.txt",
+            context={"who": who, "what": what, "when": timezone.now(), **context},
+        )
+    )
+
+
+# Either one of these, by one administrator for one user, is everyday desk work; both within a
+# day let that administrator sign in as the user (the password and the second factor).
+TAKEOVER_PAIR = {
+    AuditAction.PASSWORD_TEMPORARY_SET: AuditAction.MFA_DEVICE_SET_UP_IN_PERSON,
+    AuditAction.MFA_DEVICE_SET_UP_IN_PERSON: AuditAction.PASSWORD_TEMPORARY_SET,
+}
+TAKEOVER_WINDOW = timedelta(days=1)
+
+
+def takeover_watch(*, user: User, actor: User | None, done: AuditAction) -> None:
+    """After `done` (one of TAKEOVER_PAIR) by `actor` on `user`: when the same actor did the
+    other within a day, the practice's other administrators are told too, once the change
+    commits. Support staff set neither, so only people of the practice are watched."""
+    if actor is None or actor.pk == user.pk or actor.practice_id is None:
+        return
+    now = timezone.now()
+    if not AuditEvent.objects.filter(
+        action=TAKEOVER_PAIR[done],
+        actor=actor,
+        target=user,
+        created_at__gte=now - TAKEOVER_WINDOW,
+    ).exists():
+        return
+    who = who_acted(actor)
+    transaction.on_commit(
+        lambda: admins_notify(
+            practice_id=user.practice_id,
+            permission=Permission.MANAGE_ROLES,
+            subject=f"PracticeGate: {who} can now sign in as {user}",
+            template="emails/takeover_admin.txt",
+            context={"who": who, "target": user, "when": now},
+            exclude=actor,
+        )
     )

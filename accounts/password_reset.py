@@ -23,6 +23,7 @@ from accounts.lockout import user_unlock
 from accounts.models import User
 from accounts.notices import email_send, notice_send
 from accounts.passwords import password_set
+from accounts.permissions import authority_check
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
 from accounts.usernames import normalize_username
@@ -138,6 +139,7 @@ def password_reset_request(*, practice_code: str, identifier: str, request) -> N
 
 def password_reset_send(*, user: User, actor: User, request=None) -> bool:
     """Support staff have the reset link emailed to the user (they never see or set it)."""
+    authority_check(actor=actor, user=user)
     if not user.is_active:
         raise ValidationError("This account is deactivated.", code="inactive")
     if not user.email:

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from accounts.lifecycle import refuse_self
 from accounts.models import PasswordHistory, User
-from accounts.notices import notice_send
+from accounts.notices import acted_on_notify, notice_send, takeover_watch
 from accounts.password_rules import generate_password, validate_password
+from accounts.permissions import authority_check
 from accounts.sessions import session_auth_refresh, sessions_end
 from practice.audit import audit_record
 from practice.policy import Policy, effective_policy
-from practice.vocabulary import AuditAction, SessionEndReason
+from practice.vocabulary import ActedOn, AuditAction, SessionEndReason
 
 
 def _store_password(user: User, password: str, *, now, expires_at=None) -> None:
@@ -60,9 +61,12 @@ def temporary_password_set(*, user: User, password: str, actor: User, request=No
     """An administrator's temporary password: single use, changed at first sign-in, 72 hours.
 
     The user's sessions end with it (the old password signed them in), and are shown as ended.
+    A user who had a password is told who set this one (a new user being added is not).
     """
+    authority_check(actor=actor, user=user)
     now = timezone.now()
     hours = effective_policy(user).temporary_password_hours
+    had_password = user.has_usable_password()
     _store_password(user, password, now=now, expires_at=now + timedelta(hours=hours))
     audit_record(
         action=AuditAction.PASSWORD_TEMPORARY_SET,
@@ -74,6 +78,9 @@ def temporary_password_set(*, user: User, password: str, actor: User, request=No
     sessions_end(
         user=user, reason=SessionEndReason.TEMPORARY_PASSWORD, actor=actor, request=request
     )
+    if had_password:
+        acted_on_notify(user=user, actor=actor, what=ActedOn.TEMPORARY_PASSWORD, hours=hours)
+    takeover_watch(user=user, actor=actor, done=AuditAction.PASSWORD_TEMPORARY_SET)
 
 
 @transaction.atomic
@@ -82,6 +89,7 @@ def password_clear(*, user: User, actor: User | None, request=None) -> bool:
     tokens are made from the password hash. True if there was one."""
     if not user.has_usable_password():
         return False
+    authority_check(actor=actor, user=user)
     PasswordHistory.objects.create(user=user, password=user.password, created_at=timezone.now())
     user.set_unusable_password()
     user.must_change_password = False
@@ -95,6 +103,7 @@ def password_clear(*, user: User, actor: User | None, request=None) -> bool:
 def temporary_password_assign(*, user: User, actor: User, password: str, request=None) -> None:
     """Set a temporary password typed by the administrator; it must meet the practice's rules."""
     refuse_self(user, actor, "set a temporary password for")
+    authority_check(actor=actor, user=user)
     validate_password(password, user=user)
     temporary_password_set(user=user, password=password, actor=actor, request=request)
 
@@ -103,6 +112,7 @@ def temporary_password_assign(*, user: User, actor: User, password: str, request
 def temporary_password_generate(*, user: User, actor: User, request=None) -> str:
     """Generate a temporary password that meets the practice's rules, set it, return it once."""
     refuse_self(user, actor, "set a temporary password for")
+    authority_check(actor=actor, user=user)
     length = max(16, effective_policy(user).password_min_length)
     while True:
         password = generate_password(length)

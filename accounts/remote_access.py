@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import authority_check
 from practice.audit import audit_record
 from practice.vocabulary import AuditAction, RemoteAccessRemoval
 
@@ -48,6 +49,7 @@ def remote_access_grant(
                 )
             }
         )
+    authority_check(actor=actor, user=user)
     user.remote_access = True
     user.remote_access_until = until
     user.remote_access_reason = reason
@@ -71,6 +73,7 @@ def remote_access_revoke(
 ) -> None:
     if not user.remote_access:
         return
+    authority_check(actor=actor, user=user)
     user.remote_access = False
     user.remote_access_until = None
     user.remote_access_reason = ""

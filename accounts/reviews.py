@@ -27,7 +27,7 @@ from accounts.models import (
     User,
 )
 from accounts.notices import admins_notify
-from accounts.permissions import uses_console
+from accounts.permissions import may_act_on, uses_console
 from accounts.remote_access import remote_access_revoke
 from accounts.roles import role_for_kind, user_role_set
 from practice.audit import audit_record
@@ -127,6 +127,15 @@ def review_start(*, practice: Practice, actor: User | None, request=None) -> Acc
     return review
 
 
+def review_items(review: AccessReview, *, actor: User) -> list[AccessReviewItem]:
+    """The review's lines for the page, each with `removable`: whether `actor` may mark it
+    Remove (the authority rule)."""
+    items = list(review.items.select_related("user__practice_role").order_by("kind", "id"))
+    for item in items:
+        item.removable = may_act_on(actor, item.user)
+    return items
+
+
 @transaction.atomic
 def review_decide(
     *, review: AccessReview, decisions: dict[int, str], actor: User, request=None
@@ -135,11 +144,24 @@ def review_decide(
     if not review.is_open:
         raise ValidationError("This review is finished.", code="review_finished")
     changed = 0
-    items = review.items.select_for_update().filter(pk__in=list(decisions))
+    items = (
+        review.items.select_for_update(of=("self",))
+        .filter(pk__in=list(decisions))
+        .select_related("user__practice_role")
+    )
     for item in items:
         decision = decisions[item.pk]
         if decision not in (ReviewDecision.KEEP, ReviewDecision.REMOVE):
             raise ValidationError("Choose Keep or Remove.", code="review_decision")
+        if decision == ReviewDecision.REMOVE and not may_act_on(actor, item.user):
+            # The authority rule: a reviewer removes nothing of someone who holds more.
+            raise ValidationError(
+                "%(user)s holds permissions you do not have: only someone who holds "
+                "everything their role holds can remove what they hold. Mark it Keep, or ask "
+                "a practice administrator to finish the review.",
+                code="outside_authority",
+                params={"user": item.user},
+            )
         if item.decision == decision:
             continue
         item.decision = decision
@@ -201,8 +223,13 @@ def review_finish(*, review: AccessReview, actor: User, request=None) -> FinishR
 def _remove(item: AccessReviewItem, *, actor: User | None, request, reason) -> bool:
     """Take away what the item reviewed; False when the role must stay (see below)."""
     user = (
-        User.objects.select_for_update(of=("self",)).select_related("practice").get(pk=item.user_id)
+        User.objects.select_for_update(of=("self",))
+        .select_related("practice", "practice_role")
+        .get(pk=item.user_id)
     )
+    if not may_act_on(actor, user):
+        # Marked by someone who has since lost what it needs (the rule is asked again now).
+        return False
     if item.kind == ReviewItemKind.REMOTE_ACCESS:
         remote_access_revoke(user=user, actor=actor, request=request, reason=reason)
         return True

@@ -1,8 +1,10 @@
 """Shaping a practice's roles and giving them to users, with the guards that keep it safe.
 
-- Nobody gives or takes away a permission they do not hold (accounts.permissions).
+- Nobody gives or takes away a permission they do not hold, or changes a role (or a user's
+  role) that holds more than they do: the authority rule (accounts.permissions).
 - Someone can always manage roles: the only role holding "Manage roles" keeps it, and the last
-  active user who may manage roles cannot lose that role or be deactivated.
+  active user who may manage roles (the practice's last administrator) cannot lose that role,
+  be deactivated, offboarded or given an end date.
 - Every change is audited with what was before and after, in its own transaction.
 
 The practice row is locked first in each change, so two administrators editing roles at once
@@ -13,11 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from accounts.permissions import is_support, refuse_escalation, role_managers
+from accounts.notices import acted_on_notify
+from accounts.permissions import (
+    authority_check,
+    is_support,
+    may_give_role,
+    refuse_escalation,
+    role_managers,
+)
 from practice.audit import audit_record
 from practice.models import Practice, PracticeRole
 from practice.roles import effective_permissions, kind_of, roles_seed, stored
-from practice.vocabulary import AuditAction, Permission, RoleKind
+from practice.vocabulary import ActedOn, AuditAction, Permission, RoleKind
 
 
 def role_for_kind(practice: Practice, kind: str) -> PracticeRole:
@@ -89,6 +98,13 @@ def role_update(*, role: PracticeRole, actor: User, name: str, permissions, requ
     _lock_practice(role.practice_id)
     role = PracticeRole.objects.select_for_update().get(pk=role.pk)
     before = _snapshot(role)
+    if not may_give_role(actor, role):
+        # The authority rule: changing a role acts on everyone who holds it.
+        raise ValidationError(
+            "This role holds permissions you do not have: only someone who holds all of them "
+            "can change it.",
+            code="outside_authority",
+        )
     held = stored(permissions)
     name = _clean_name(role.practice_id, name, exclude=role.pk)
     if name == role.name and held == role.permissions:
@@ -168,6 +184,7 @@ def user_role_set(*, user: User, actor: User | None, role: PracticeRole, request
             {"role": ValidationError("You cannot change the role of your own account here.")},
             code="self",
         )
+    authority_check(actor=actor, user=user)
     previous = user.practice_role
     refuse_escalation(actor, role.permissions, field="role")
     if previous is not None:
@@ -191,6 +208,13 @@ def user_role_set(*, user: User, actor: User | None, role: PracticeRole, request
             "before_permissions": list(previous.permissions) if previous else [],
             "after_permissions": list(role.permissions),
         },
+    )
+    acted_on_notify(
+        user=user,
+        actor=actor,
+        what=ActedOn.ROLE_CHANGED,
+        before=previous.name if previous else "",
+        after=role.name,
     )
     return True
 

@@ -6,6 +6,7 @@ user. It marks the sessions ended and writes the audit row in one transaction.
 """
 
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 
@@ -15,9 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User, UserSession
+from accounts.notices import acted_on_notify
+from accounts.permissions import authority_check, may_act_on
 from practice.audit import audit_record, clean_user_agent
 from practice.network import client_ip
-from practice.vocabulary import AuditAction, SessionEndReason, Zone
+from practice.vocabulary import ActedOn, AuditAction, SessionEndReason, Zone
 
 
 def _store():
@@ -103,6 +106,7 @@ def sessions_end(
     why. With `current` the audit row is written even when the session was never recorded (a
     session that did not come through the sign-in), and the caller signs this browser out.
     """
+    authority_check(actor=actor, user=user)
     sessions = UserSession.objects.select_for_update().filter(user=user, ended_at__isnull=True)
     if current:
         sessions = sessions.filter(session_key=request.session.session_key or "")
@@ -131,18 +135,40 @@ def sessions_end(
         request=request,
         details={"count": len(ended), "reason": reason},
     )
+    if reason == SessionEndReason.ADMINISTRATOR and ended:
+        acted_on_notify(user=user, actor=actor, what=ActedOn.SESSIONS_ENDED, count=len(ended))
     return len(ended)
 
 
-def _practice_active_sessions(practice):
-    return UserSession.objects.filter(user__practice=practice, ended_at__isnull=True)
+def _signed_in(practice, actor: User) -> tuple[list[User], int]:
+    """The practice's users with an active session whom `actor` may sign out, and how many
+    others are signed in (the authority rule: "Sign out all users" leaves alone whoever holds
+    more than the actor)."""
+    signed_in = UserSession.objects.filter(user__practice=practice, ended_at__isnull=True)
+    users = User.objects.filter(pk__in=signed_in.values("user")).select_related("practice_role")
+    within = [user for user in users.order_by("pk") if may_act_on(actor, user)]
+    return within, len(users) - len(within)
 
 
-def practice_sessions_signed_in(practice, *, except_key: str | None) -> tuple[int, int]:
-    """How many sessions of the practice's users are active now, but the one of `except_key`
-    (the browser asking), and of how many users."""
-    active = _practice_active_sessions(practice).exclude(session_key=except_key or "")
-    return active.count(), active.values("user").distinct().count()
+@dataclass
+class SignedIn:
+    sessions: int  # what "Sign out all users" would end, the asking browser's aside
+    users: int  # of how many users
+    held_back: int  # users signed in whom the actor may not sign out
+
+
+def practice_sessions_signed_in(practice, *, actor: User, except_key: str | None) -> SignedIn:
+    """What "Sign out all users" would do for `actor`, asking from the browser of
+    `except_key`."""
+    users, held_back = _signed_in(practice, actor)
+    active = UserSession.objects.filter(user__in=users, ended_at__isnull=True).exclude(
+        session_key=except_key or ""
+    )
+    return SignedIn(
+        sessions=active.count(),
+        users=active.values("user").distinct().count(),
+        held_back=held_back,
+    )
 
 
 @transaction.atomic
@@ -154,9 +180,8 @@ def practice_sign_out_everyone(*, practice, actor: User, request) -> int:
     For a suspected break-in: a password or a computer that may be in other hands. The users
     sign in again as usual (their passwords and second factors are kept).
     """
-    user_ids = _practice_active_sessions(practice).values_list("user", flat=True).distinct()
     signed_out = 0
-    for user in User.objects.filter(pk__in=list(user_ids)).order_by("pk"):
+    for user in _signed_in(practice, actor)[0]:
         signed_out += bool(
             sessions_end(
                 user=user,

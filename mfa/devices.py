@@ -11,6 +11,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import User
 from accounts.notices import notice_send
+from accounts.permissions import authority_check
 from mfa.models import RecoveryCodeDevice
 from mfa.selectors import KIND_LABELS, Factor, user_factors
 from practice.audit import audit_record
@@ -45,6 +46,7 @@ def device_added_notice(*, user: User, kind: str, name: str) -> None:
 
 
 def device_rename(*, user: User, factor: Factor, name: str, actor: User, request=None) -> None:
+    authority_check(actor=actor, user=user)
     name = " ".join(name.split())[:NAME_MAX_LENGTH]
     if not name:
         raise ValidationError("Enter a name.", code="required")
@@ -68,6 +70,7 @@ def device_remove(*, user: User, factor: Factor, actor: User, request=None) -> N
     When the last app, phone or key goes, the fallbacks (recovery codes, email codes) go too:
     on their own they would be a second factor nobody chose.
     """
+    authority_check(actor=actor, user=user)
     with transaction.atomic():
         # SECURITY: lock the user's row so that two removals at once cannot both see "one
         # other factor left" and remove the last two.

@@ -12,13 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
-from mfa.devices import device_added_notice
+from accounts.notices import acted_on_notify, takeover_watch
+from accounts.permissions import may_act_on
 from mfa.models import AuthenticatorApp, PhoneDevice
 from mfa.phone.flows import phone_setup_start, setup_purpose
+from mfa.selectors import KIND_LABELS, has_second_factor
 from mfa.totp.flows import default_title, totp_setup_start
 from phonecodes.models import PhoneChannel
 from practice.audit import audit_record
-from practice.vocabulary import AuditAction
+from practice.vocabulary import ActedOn, AuditAction
 
 
 def in_person_refusal(*, user: User, actor: User) -> ValidationError | None:
@@ -27,12 +29,30 @@ def in_person_refusal(*, user: User, actor: User) -> ValidationError | None:
         return ValidationError(
             "Set up your own two-factor authentication from My Account.", code="self"
         )
-    # SECURITY: an administrator sets up devices for users of their own practice only.
+    # SECURITY: an administrator sets up devices for users of their own practice only, and for
+    # nobody who holds more than they do (with a temporary password too, they could sign in as
+    # that user and hold it all).
     if not actor.is_staff and actor.practice_id != user.practice_id:
         return ValidationError("Not a user of your practice.", code="practice")
+    if not may_act_on(actor, user):
+        return ValidationError(
+            "%(user)s holds permissions you do not have: only someone who holds everything "
+            "their role holds can set up their second factor.",
+            code="outside_authority",
+            params={"user": user},
+        )
     if not user.is_active:
         return ValidationError(
             "%(user)s is not active: activate them first.", code="inactive", params={"user": user}
+        )
+    # SECURITY: a second factor added at the desk beside the user's own would let whoever holds
+    # it pass their sign-in unseen; resetting the pairing first tells the user.
+    if has_second_factor(user):
+        return ValidationError(
+            "%(user)s already has a second factor. If they lost it, use Reset 2FA pairing "
+            "first (they are told by email), then set up the new one here.",
+            code="has_second_factor",
+            params={"user": user},
         )
     return None
 
@@ -77,11 +97,12 @@ def in_person_setup_confirm(
     """Confirm the user's new device with the code the user typed; False (nothing confirmed)
     for a wrong code. The device stays the user's; the audit row names the administrator."""
     user = device.user
-    _refuse(user=user, actor=actor)
     with transaction.atomic():
         device = type(device).objects.select_for_update().get(pk=device.pk)
         if device.confirmed:
             return False
+        # Asked again at the code: the user may have added a factor of their own since.
+        _refuse(user=user, actor=actor)
         if isinstance(device, PhoneDevice):
             ok = device.verify_token(code, purpose=setup_purpose(device))
             kind = "text"
@@ -99,6 +120,13 @@ def in_person_setup_confirm(
             request=request,
             details={"kind": kind, "name": device.name},
         )
-    # The user is told, as for any new sign-in method: if this was not them, they call.
-    device_added_notice(user=user, kind=kind, name=device.name)
+        # The user is told who set it up and when; if this was not expected, they call.
+        acted_on_notify(
+            user=user,
+            actor=actor,
+            what=ActedOn.SECOND_FACTOR_IN_PERSON,
+            kind_label=KIND_LABELS[kind],
+            name=device.name,
+        )
+        takeover_watch(user=user, actor=actor, done=AuditAction.MFA_DEVICE_SET_UP_IN_PERSON)
     return True

@@ -9,12 +9,13 @@ from django.db import transaction
 from django_otp import devices_for_user
 
 from accounts.models import TwoFactorSetup, User
-from accounts.notices import notice_send
+from accounts.notices import acted_on_notify, notice_send
+from accounts.permissions import authority_check
 from accounts.sessions import sessions_end
 from practice.audit import audit_record
 from practice.models import TwoFactorPolicy
 from practice.policy import effective_policy
-from practice.vocabulary import AuditAction, SessionEndReason
+from practice.vocabulary import ActedOn, AuditAction, SessionEndReason
 
 
 def _devices_delete(user: User) -> tuple[int, list[str]]:
@@ -28,6 +29,7 @@ def _devices_delete(user: User) -> tuple[int, list[str]]:
 @transaction.atomic
 def devices_remove_all(*, user: User, actor: User | None, request=None) -> int:
     """Remove every second factor, for good (offboarding): no setup asked, no notice."""
+    authority_check(actor=actor, user=user)
     removed, kinds = _devices_delete(user)
     if removed:
         audit_record(
@@ -41,7 +43,11 @@ def devices_remove_all(*, user: User, actor: User | None, request=None) -> int:
 
 
 def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
-    """Delete all of the user's second factors (confirmed or not); returns how many."""
+    """Delete all of the user's second factors (confirmed or not); returns how many.
+
+    Someone else's reset tells the user who did it and when; their own gets a plain notice.
+    """
+    authority_check(actor=actor, user=user)
     with transaction.atomic():
         removed, kinds = _devices_delete(user)
         # The user had a second factor: they set one up again at the next sign-in, wherever
@@ -58,10 +64,12 @@ def pairing_reset(*, user: User, actor: User | None, request=None) -> int:
             details={"removed": removed, "kinds": kinds, "setup_required": required},
         )
         sessions_end(user=user, reason=SessionEndReason.PAIRING_RESET, actor=actor, request=request)
-    notice_send(
-        user=user,
-        subject="PracticeGate: your two-factor authentication was reset",
-        template="emails/pairing_reset.txt",
-        context={"by_self": actor is not None and actor.pk == user.pk},
-    )
+        acted_on_notify(user=user, actor=actor, what=ActedOn.PAIRING_RESET)
+    if actor is None or actor.pk == user.pk:
+        notice_send(
+            user=user,
+            subject="PracticeGate: your two-factor authentication was reset",
+            template="emails/pairing_reset.txt",
+            context={"by_self": actor is not None},
+        )
     return removed

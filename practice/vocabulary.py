@@ -248,3 +248,17 @@ class GatewayRefusal(models.TextChoices):
     INACTIVE = "inactive", "Account not active"
     SECOND_FACTOR = "second-factor", "Signed in without a second factor"
     EXPIRED = "expired", "Session ended"
+
+
+class ActedOn(models.TextChoices):
+    """What someone else did to a user's sign-in that the user is always emailed about (the
+    notice's words: "<who> <label> on <when>")."""
+
+    TEMPORARY_PASSWORD = "temporary_password", "set a temporary password for your account"
+    SECOND_FACTOR_IN_PERSON = (
+        "second_factor_in_person",
+        "set up a second factor for your account at their desk",
+    )
+    PAIRING_RESET = "pairing_reset", "reset your two-factor authentication"
+    ROLE_CHANGED = "role_changed", "changed your role"
+    SESSIONS_ENDED = "sessions_ended", "signed you out"

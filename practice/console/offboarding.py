@@ -15,6 +15,7 @@ from accounts.lifecycle import locked_row, refuse_self, user_deactivate
 from accounts.models import Invitation, User
 from accounts.notices import notice_send
 from accounts.passwords import password_clear
+from accounts.permissions import authority_check
 from mfa.pairing import devices_remove_all
 from mfa.selectors import user_factors
 from practice.audit import audit_record
@@ -52,6 +53,7 @@ def user_offboard(*, user: User, actor: User, request=None) -> OffboardPlan:
     """Deactivate (sessions end, remote access goes), remove every second factor, void open
     invitations and reset links; then tell the user. Returns what was done."""
     refuse_self(user, actor, "offboard")
+    authority_check(actor=actor, user=user)
     with transaction.atomic():
         user = locked_row(user)
         done = offboard_plan(user)

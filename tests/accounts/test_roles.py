@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.lifecycle import user_deactivate
 from accounts.models import Role
-from accounts.permissions import has_permission, permissions_of
+from accounts.permissions import OutsideAuthority, has_permission, permissions_of
 from accounts.roles import role_copy, role_create, role_update, user_role_set
 from practice.models import AuditEvent, PracticeRole
 from practice.roles import SEEDS, roles_seed
@@ -88,7 +88,8 @@ def test_nobody_grants_a_permission_they_do_not_hold(practice, manager, member):
     with pytest.raises(ValidationError):
         user_role_set(user=member, actor=manager, role=admin_role)
     boss = UserFactory(practice=practice, username="boss", role=Role.ADMIN)
-    with pytest.raises(ValidationError):
+    # (Nor acts on a user who holds more at all: the authority rule.)
+    with pytest.raises(OutsideAuthority):
         user_role_set(user=boss, actor=manager, role=starting_role(practice))
     # What they hold, they may give.
     desk = role_create(practice=practice, actor=manager, name="Desk", permissions=[P.UNLOCK])

@@ -44,7 +44,7 @@ def test_the_user_page_offers_it(verified_console, member):
 
 
 def test_an_authenticator_app_set_up_at_the_desk_is_the_users_and_audited_in_person(
-    verified_console, admin_user, admin_device, member
+    verified_console, admin_user, admin_device, member, django_capture_on_commit_callbacks
 ):
     page = verified_console.get(start_url(member))
     assert page.status_code == 200
@@ -66,7 +66,8 @@ def test_an_authenticator_app_set_up_at_the_desk_is_the_users_and_audited_in_per
     assert AuthenticatorApp.objects.filter(user=member, confirmed=False).count() == 1
 
     mail.outbox.clear()
-    response = verified_console.post(code_url(member), {"code": phone.now()})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = verified_console.post(code_url(member), {"code": phone.now()})
     assert response.status_code == 302
     assert response["Location"] == f"/console/users/{member.pk}/"
     device = AuthenticatorApp.objects.get(user=member)
@@ -77,14 +78,16 @@ def test_an_authenticator_app_set_up_at_the_desk_is_the_users_and_audited_in_per
     assert (event.actor, event.target) == (admin_user, member)
     assert event.details == {"kind": "app", "name": "Valley Pediatrics"}
     assert not AuditEvent.objects.filter(action="mfa.device_added").exists()
-    # Nina is told, as for any new sign-in method.
+    # Nina is told who set it up at their desk, and when.
     (notice,) = mail.outbox
-    assert notice.to == [member.email] and "was added" in notice.subject
+    assert notice.to == [member.email] and "Avery Admin" in notice.subject
+    assert "set up a second factor for your account at their desk" in notice.body
     body = verified_console.get(f"/console/users/{member.pk}/").content.decode()
     assert "Two-factor authentication is set up for Nina Reyes" in body
-    # The step is over: the code page does not show the secret again.
+    # The step is over: the code page does not show the secret again (Nina has a second factor
+    # now: another one is set up here only after a pairing reset).
     again = verified_console.get(code_url(member))
-    assert again.status_code == 302 and again["Location"] == start_url(member)
+    assert again.status_code == 302 and again["Location"] == f"/console/users/{member.pk}/"
 
 
 def test_a_text_to_the_verified_mobile(verified_console, admin_user, member, sms_outbox):

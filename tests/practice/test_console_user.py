@@ -493,19 +493,21 @@ def paired(member):
 
 
 def test_reset_pairing_asks_to_confirm_the_callers_identity_and_the_password(
-    verified_console, paired, admin_user, mailoutbox
+    verified_console, paired, admin_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     url = f"/console/users/{paired.pk}/reset-2fa/"
     page = verified_console.get(url).content.decode()
     assert "Confirm the caller's identity first." in page
     assert ">Password</label>" in page and ">Confirm reset</button>" in page
 
-    response = verified_console.post(url, {"password": PASSWORD}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = verified_console.post(url, {"password": PASSWORD}, follow=True)
     assert "Two-factor pairing of Nina Reyes reset" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=paired).exists()
     event = AuditEvent.objects.get(target=paired, action="mfa.pairing_reset")
     assert event.actor == admin_user and event.details["removed"] == 1
     assert mailoutbox[-1].to == [paired.email]
+    assert "Avery Admin (Practice administrator) reset your two-factor" in mailoutbox[-1].subject
 
 
 def test_reset_pairing_needs_the_administrators_own_second_factor(console, paired):

@@ -7,10 +7,9 @@ from django import forms
 
 from accounts.forms import password_field, passwords_match
 from accounts.models import Role, User
-from accounts.permissions import permissions_of
+from accounts.permissions import may_give_role
 from accounts.users import NewUser
 from practice.models import PracticeRole
-from practice.roles import effective_permissions
 
 INVITE = "invite"
 TEMPORARY = "temporary"
@@ -42,9 +41,8 @@ class AddUserForm(forms.Form):
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)
         # Offered: the roles that give no more than the actor may do (the service checks too).
-        held = permissions_of(actor)
         roles = PracticeRole.objects.filter(practice_id=actor.practice_id)
-        offered = [role.pk for role in roles if effective_permissions(role.permissions) <= held]
+        offered = [role.pk for role in roles if may_give_role(actor, role)]
         self.fields["role"].queryset = roles.filter(pk__in=offered)
         if not self.is_bound and "role" not in self.initial:
             self.initial["role"] = (

@@ -18,7 +18,7 @@ from accounts.forms import password_field, passwords_match
 from accounts.lifecycle import UserChanges
 from accounts.login_times import WINDOWS_PER_DAY, window_overlaps
 from accounts.models import TwoFactorSetup, User, Weekday
-from accounts.permissions import permissions_of
+from accounts.permissions import may_act_on, may_give_role, permissions_of
 from practice.console.forms.fields import BoundedDateField
 from practice.console.selectors.user_list import SORTS
 from practice.models import PracticeRole, Provider
@@ -195,7 +195,15 @@ class UserForm(forms.Form):
                     )
                 self.window_fields.extend(names)
         self.fields["provider"].queryset = Provider.objects.filter(practice_id=user.practice_id)
-        self.fields["role"].queryset = PracticeRole.objects.filter(practice_id=user.practice_id)
+        # Offered: the roles the actor may give (and the user's own, which they keep).
+        roles = PracticeRole.objects.filter(practice_id=user.practice_id)
+        self.fields["role"].queryset = roles.filter(
+            pk__in=[
+                role.pk
+                for role in roles
+                if role.pk == user.practice_role_id or may_give_role(actor, role)
+            ]
+        )
         self.fields["pm_username"].widget.attrs.update(
             {"autocomplete": "off", "data-pm-username": ""}
         )
@@ -215,9 +223,10 @@ class UserForm(forms.Form):
             own += self.window_fields
             for name in own:
                 self.fields[name].disabled = True
-        # Each part of the page is offered only to whom may change it; what is not offered
-        # keeps its value (changes() below), and the service refuses it anyway.
-        held = permissions_of(actor)
+        # Each part of the page is offered only to whom may change it, and nothing of a user who
+        # holds more than the actor (the authority rule); what is not offered keeps its value
+        # (changes() below), and the services refuse it anyway.
+        held = permissions_of(actor) if may_act_on(actor, user) else frozenset()
         for name in list(self.fields):
             if field_permission(name) not in held:
                 del self.fields[name]

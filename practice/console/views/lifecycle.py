@@ -17,6 +17,7 @@ from accounts.reviews import (
     review_decide,
     review_due_on,
     review_finish,
+    review_items,
     review_open,
     review_start,
 )
@@ -98,8 +99,10 @@ def sign_out_everyone_view(request):
         else:
             messages.info(request, "Nobody else was signed in.")
         return redirect("console:users")
-    sessions, users = practice_sessions_signed_in(practice, except_key=request.session.session_key)
-    context = {"sessions": sessions, "users": users, "console_section": "users"}
+    signed_in = practice_sessions_signed_in(
+        practice, actor=request.user, except_key=request.session.session_key
+    )
+    context = {"signed_in": signed_in, "console_section": "users"}
     return render(request, "console/sign_out_everyone.html", context)
 
 
@@ -121,8 +124,8 @@ def reviews_view(request):
             for item in review.items.all()
             if request.POST.get(f"item-{item.pk}") in (ReviewDecision.KEEP, ReviewDecision.REMOVE)
         }
-        review_decide(review=review, decisions=decisions, actor=request.user, request=request)
         try:
+            review_decide(review=review, decisions=decisions, actor=request.user, request=request)
             result = review_finish(review=review, actor=request.user, request=request)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -132,7 +135,7 @@ def reviews_view(request):
             note = " The practice's last administrator was kept." if result.not_removed else ""
             messages.success(request, f"Review finished: {kept} kept, {removed} removed.{note}")
             return redirect("console:reviews")
-    items = list(review.items.select_related("user").order_by("kind", "id")) if review else []
+    items = review_items(review, actor=request.user) if review else []
     context = {
         "review": review,
         "items": items,

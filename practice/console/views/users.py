@@ -18,9 +18,10 @@ from accounts.emergency import emergencies_active
 from accounts.lifecycle import user_update
 from accounts.models import UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
-from accounts.permissions import has_permission
+from accounts.permissions import has_permission, may_act_on
 from accounts.sessions import sessions_end
 from mfa.pairing import pairing_reset
+from mfa.selectors import has_second_factor
 from practice.console import charts
 from practice.console.access import USER_PAGE_PERMISSIONS, console_view, user_for_admin
 from practice.console.forms.users import (
@@ -127,6 +128,9 @@ def _user_page(request, user, *, form=None, password_form=None, status=200):
     context = {
         "target": user,
         "is_self": user.pk == request.user.pk,
+        # The authority rule: whoever holds more than the viewer is shown, not offered.
+        "may_act": may_act_on(request.user, user),
+        "has_second_factor": has_second_factor(user),
         "form": form or UserForm(user=user, actor=request.user),
         "password_form": password_form or TemporaryPasswordForm(),
         "status": user_status(user, timezone.now()),
