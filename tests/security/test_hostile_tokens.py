@@ -15,23 +15,37 @@ header, the Referer among them), with the Location of every answer and every log
 import io
 import logging
 import re
+import secrets
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.core.signals import request_started
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.invitations import invitation_create
 from accounts.models import User
-from accounts.password_reset import reset_link
 from accounts.tokens import email_change_token, password_reset_tokens
 from phonecodes import senders as sms
+from practice.console.bench.database import database_url
+from practice.console.bench.server import HttpClient, gunicorn, server_environment
 from practice.models import Practice
-from tests.account_helpers import CSRF_INPUT, code_in, link_in, link_open, link_path, link_secret
-from tests.factories import PASSWORD, UserFactory, starting_role
+from tests.account_helpers import (
+    CSRF_INPUT,
+    code_in,
+    file_email_bodies,
+    link_in,
+    link_open,
+    link_path,
+    link_secret,
+)
+from tests.factories import PASSWORD, PracticeFactory, UserFactory, starting_role
 from tests.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -210,8 +224,8 @@ def test_item14_an_old_link_with_its_token_in_the_path_no_longer_works_nor_is_lo
     its token must not work, and our own logging must not write it a second time."""
     browser = RecordingClient(raise_request_exception=False)
     if kind == "reset":
-        secret = urlsplit(reset_link(member, password_reset_tokens.make_token(member))).fragment
-        uid, _, token = secret.partition(".")
+        uid = urlsafe_base64_encode(force_bytes(member.pk))
+        token = password_reset_tokens.make_token(member)
         old, step = f"/password-reset/{uid}/{token}/", "/password-reset/set-password/"
         words = "This reset link has expired"
     elif kind == "invitation":
@@ -257,3 +271,45 @@ def test_item14_without_javascript_the_pasted_link_opens_it(member):
     assert pasted["Location"] == "/password-reset/set-password/"
     page = browser.get(pasted["Location"]).content.decode()
     assert ">New password</label>" in page and ">Change password</button>" in page
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="gunicorn's workers share the test database (set DATABASE_URL=postgres://...)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_item14_gunicorns_access_log_holds_no_reset_token(tmp_path):
+    """gunicorn as gunicorn.conf.py runs it, with its access log turned on in its default
+    format (request line, Referer, user agent): the reset link, followed, leaves no token."""
+    practice = PracticeFactory(code="valley")
+    nina = UserFactory(practice=practice, username="nina", email="nina@example.test")
+    env = server_environment(
+        database_url=database_url(connection.settings_dict), secret_key=secrets.token_urlsafe(50)
+    )
+    env.update(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        GUNICORN_CMD_ARGS=f"--access-logfile {tmp_path / 'access.log'}",
+    )
+    with gunicorn(env=env, log_dir=tmp_path, workers=1) as server:
+        browser = HttpClient(server.port)
+        sent = browser.post_form(
+            "/password-reset/", {"practice_code": "valley", "identifier": "nina"}
+        )
+        assert sent.status == 302, server.log_tail()
+        (email,) = file_email_bodies(tmp_path / "mail")
+        parts = urlsplit(link_in(email))
+        token = parts.fragment.partition(".")[2]
+        opened = browser.post_form(parts.path, {"link": parts.fragment})
+        assert opened.header("Location") == "/password-reset/set-password/"
+        done = browser.post_form(
+            "/password-reset/set-password/",
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+        assert done.header("Location") == "/p/valley/login/", server.log_tail()
+    assert User.objects.get(pk=nina.pk).password.startswith("argon2")
+    log = (tmp_path / "access.log").read_text()
+    assert '"POST /password-reset/link/ HTTP/1.1" 302' in log
+    assert len(token) >= 20 and token not in log
+    assert token not in server.log_path.read_text()
