@@ -313,3 +313,23 @@ def test_item14_gunicorns_access_log_holds_no_reset_token(tmp_path):
     assert '"POST /password-reset/link/ HTTP/1.1" 302' in log
     assert len(token) >= 20 and token not in log
     assert token not in server.log_path.read_text()
+
+
+@pytest.mark.parametrize(
+    "landing", ["/password-reset/link/", "/invite/link/", "/account/email/link/"]
+)
+@pytest.mark.parametrize(
+    "posted", ["#", "MQ.", ".x", "\x00", "%", "%zz", "x" * 2000, "x" * 2001, "é#ü", "a#b#c"]
+)
+def test_item14_any_posted_link_is_refused_plainly(member, landing, posted):
+    """The link's page takes anything: the form again (200) or the step, which says the link is
+    not valid (400); never a server error, and nothing changes."""
+    browser = Client(raise_request_exception=False)
+    answer = browser.post(landing, {"link": posted})
+    if answer.status_code == 302:
+        answer = browser.get(answer["Location"])
+        assert answer.status_code == 400
+    else:
+        assert answer.status_code == 200
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)
