@@ -11,6 +11,13 @@ A sign-in spends most of its time in the Argon2 hash, which releases the GIL: fo
 a worker hash on one core while it serves pages on another. Each thread has its own database
 connection: plan for workers x threads connections per server.
 
+No access log (gunicorn's default; the proxy in front keeps one). Turned on
+(`--access-logfile -`), gunicorn's default format writes the request line, the Referer and the
+user agent: no secret of ours is ever in them, because emailed links carry theirs after `#`,
+which browsers never send (accounts/emailed_links.py), and codes and passwords come in POST
+bodies. Never add a request header atom such as `%({cookie}i)s` to the format: the session cookie
+is a secret. tests/security/test_hostile_tokens.py runs gunicorn with this log on.
+
 Every value can be changed without editing this file: gunicorn's own command-line options
 (`--workers 5`) and GUNICORN_CMD_ARGS override it, and WEB_CONCURRENCY sets the workers.
 """

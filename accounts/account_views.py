@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.account_forms import CurrentPasswordForm, ProfileForm
+from accounts.emailed_links import EMAIL_CHANGE, link_forget, link_secret
 from accounts.forms import CHECKLIST_ID, CodeForm, PasswordChangeForm, password_checklist
 from accounts.lockout import failure_record
 from accounts.passwords import password_change, password_expires_at
@@ -45,13 +46,8 @@ LOCKED_MESSAGE = (
     "Your account is locked after too many failed attempts. Reset your password, or ask your "
     "practice administrator to unlock it."
 )
-# Session keys of the multi-step pages. The emailed token moves here before a form renders
-# (as Django's password reset view does), so it does not linger in the address bar, the history,
-# or a Referer header.
+# The session key of the phone change's steps.
 PHONE_CHANGE_SESSION_KEY = "_pg_phone_change"
-EMAIL_CHANGE_SESSION_KEY = "_pg_email_change"
-# The path segment that replaces the token once it is in the session; not a secret.
-EMAIL_URL_TOKEN = "confirm"  # noqa: S105
 
 
 def _login_url(user) -> str:
@@ -346,16 +342,14 @@ def account_sessions_end_others_view(request):
 
 @csrf_protect
 @never_cache
-def email_confirm_view(request, token: str):
-    """The new mailbox's link. Confirming takes a button press: mail scanners that open
-    links must not spend it."""
-    if token != EMAIL_URL_TOKEN:
-        request.session[EMAIL_CHANGE_SESSION_KEY] = token
-        return redirect("accounts:email_confirm", token=EMAIL_URL_TOKEN)
-    token = request.session.get(EMAIL_CHANGE_SESSION_KEY, "")
+def email_confirm_view(request):
+    """The new mailbox's link, its token put into the session by the link's page
+    (accounts.emailed_links). Confirming takes a button press: mail scanners that open links
+    must not spend it."""
+    token = link_secret(request, EMAIL_CHANGE)
     found = email_change_read(token)
     if found is None:
-        request.session.pop(EMAIL_CHANGE_SESSION_KEY, None)
+        link_forget(request, EMAIL_CHANGE)
         return render(request, "accounts/account/email_invalid.html", status=400)
     user, new_email = found
     request.practice = user.practice
@@ -363,9 +357,9 @@ def email_confirm_view(request, token: str):
         try:
             email_change_confirm(token=token, request=request)
         except ValidationError:
-            request.session.pop(EMAIL_CHANGE_SESSION_KEY, None)
+            link_forget(request, EMAIL_CHANGE)
             return render(request, "accounts/account/email_invalid.html", status=400)
-        del request.session[EMAIL_CHANGE_SESSION_KEY]
+        link_forget(request, EMAIL_CHANGE)
         messages.success(request, f"Your email address is now {new_email}.")
         if request.user.is_authenticated and request.user.pk == user.pk:
             return redirect("accounts:account")

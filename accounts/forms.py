@@ -1,8 +1,9 @@
-"""Forms of signing in: credentials, a verification code, and setting a password (at sign-in, on
-an invitation, in My Account)."""
+"""Forms of signing in: credentials, a verification code, setting a password (at sign-in, on
+an invitation, in My Account), and the page an emailed link opens."""
 
 from django import forms
 
+from accounts.emailed_links import MAX_LINK_LENGTH, secret_from_link
 from accounts.password_rules import (
     MAX_PASSWORD_LENGTH,
     password_has_history,
@@ -120,6 +121,32 @@ class EmergencyForm(forms.Form):
                 "Say in a few words why you need access now.", code="reason_too_short"
             )
         return reason
+
+
+class EmailedLinkForm(forms.Form):
+    """The secret of an emailed link: posted by the page's script from the link's `#` part, or
+    the whole link pasted by hand when JavaScript is off."""
+
+    error_summary_title = "The link was not accepted"  # the heading of its error summary
+
+    link = forms.CharField(
+        label="Link from the email",
+        max_length=MAX_LINK_LENGTH,
+        error_messages={"required": "Paste the whole link from the email."},
+        help_text=(
+            "If this page does not go on by itself, copy the whole link from the email and "
+            "paste it here."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+        ),
+    )
+
+    def clean_link(self):
+        secret = secret_from_link(self.cleaned_data["link"])
+        if not secret:
+            raise forms.ValidationError("Paste the whole link from the email.", code="link_empty")
+        return secret
 
 
 # The id of the live checklist of password rules beside the "New password" field.

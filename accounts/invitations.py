@@ -8,16 +8,15 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emailed_links import INVITATION, emailed_link
 from accounts.models import Invitation, User
 from accounts.notices import email_send
 from accounts.passwords import password_set
 from accounts.permissions import authority_check, may_act_on
 from phonecodes.numbers import normalize_phone
 from practice.audit import audit_record
-from practice.links import site_link
 from practice.vocabulary import AuditAction
 
 INVITATION_DAYS = 7
@@ -64,8 +63,9 @@ def invitations_void(*, user: User, actor: User | None, request=None) -> int:
     return voided
 
 
-def invitation_path(token: str) -> str:
-    return reverse("accounts:invitation", kwargs={"token": token})
+def invitation_link(token: str, *, base: str = "") -> str:
+    """The invitation's link: on `base` (an origin) when given, else on the public site."""
+    return emailed_link(INVITATION, token, base=base)
 
 
 def invitation_for_token(token: str) -> Invitation | None:
@@ -116,7 +116,7 @@ def invitation_email(*, user: User, token: str) -> bool:
         context={
             "user": user,
             "practice": user.practice,
-            "link": site_link(invitation_path(token)),
+            "link": invitation_link(token),
             "days": INVITATION_DAYS,
         },
     )

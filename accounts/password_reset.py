@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts.emailed_links import PASSWORD_RESET, emailed_link
 from accounts.lockout import user_unlock
 from accounts.models import User
 from accounts.notices import email_send, notice_send
@@ -30,7 +30,6 @@ from accounts.usernames import normalize_username
 from phonecodes.codes import phone_code_verify, phone_codes_available
 from practice import ratelimit
 from practice.audit import audit_record
-from practice.links import site_link
 from practice.network import client_ip, throttle_key
 from practice.vocabulary import AuditAction, LockChange, SessionEndReason, SignInFailure
 
@@ -63,9 +62,19 @@ def _users_for(practice_code: str, identifier: str) -> list[User]:
     return [user for user in users if user.email and user.has_usable_password()]
 
 
-def reset_path(user: User, token: str) -> str:
-    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+def reset_secret(user: User, token: str) -> str:
+    """What the emailed link carries after its `#`: the user's id and the token."""
+    return f"{urlsafe_base64_encode(force_bytes(user.pk))}.{token}"
+
+
+def reset_secret_read(secret: str) -> tuple[User | None, str]:
+    """The active user a reset link names (or None), and its token."""
+    uidb64, _, token = secret.partition(".")
+    return reset_user(uidb64), token
+
+
+def reset_link(user: User, token: str) -> str:
+    return emailed_link(PASSWORD_RESET, reset_secret(user, token))
 
 
 def _reset_context(user: User, link: str) -> dict:
@@ -85,7 +94,7 @@ def _link_send(*, user: User, actor: User | None, request, action: AuditAction) 
         to=user.email,
         subject="PracticeGate: reset your password",
         template=RESET_EMAIL,
-        context=_reset_context(user, site_link(reset_path(user, token))),
+        context=_reset_context(user, reset_link(user, token)),
     )
 
 
@@ -93,7 +102,7 @@ def _same_work_as_a_link() -> None:
     # For an unknown account: make and render a link as for a real one (and send nothing), so
     # the work done does not say whether the account exists.
     stand_in = User(pk=0, username="", email="", password="")
-    link = site_link(reset_path(stand_in, password_reset_tokens.make_token(stand_in)))
+    link = reset_link(stand_in, password_reset_tokens.make_token(stand_in))
     render_to_string(RESET_EMAIL, _reset_context(stand_in, link))
 
 

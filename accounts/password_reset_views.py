@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.account_forms import PasswordResetRequestForm
+from accounts.emailed_links import PASSWORD_RESET, link_forget, link_state, link_state_save
 from accounts.forms import CodeForm, SetPasswordForm, password_checklist
 from accounts.password_reset import (
     password_reset_complete,
@@ -18,8 +19,8 @@ from accounts.password_reset import (
     reset_code_purpose,
     reset_code_verify,
     reset_needs_phone_code,
+    reset_secret_read,
     reset_token_valid,
-    reset_user,
 )
 from phonecodes.codes import phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
@@ -27,11 +28,6 @@ from phonecodes.numbers import number_ending
 from practice.models import Practice
 
 INVALID_CODE_MESSAGE = "Invalid code. Enter the latest code we sent, or send a new one."
-# The emailed token moves here before a form renders (as Django's password reset view does), so
-# it does not linger in the address bar, the history, or a Referer header.
-RESET_SESSION_KEY = "_pg_password_reset"
-# The path segment that replaces the token once it is in the session; not a secret.
-RESET_URL_TOKEN = "set-password"  # noqa: S105
 
 
 def _login_url(user) -> str:
@@ -90,25 +86,23 @@ def password_reset_sent_view(request):
 @sensitive_post_parameters("code", "new_password1", "new_password2")
 @csrf_protect
 @never_cache
-def password_reset_confirm_view(request, uidb64: str, token: str):
-    if token != RESET_URL_TOKEN:
-        request.session[RESET_SESSION_KEY] = {
-            "uid": uidb64,
-            "token": token,
-            "purpose": reset_code_purpose(),
-            "phone_ok": False,
-        }
-        return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_URL_TOKEN)
-    state = request.session.get(RESET_SESSION_KEY) or {}
-    user = reset_user(uidb64) if state.get("uid") == uidb64 else None
-    if user is None or not reset_token_valid(user, state.get("token", "")):
-        request.session.pop(RESET_SESSION_KEY, None)
+def password_reset_confirm_view(request):
+    """The emailed link's steps. The link's page (accounts.emailed_links) put the user id and
+    token into the session; they never come in a URL."""
+    state = link_state(request, PASSWORD_RESET)
+    user, token = reset_secret_read(state.get("secret", ""))
+    if user is None or not reset_token_valid(user, token):
+        link_forget(request, PASSWORD_RESET)
         return render(request, "accounts/password_reset/invalid.html", status=400)
     request.practice = user.practice
+    if "purpose" not in state:
+        # A fresh purpose for this opening of the link: its phone codes verify for it only.
+        state.update(purpose=reset_code_purpose(), phone_ok=False)
+        link_state_save(request, PASSWORD_RESET, state)
     # SECURITY: the phone step is passed for this user only, in this browser, for this link.
     if reset_needs_phone_code(user) and not state.get("phone_ok"):
         return _reset_phone_step(request, user, state)
-    return _reset_password_step(request, user, state)
+    return _reset_password_step(request, user, token)
 
 
 def _reset_code_send(request, user, state: dict, channel: str) -> None:
@@ -117,7 +111,7 @@ def _reset_code_send(request, user, state: dict, channel: str) -> None:
     )
     if sent is not None:
         state["sent"] = channel
-        request.session[RESET_SESSION_KEY] = state
+        link_state_save(request, PASSWORD_RESET, state)
 
 
 def _reset_phone_step(request, user, state: dict):
@@ -135,12 +129,12 @@ def _reset_phone_step(request, user, state: dict):
                 user=user, purpose=state["purpose"], code=form.cleaned_data["code"], request=request
             )
         except ValidationError as exc:
-            del request.session[RESET_SESSION_KEY]
+            link_forget(request, PASSWORD_RESET)
             messages.error(request, exc.messages[0])
             return redirect("accounts:password_reset")
         if verified:
             state["phone_ok"] = True
-            request.session[RESET_SESSION_KEY] = state
+            link_state_save(request, PASSWORD_RESET, state)
             return redirect(request.path)
         form.add_error("code", INVALID_CODE_MESSAGE)
     return render(
@@ -150,7 +144,7 @@ def _reset_phone_step(request, user, state: dict):
     )
 
 
-def _reset_password_step(request, user, state: dict):
+def _reset_password_step(request, user, token: str):
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Asked before the change: afterwards the session's auth hash no longer matches.
@@ -158,18 +152,18 @@ def _reset_password_step(request, user, state: dict):
         try:
             password_reset_complete(
                 user=user,
-                token=state["token"],
+                token=token,
                 password=form.cleaned_data["new_password1"],
                 request=request,
             )
         except ValidationError:
-            request.session.pop(RESET_SESSION_KEY, None)
+            link_forget(request, PASSWORD_RESET)
             return render(request, "accounts/password_reset/invalid.html", status=400)
         if signed_in_as_user:
             # The reset ended every session of the user, this browser's too.
             logout(request)
         else:
-            request.session.pop(RESET_SESSION_KEY, None)
+            link_forget(request, PASSWORD_RESET)
         # Never signed in here: the next sign-in asks for the second factor as always.
         messages.success(request, "Your password is changed. Sign in with your new password.")
         return redirect(_login_url(user))

@@ -10,9 +10,9 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emailed_links import EMAIL_CHANGE, emailed_link
 from accounts.models import User
 from accounts.notices import email_send, notice_send
 from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
@@ -20,7 +20,6 @@ from phonecodes.codes import phone_code_verify, phone_codes_available
 from phonecodes.numbers import number_ending
 from practice import ratelimit
 from practice.audit import audit_record
-from practice.links import site_link
 from practice.vocabulary import AuditAction
 
 # What a user may change directly on their profile. Email and mobile phone go through their
@@ -81,7 +80,7 @@ def email_change_request(*, user: User, new_email: str, request=None) -> None:
         if not ratelimit.hit(key, limit=limit, window_seconds=EMAIL_CHANGE_WINDOW_SECONDS):
             raise ValidationError(TOO_MANY_EMAIL_CHANGES, code="rate_limited")
     token = email_change_token(user=user, new_email=new_email)
-    link = site_link(reverse("accounts:email_confirm", kwargs={"token": token}))
+    link = emailed_link(EMAIL_CHANGE, token)
     with transaction.atomic():
         audit_record(
             action=AuditAction.EMAIL_CHANGE_REQUESTED,

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.emailed_links import INVITATION, link_forget, link_secret
 from accounts.emergency import emergency_declare, emergency_pending
 from accounts.forms import (
     CodeForm,
@@ -48,9 +49,6 @@ from practice.models import Practice
 from practice.policy import effective_policy
 from practice.vocabulary import SessionEndReason, SignInFailure
 
-INVITATION_SESSION_KEY = "_invitation_token"
-# The path segment that replaces the token once it is in the session; not a secret.
-TOKEN_IN_SESSION = "set"  # noqa: S105
 PRACTICE_CODE_COOKIE = "practice_code"
 PRACTICE_CODE_COOKIE_AGE = 365 * 24 * 60 * 60
 
@@ -259,13 +257,9 @@ def auth_verify_view(request):
 @sensitive_post_parameters("new_password1", "new_password2")
 @csrf_protect
 @never_cache
-def invitation_view(request, token):
-    # The token leaves the URL before the form renders (as Django's reset view does), so it
-    # does not linger in history or leak through the Referer header.
-    if token != TOKEN_IN_SESSION:
-        request.session[INVITATION_SESSION_KEY] = token
-        return redirect("accounts:invitation", token=TOKEN_IN_SESSION)
-    invitation = invitation_for_token(request.session.get(INVITATION_SESSION_KEY, ""))
+def invitation_view(request):
+    # The link's page (accounts.emailed_links) put the token into the session: never in a URL.
+    invitation = invitation_for_token(link_secret(request, INVITATION))
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=400)
     user = invitation.user
@@ -279,7 +273,7 @@ def invitation_view(request, token):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            del request.session[INVITATION_SESSION_KEY]
+            link_forget(request, INVITATION)
             messages.success(request, "Your password is set. Sign in to continue.")
             return redirect("accounts:practice_login", code=user.practice.code)
     context = {"form": form, "invited": user, "rules": password_checklist(user, form)}

@@ -8,11 +8,38 @@ LINK = re.compile(r"https?://\S+")
 CODE = re.compile(r"\b(\d{6})\b")
 
 
-def link_path(body: str) -> str:
-    """The path of the one link in an email body."""
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def link_in(body: str) -> str:
+    """The one link in an email body."""
     links = LINK.findall(body)
     assert len(links) == 1, body
-    return urlsplit(links[0]).path
+    return links[0]
+
+
+def link_path(body: str) -> str:
+    """The path of the one link in an email body (all of it a browser sends to the server)."""
+    return urlsplit(link_in(body)).path
+
+
+def link_secret(body: str) -> str:
+    """The secret of the one link in an email body: what follows its `#`."""
+    secret = urlsplit(link_in(body)).fragment
+    assert secret, body
+    return secret
+
+
+def link_open(client, body: str, *, follow: bool = False):
+    """Open the emailed link as a browser does: GET its page (the browser sends no `#` part),
+    then post the `#` part as the page's script does. Returns the answer to that post: a
+    redirect to the link's step page."""
+    path = link_path(body)
+    page = client.get(path)
+    assert page.status_code == 200, page
+    found = CSRF_INPUT.search(page.content.decode())
+    data = {"link": link_secret(body), "csrfmiddlewaretoken": found.group(1) if found else ""}
+    return client.post(path, data, follow=follow)
 
 
 def code_in(text: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 
-from tests.account_helpers import link_path
+from tests.account_helpers import link_open
 from tests.factories import PASSWORD
 from tests.signin_helpers import sign_in
 
@@ -42,4 +42,4 @@ def test_reset_pages(client, member):
         "/password-reset/", {"practice_code": "valley", "identifier": "nina"}, follow=True
     )
     assert_strict(response)
-    assert_strict(client.get(link_path(mail.outbox[0].body), follow=True))
+    assert_strict(link_open(client, mail.outbox[0].body, follow=True))

@@ -7,11 +7,12 @@ import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
-from accounts.invitations import invitation_create
+from accounts.invitations import invitation_create, invitation_link
 from accounts.users import user_create
 from phonecodes import senders as sms
 from practice.console.selectors.user_page import user_registration
 from practice.models import AuditEvent
+from tests.account_helpers import link_open
 from tests.accounts.conftest import sign_in_post
 from tests.mfa.helpers import code_in
 
@@ -45,7 +46,7 @@ def invited(office, admin_user):
 
 def register(client, user):
     token = invitation_create(user=user, actor=None)
-    client.get(f"/invite/{token}/")
+    link_open(client, invitation_link(token))
     client.post("/invite/set/", {"new_password1": PASSWORD, "new_password2": PASSWORD})
 
 

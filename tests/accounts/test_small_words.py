@@ -7,10 +7,11 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts.invitations import invitation_create
+from accounts.invitations import invitation_create, invitation_link
 from accounts.models import User
 from practice.models import AuditEvent
 from practice.time_zones import time_zone_choices, time_zone_label
+from tests.account_helpers import link_open
 from tests.accounts.conftest import sign_in_post
 from tests.factories import PASSWORD, UserFactory
 from tests.signin_helpers import sign_in, signed_in_client
@@ -64,7 +65,7 @@ def invitation_page(practice) -> str:
     kim.set_unusable_password()
     kim.save(update_fields=["password"])
     token = invitation_create(user=kim, actor=None)
-    return Client().get(f"/invite/{token}/", follow=True).content.decode()
+    return link_open(Client(), invitation_link(token), follow=True).content.decode()
 
 
 def test_the_invitation_page_sets_a_first_password_without_a_history_rule(practice):

@@ -231,7 +231,7 @@ def test_the_invitation_page_sets_a_first_password(live_server, page, practice):
     kim.set_unusable_password()
     kim.save(update_fields=["password"])
     token = invitation_create(user=kim, actor=None)
-    page.goto(f"{live_server.url}/invite/{token}/")
+    page.goto(f"{live_server.url}/invite/link/#{token}")
     expect(page.get_by_role("heading", name="Welcome, Kim")).to_be_visible()
     expect(page.get_by_role("button", name="Set password")).to_be_visible()
     expect(page.get_by_role("button", name="Change password")).to_have_count(0)

@@ -1,13 +1,21 @@
 """Forgot password end to end in real Chromium: the email link, the phone code, the new password.
 
 The email and the text message are read from the file backends, as a person would read them.
+Every request the live server sees is recorded: the link's token, after its "#", is in none.
 """
 
 import pytest
+from django.core.signals import request_started
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.account_helpers import code_in, file_email_bodies, file_sms_messages, link_path
+from tests.account_helpers import (
+    code_in,
+    file_email_bodies,
+    file_sms_messages,
+    link_path,
+    link_secret,
+)
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +43,23 @@ def pat(practice):
     )
 
 
-def test_forgot_password_end_to_end(live_server, page, file_backends, pat):
+@pytest.fixture
+def server_saw():
+    """What an access log in front of the live server could write of each request: its
+    request line (path and query) and its headers, the Referer among them."""
+    seen = []
+
+    def record(sender, environ, **kwargs):
+        headers = [f"{k}: {v}" for k, v in environ.items() if k.startswith("HTTP_")]
+        line = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}?{environ['QUERY_STRING']}"
+        seen.append("\n".join([line, *headers]))
+
+    request_started.connect(record)
+    yield seen
+    request_started.disconnect(record)
+
+
+def test_forgot_password_end_to_end(live_server, page, file_backends, pat, server_saw):
     page.goto(f"{live_server.url}/login/")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Practice code").fill("valley")
@@ -45,9 +69,11 @@ def test_forgot_password_end_to_end(live_server, page, file_backends, pat):
 
     (email,) = file_email_bodies(file_backends / "mail")
     assert "To: pat@example.test" in email
-    page.goto(live_server.url + link_path(email))
-    # The token has left the address bar before the page rendered.
-    assert page.url.endswith("/set-password/")
+    secret = link_secret(email)
+    assert link_path(email) == "/password-reset/link/"
+    page.goto(f"{live_server.url}/password-reset/link/#{secret}")
+    # The page's script posted the token, which the address bar no longer shows.
+    page.wait_for_url(f"{live_server.url}/password-reset/set-password/")
 
     # A verified phone: the code was sent by text as the step opened.
     expect(page.get_by_label("Verification code")).to_be_visible()
@@ -76,10 +102,43 @@ def test_forgot_password_end_to_end(live_server, page, file_backends, pat):
     assert pat.locked_at is None
 
     # The link was used up.
-    page.goto(live_server.url + link_path(email))
+    page.goto(f"{live_server.url}/password-reset/link/#{secret}")
     expect(
         page.get_by_role("heading", name="This reset link has expired or has already been used")
     ).to_be_visible()
+
+    # Item 14: no request line, Referer or other header the server saw holds the token, so no
+    # access log in front of it (nginx, gunicorn) can.
+    token = secret.partition(".")[2]
+    assert any(line.startswith("GET /password-reset/link/?") for line in server_saw)
+    assert any(line.startswith("POST /password-reset/link/?") for line in server_saw)
+    for request in server_saw:
+        assert token not in request, request
+    page.go_back()
+    assert token not in page.url  # nor does the history
+
+
+def test_item14_without_javascript_the_pasted_reset_link_works(
+    live_server, browser, file_backends, pat, server_saw
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/password-reset/?practice=valley")
+    page.get_by_label("Username or email").fill("pat")
+    page.get_by_role("button", name="Send reset link").click()
+    (email,) = file_email_bodies(file_backends / "mail")
+    link = next(word for word in email.split() if "#" in word)
+    page.goto(link.replace("http://testserver", live_server.url))
+    # Without the script the page stays, and asks for the link.
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    page.get_by_label("Link from the email").fill(link)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{live_server.url}/password-reset/set-password/")
+    expect(page.get_by_label("Verification code")).to_be_visible()
+    token = link_secret(email).partition(".")[2]
+    for request in server_saw:
+        assert token not in request, request
+    context.close()
 
 
 def test_unknown_account_sees_the_same_confirmation(live_server, page, file_backends, practice):

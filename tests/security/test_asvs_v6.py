@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.invitations import invitation_create
+from accounts.invitations import invitation_create, invitation_link
 from accounts.lockout import ADDRESS_FAILURE_LIMIT
 from accounts.models import User
 from accounts.password_rules import validate_password
@@ -30,7 +30,7 @@ from mfa.recovery_codes.flows import recovery_codes_generate
 from phonecodes.codes import CODE_DIGITS, MAX_WRONG_CODES, phone_code_send, phone_code_verify
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
 from practice.policy import effective_policy
-from tests.account_helpers import link_path
+from tests.account_helpers import link_open
 from tests.accounts.conftest import REMOTE, sign_in_post
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 from tests.mfa.helpers import app_code, app_device, code_in, phone_device, reauth
@@ -243,8 +243,7 @@ def password_inputs(console, member, admin_user) -> list[str]:
     bodies = [console.get(path).content.decode() for path in signed_in_pages]
     visitor = Client()
     bodies += [visitor.get(path).content.decode() for path in anonymous_pages]
-    visitor.get(f"/invite/{token}/")
-    bodies.append(visitor.get("/invite/set/").content.decode())
+    bodies.append(link_open(visitor, invitation_link(token), follow=True).content.decode())
     tags = [tag for body in bodies for tag in re.findall(r"<input[^>]*>", body)]
     return [tag for tag in tags if re.search(r'name="[^"]*password[^"]*"', tag)]
 
@@ -423,15 +422,12 @@ def test_v6_4_1_a_generated_temporary_password_follows_the_rules_once(
 def test_v6_4_1_an_invitation_link_works_once_and_expires(client, admin_user, practice, clock):
     token = invited(practice, admin_user)
     form = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    client.get(f"/invite/{token}/")
+    link_open(client, invitation_link(token))
     assert client.post("/invite/set/", form).status_code == 302
-    again = Client()
-    again.get(f"/invite/{token}/")
-    assert again.get("/invite/set/").status_code == 400
+    assert link_open(Client(), invitation_link(token), follow=True).status_code == 400
     late = invited(practice, admin_user, username="otto")
     clock.shift(timedelta(days=7, seconds=1))
-    client.get(f"/invite/{late}/")
-    assert client.get("/invite/set/").status_code == 400
+    assert link_open(client, invitation_link(late), follow=True).status_code == 400
 
 
 def test_v6_4_2_no_password_hints_or_secret_questions(client, practice, member):
@@ -446,7 +442,7 @@ def test_v6_4_2_no_password_hints_or_secret_questions(client, practice, member):
 def test_v6_4_3_a_password_reset_does_not_get_past_the_second_factor(client, office, member):
     app_device(member)
     client.post("/password-reset/", {"practice_code": "valley", "identifier": "nina"})
-    form_page = client.get(link_path(mail.outbox[0].body))["Location"]
+    form_page = link_open(client, mail.outbox[0].body)["Location"]
     form = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     response = client.post(form_page, form)
     assert response["Location"] == "/p/valley/login/"

@@ -16,7 +16,7 @@ from accounts.middleware import ACTIVITY_WRITE_SECONDS
 from accounts.models import UserSession
 from accounts.sessions import EMERGENCY_HOURS
 from practice.models import Practice
-from tests.account_helpers import link_path
+from tests.account_helpers import link_open
 from tests.accounts.conftest import sign_in_post
 from tests.factories import PASSWORD
 from tests.mfa.helpers import app_code, app_device, reauth
@@ -164,7 +164,7 @@ def test_v7_4_3_a_changed_or_reset_password_ends_the_other_sessions(client, memb
     # A reset by email ends every session, this one too.
     reset = Client()
     reset.post("/password-reset/", {"practice_code": "valley", "identifier": "nina"})
-    form_page = reset.get(link_path(mail.outbox[-1].body))["Location"]
+    form_page = link_open(reset, mail.outbox[-1].body)["Location"]
     reset.post(form_page, {"new_password1": PASSWORD + "x", "new_password2": PASSWORD + "x"})
     assert not is_signed_in(client)
 
@@ -330,15 +330,15 @@ def test_v7_6_1_the_gateway_hears_of_an_ended_session_on_its_next_request(
 
 
 def test_v7_6_2_only_a_sign_in_the_user_submits_makes_a_session(client, member, admin_user):
-    from accounts.invitations import invitation_create
+    from accounts.invitations import invitation_create, invitation_link
 
     client.get("/login/")
     client.get(f"/p/{member.practice.code}/login/")
     client.get("/auth/verify")
     client.post("/password-reset/", {"practice_code": "valley", "identifier": "nina"})
-    client.get(link_path(mail.outbox[-1].body), follow=True)
+    link_open(client, mail.outbox[-1].body, follow=True)
     token = invitation_create(user=member, actor=admin_user)
-    client.get(f"/invite/{token}/", follow=True)
+    link_open(client, invitation_link(token), follow=True)
     assert SESSION_KEY not in client.session
     assert not is_signed_in(client)
     assert not UserSession.objects.filter(user=member).exists()

@@ -3,10 +3,9 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.invitations import invitation_create, invitation_path
+from accounts.invitations import invitation_create, invitation_link
 from accounts.models import Role
 from accounts.users import user_create
-from practice.links import site_link
 from practice.management.commands.create_practice import _messages
 from practice.models import Practice
 
@@ -63,7 +62,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Created {user.username} ({user.practice_role}) in {practice.code}.")
         if password is None:
             token = invitation_create(user=user, actor=None)
-            path = invitation_path(token)
-            base = opts["base_url"].rstrip("/")
-            link = f"{base}{path}" if base else site_link(path)
+            link = invitation_link(token, base=opts["base_url"])
             self.stdout.write(f"Invitation link (valid 7 days): {link}")
