@@ -36,7 +36,13 @@ from django_otp.models import Device
 
 from accounts.lockout import attempt_refund, lock_state
 from accounts.models import User
-from accounts.sessions import session_end_current, session_record, session_stamp, sessions_end
+from accounts.sessions import (
+    session_end_current,
+    session_key_rotate,
+    session_record,
+    session_stamp,
+    sessions_end,
+)
 from practice.audit import audit_record
 from practice.models import Practice
 from practice.network import client_ip
@@ -106,7 +112,15 @@ class SignIn:
         return effective_policy(self.user)
 
     def identify(self, user: User) -> None:
-        """The credentials stage found the user: remember them for the steps that follow."""
+        """The credentials stage found the user and the password was right: remember them for
+        the steps that follow, under a session key of this sign-in's own."""
+        if self.request.session.session_key is not None:
+            # SECURITY: a key the browser brought may have been planted (any host under
+            # SESSION_COOKIE_DOMAIN can set the cookie). The steps that follow (the code step, a
+            # first authenticator's key) live under a new one, which only this response hands
+            # out; login() changes it again at the end. A browser without a session gets a new
+            # key anyway.
+            session_key_rotate(self.request)
         self.pending.user_id = user.pk
         self.__dict__["user"] = user
 

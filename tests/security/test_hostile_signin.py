@@ -10,6 +10,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
@@ -166,6 +167,55 @@ def test_item5_an_emergency_session_from_outside_is_treated_as_its_sign_in_was(
     assert client.session[SESSION_KEY] == str(member.pk)
     assert client.get("/account/", REMOTE_ADDR=CAFE).status_code == 200
     assert client.get("/auth/verify", REMOTE_ADDR=CAFE).status_code == 200
+
+
+# --- Item 6: the session key changes when the password is accepted ----------------------------
+
+
+def planted_key() -> str:
+    """A session key any visitor can make (here by opening an invitation link), ready to be
+    planted in someone's browser from a host under SESSION_COOKIE_DOMAIN."""
+    attacker = Client()
+    attacker.get("/invite/anything/")
+    return attacker.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def browser_with(key: str) -> Client:
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = key
+    return browser
+
+
+def test_item6_planted_session_key_does_not_reach_the_first_setup(client, office, member):
+    practice = office.practice
+    practice.two_factor_policy = "require"
+    practice.save()
+    key = planted_key()
+    victim = browser_with(key)
+    assert sign_in(victim, "nina")["Location"] == "/login/setup/"
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != key
+    page = victim.get("/login/setup/app/")
+    assert "Type this key into the app" in page.content.decode()
+
+    watcher = browser_with(key)
+    response = watcher.get("/login/setup/app/")
+    assert response.status_code == 302
+    assert "Type this key" not in watcher.get(response["Location"]).content.decode()
+    assert watcher.get("/login/setup/").status_code == 302
+
+
+def test_item6_planted_session_key_does_not_reach_the_code_step(client, office, member):
+    device = app_device(member)
+    key = planted_key()
+    victim = browser_with(key)
+    assert sign_in(victim, "nina")["Location"] == "/login/verify/"
+    watcher = browser_with(key)
+    assert watcher.get("/login/verify/").status_code == 302
+    # The victim's own sign-in goes on, under its new key.
+    response = victim.post("/login/verify/", {"code": app_code(device)})
+    assert response["Location"] == "/account/"
+    assert victim.get("/account/").status_code == 200
+    assert watcher.get("/account/").status_code == 302
 
 
 # --- Item 7: the emergency mark is checked on every request -----------------------------------
