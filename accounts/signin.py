@@ -43,7 +43,7 @@ from accounts.sessions import (
     session_stamp,
     sessions_end,
 )
-from practice.audit import audit_record
+from practice.audit import audit_record, typed_name_details
 from practice.models import Practice
 from practice.network import client_ip
 from practice.policy import Policy, effective_policy
@@ -232,12 +232,13 @@ def signin_stop(request: HttpRequest, pending: PendingSignIn | None, message: st
 def signin_refusal(
     signin: SignIn, *, reason: SignInFailure, message: str, user: User | None = None
 ) -> Refused:
-    """Audit a refused sign-in and say so. An unknown username is kept, cleaned, for the log."""
+    """Audit a refused sign-in and say so: about `user`, or, for a name that matches nobody, about
+    the name as typed_name_details keeps it (never the text: it may be a password)."""
     pending = signin.pending
     practice = user.practice if user else Practice.objects.filter(pk=pending.practice_id).first()
     details = {"reason": reason}
     if user is None:
-        details["username"] = "".join(ch for ch in pending.username if ch.isprintable())[:150]
+        details.update(typed_name_details(pending.username))
     audit_record(
         action=AuditAction.SIGNIN_FAILED,
         target=user,
@@ -298,7 +299,7 @@ def at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool = False
     return done or not pending.has_passed(stage_key)
 
 
-@sensitive_variables("password", "credentials")
+@sensitive_variables("username", "password", "pending", "credentials")
 def signin_start(
     request: HttpRequest,
     *,

@@ -7,7 +7,10 @@
 13. After the lockout threshold an existing name said "locked" and an unknown one did not.
 """
 
+import json
+import logging
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -16,6 +19,7 @@ from django.test import Client
 
 from accounts.models import UserSession
 from accounts.remote_access import remote_access_grant
+from practice.audit import audit_line
 from practice.models import AuditEvent
 from tests.factories import PASSWORD, OfficeNetworkFactory
 from tests.mfa.helpers import app_code, app_device
@@ -263,3 +267,142 @@ def test_item7_the_guard_checks_the_mark_whoever_removed_it(client, office, memb
     type(member).objects.filter(pk=member.pk).update(emergency_access=False)
     assert client.get("/auth/verify").status_code == 403
     assert client.get("/auth/verify").status_code == 401
+
+
+# --- Item 10: a password typed as the username is not kept --------------------------------------
+
+
+def test_item10_password_typed_as_username_is_not_kept(
+    client, office, member, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.INFO, logger="practice.audit")
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in(client, PASSWORD, WRONG)
+        sign_in(client, PASSWORD.upper(), WRONG, address=HOME)
+        sign_in(client, "ghost", WRONG)
+    events = list(AuditEvent.objects.filter(action="signin.failed").order_by("id"))
+    assert [event.details["reason"] for event in events] == ["unknown_user"] * 3
+    logged = [json.dumps(event.details) for event in events] + [
+        record.getMessage() for record in caplog.records
+    ]
+    assert len(logged) == 6
+    for line in logged:
+        assert PASSWORD.lower() not in line.lower()
+    first, again, other = (event.details for event in events)
+    # Still correlated: the same name (in any case) has the same fingerprint, another does not.
+    assert first["username_length"] == len(PASSWORD)
+    assert first["username_fingerprint"] == again["username_fingerprint"]
+    assert first["username_fingerprint"] != other["username_fingerprint"]
+    # A name that is a user is recorded as that user.
+    sign_in(client, "NINA", WRONG)
+    event = AuditEvent.objects.filter(action="signin.failed").latest("id")
+    assert event.target == member and "username_fingerprint" not in event.details
+
+
+def test_item10_the_audit_log_reads_well_for_such_a_row(office, member, console):
+    sign_in(Client(), PASSWORD, WRONG)
+    page = console.get("/console/audit/").content.decode()
+    assert PASSWORD not in page
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Sign-in refused: unknown username" in text
+    assert f"Username tried (characters): {len(PASSWORD)}" in text
+    export = console.get("/console/audit/export.csv")
+    body = b"".join(export.streaming_content).decode()
+    assert PASSWORD not in body and "Username tried (fingerprint)" in body
+
+
+def test_item10_a_slowed_address_keeps_no_typed_name_either(client, practice, member):
+    for i in range(20):
+        sign_in(client, f"ghost{i}", WRONG, address=HOME)
+    response = sign_in(client, PASSWORD, WRONG, address=HOME)
+    assert "too many failed sign-in attempts" in response.content.decode().lower()
+    event = AuditEvent.objects.filter(action="signin.failed").latest("id")
+    assert event.details["reason"] == "address_slowed"
+    assert PASSWORD not in audit_line(event)
+    # A known name is recorded as its user.
+    sign_in(client, "nina", WRONG, address=HOME)
+    event = AuditEvent.objects.filter(action="signin.failed").latest("id")
+    assert (event.details["reason"], event.target) == ("address_slowed", member)
+
+
+def test_item10_an_error_report_does_not_show_the_username_box(office, member, monkeypatch):
+    """What Django's error report (a DEBUG page, mail to ADMINS) would show of a failed sign-in
+    POST: not the username box, which may hold a password."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.core.signals import got_request_exception
+    from django.views.debug import ExceptionReporter
+
+    def broken_check(self, raw_password):
+        raise RuntimeError("the password hasher is broken")
+
+    monkeypatch.setattr(AbstractBaseUser, "check_password", broken_check)
+    seen = []
+
+    def keep(sender, request=None, **kwargs):
+        seen.append(request)
+
+    got_request_exception.connect(keep)
+    try:
+        response = Client(raise_request_exception=False).post(
+            "/p/valley/login/", {"username": "nina", "password": PASSWORD}
+        )
+    finally:
+        got_request_exception.disconnect(keep)
+    assert response.status_code == 500
+    reporter = ExceptionReporter(seen[-1], *response.exc_info)
+    posted = dict(reporter.get_traceback_data()["filtered_POST_items"])
+    assert set(posted["username"]) == {"*"}
+
+
+# --- Item 13: existing and unknown names answer alike after the threshold ----------------------
+
+
+def test_item13_lock_message_is_the_same_for_existing_and_unknown_usernames(
+    client, practice, member
+):
+    nina, ghost = Client(), Client()
+    for attempt in range(1, 8):
+        real = sign_in(nina, "nina", WRONG, address=HOME)
+        unknown = sign_in(ghost, "ghost", WRONG, address=CAFE)
+        assert real.status_code == unknown.status_code == 200
+        assert refusal(real) == refusal(unknown), attempt
+        expected = INVALID if attempt < 5 else "your account is locked"
+        assert refusal(real).startswith(expected), attempt
+    # DESIGN.md: a locked account signing in with its right password says "locked", and never
+    # "invalid username or password".
+    response = sign_in(nina, "nina", PASSWORD, address=HOME)
+    assert refusal(response).startswith("your account is locked")
+    assert INVALID not in response.content.decode().lower()
+
+
+def test_item13_both_count_alike_against_the_address(client, practice, member):
+    """A locked account's refusals count against the address as an unknown name's do: the
+    per-address slowdown does not tell them apart either."""
+    nina, ghost = Client(), Client()
+    for _ in range(20):
+        real = sign_in(nina, "nina", WRONG, address=HOME)
+        unknown = sign_in(ghost, "ghost", WRONG, address=CAFE)
+        assert refusal(real) == refusal(unknown)
+    real = sign_in(nina, "nina", WRONG, address=HOME)
+    unknown = sign_in(ghost, "ghost", WRONG, address=CAFE)
+    for response in (real, unknown):
+        assert "too many failed sign-in attempts from your network" in (
+            response.content.decode().lower()
+        )
+
+
+def test_item13_auto_unlock_frees_both_alike(client, practice, member, clock):
+    practice.auto_unlock_minutes = 15
+    practice.save()
+    nina, ghost = Client(), Client()
+    for _ in range(5):
+        sign_in(nina, "nina", WRONG, address=HOME)
+        sign_in(ghost, "ghost", WRONG, address=CAFE)
+    clock.shift(timedelta(minutes=14))
+    assert refusal(sign_in(nina, "nina", WRONG, address=HOME)).startswith("your account is locked")
+    assert refusal(sign_in(ghost, "ghost", WRONG, address=CAFE)).startswith(
+        "your account is locked"
+    )
+    clock.shift(timedelta(minutes=2))
+    assert refusal(sign_in(nina, "nina", WRONG, address=HOME)) == INVALID
+    assert refusal(sign_in(ghost, "ghost", WRONG, address=CAFE)) == INVALID
