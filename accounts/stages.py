@@ -35,8 +35,9 @@ from accounts.signin import (
     Step,
     signin_refusal,
 )
+from accounts.zones import address_zone
 from practice.models import Practice
-from practice.network import client_ip, in_networks
+from practice.network import client_ip
 from practice.vocabulary import SignInFailure, Zone
 
 LOCKED = (
@@ -204,8 +205,8 @@ class NetworkStage(SignInStage):
 
     def run(self, signin: SignIn, credentials):
         user, request = signin.user, signin.request
-        office = in_networks(client_ip(request), office_networks(user.practice))
-        signin.pending.zone = Zone.OFFICE if office else Zone.REMOTE
+        signin.pending.zone = address_zone(user.practice, client_ip(request))
+        office = signin.pending.zone == Zone.OFFICE
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):
             return Passed()
