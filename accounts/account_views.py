@@ -35,7 +35,7 @@ from accounts.profile import (
 from accounts.reauth import reauth_is_recent, reauth_with_password
 from accounts.redirects import safe_next
 from accounts.selectors import sessions_active, signin_activity
-from accounts.sessions import sessions_end
+from accounts.sessions import session_secret_keep, sessions_end
 from accounts.tokens import email_change_read
 from phonecodes.codes import phone_code_send_and_tell, phone_codes_available
 from phonecodes.models import PhoneChannel
@@ -350,7 +350,7 @@ def email_confirm_view(request, token: str):
     """The new mailbox's link. Confirming takes a button press: mail scanners that open
     links must not spend it."""
     if token != EMAIL_URL_TOKEN:
-        request.session[EMAIL_CHANGE_SESSION_KEY] = token
+        session_secret_keep(request, EMAIL_CHANGE_SESSION_KEY, token)
         return redirect("accounts:email_confirm", token=EMAIL_URL_TOKEN)
     token = request.session.get(EMAIL_CHANGE_SESSION_KEY, "")
     found = email_change_read(token)

@@ -21,6 +21,7 @@ from accounts.password_reset import (
     reset_token_valid,
     reset_user,
 )
+from accounts.sessions import session_secret_keep
 from phonecodes.codes import phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import number_ending
@@ -92,12 +93,8 @@ def password_reset_sent_view(request):
 @never_cache
 def password_reset_confirm_view(request, uidb64: str, token: str):
     if token != RESET_URL_TOKEN:
-        request.session[RESET_SESSION_KEY] = {
-            "uid": uidb64,
-            "token": token,
-            "purpose": reset_code_purpose(),
-            "phone_ok": False,
-        }
+        state = {"uid": uidb64, "token": token, "purpose": reset_code_purpose(), "phone_ok": False}
+        session_secret_keep(request, RESET_SESSION_KEY, state)
         return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_URL_TOKEN)
     state = request.session.get(RESET_SESSION_KEY) or {}
     user = reset_user(uidb64) if state.get("uid") == uidb64 else None

@@ -28,7 +28,7 @@ from accounts.middleware import activity_touch, login_path_for
 from accounts.passwords import password_set
 from accounts.profile import phone_verify, registration_phone_pending
 from accounts.redirects import safe_next
-from accounts.sessions import EMERGENCY_HOURS, session_end_current
+from accounts.sessions import EMERGENCY_HOURS, session_end_current, session_secret_keep
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
     Refused,
@@ -264,7 +264,7 @@ def invitation_view(request, token):
     # The token leaves the URL before the form renders (as Django's reset view does), so it
     # does not linger in history or leak through the Referer header.
     if token != TOKEN_IN_SESSION:
-        request.session[INVITATION_SESSION_KEY] = token
+        session_secret_keep(request, INVITATION_SESSION_KEY, token)
         return redirect("accounts:invitation", token=TOKEN_IN_SESSION)
     invitation = invitation_for_token(request.session.get(INVITATION_SESSION_KEY, ""))
     if invitation is None:

@@ -15,12 +15,14 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.core import mail
 from django.test import Client
 
 from accounts.models import UserSession
 from accounts.remote_access import remote_access_grant
 from practice.audit import audit_line
 from practice.models import AuditEvent
+from tests.account_helpers import link_path
 from tests.factories import PASSWORD, OfficeNetworkFactory
 from tests.mfa.helpers import app_code, app_device
 
@@ -220,6 +222,61 @@ def test_item6_planted_session_key_does_not_reach_the_code_step(client, office, 
     assert response["Location"] == "/account/"
     assert victim.get("/account/").status_code == 200
     assert watcher.get("/account/").status_code == 302
+
+
+# The same kind: a secret an emailed link brings into a session goes under a new key too.
+
+NEW_PASSWORD = "Granite-River-42"
+
+
+def opened(browser, body) -> str:
+    """Open the emailed link in `browser`, as the person it was sent to does; returns the step
+    page it leads to (the secret has moved into the session)."""
+    response = browser.get(link_path(body))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_item6_planted_session_key_does_not_reach_a_password_reset(office, member):
+    key = planted_key()
+    victim = browser_with(key)
+    victim.post("/password-reset/", {"practice_code": "valley", "identifier": "nina"})
+    step = opened(victim, mail.outbox[-1].body)
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != key
+
+    watcher = browser_with(key)
+    response = watcher.post(step, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 400
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)
+    # The person the link was sent to goes on.
+    victim.post(step, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+
+
+def test_item6_planted_session_key_does_not_reach_an_invitation(office, admin_user):
+    from accounts.invitations import invitation_create
+    from accounts.users import user_create
+
+    invited = user_create(
+        practice=office.practice,
+        username="newdoc",
+        email="newdoc@example.test",
+        first_name="Noor",
+        last_name="Doc",
+        actor=admin_user,
+    )
+    token = invitation_create(user=invited, actor=admin_user)
+    key = planted_key()
+    victim = browser_with(key)
+    step = opened(victim, f"http://testserver/invite/{token}/")
+
+    watcher = browser_with(key)
+    response = watcher.post(step, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 400
+    invited.refresh_from_db()
+    assert not invited.has_usable_password()
 
 
 # --- Item 7: the emergency mark is checked on every request -----------------------------------
