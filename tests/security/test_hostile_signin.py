@@ -382,35 +382,6 @@ def test_item10_a_slowed_address_keeps_no_typed_name_either(client, practice, me
     assert (event.details["reason"], event.target) == ("address_slowed", member)
 
 
-def test_item10_an_error_report_does_not_show_the_username_box(office, member, monkeypatch):
-    """What Django's error report (a DEBUG page, mail to ADMINS) would show of a failed sign-in
-    POST: not the username box, which may hold a password."""
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.core.signals import got_request_exception
-    from django.views.debug import ExceptionReporter
-
-    def broken_check(self, raw_password):
-        raise RuntimeError("the password hasher is broken")
-
-    monkeypatch.setattr(AbstractBaseUser, "check_password", broken_check)
-    seen = []
-
-    def keep(sender, request=None, **kwargs):
-        seen.append(request)
-
-    got_request_exception.connect(keep)
-    try:
-        response = Client(raise_request_exception=False).post(
-            "/p/valley/login/", {"username": "nina", "password": PASSWORD}
-        )
-    finally:
-        got_request_exception.disconnect(keep)
-    assert response.status_code == 500
-    reporter = ExceptionReporter(seen[-1], *response.exc_info)
-    posted = dict(reporter.get_traceback_data()["filtered_POST_items"])
-    assert set(posted["username"]) == {"*"}
-
-
 # --- Item 13: existing and unknown names answer alike after the threshold ----------------------
 
 
