@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from django.urls import reverse
 
+from accounts.sessions import session_secret_keep
 from practice.links import site_link
 
 # A secret longer than this is no secret of ours: refused before it reaches the session.
@@ -72,8 +73,9 @@ def secret_from_link(text: str) -> str:
 
 
 def link_secret_keep(request, kind: EmailedLink, secret: str) -> None:
-    """Keep the secret for the step page; a new link replaces whatever an older one left."""
-    request.session[kind.session_key] = {"secret": secret}
+    """Keep the secret for the step page, under a new session key (a planted key must not
+    reach the step); a new link replaces whatever an older one left."""
+    session_secret_keep(request, kind.session_key, {"secret": secret})
 
 
 def link_state(request, kind: EmailedLink) -> dict:

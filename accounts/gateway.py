@@ -35,7 +35,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts.login_times import login_allowed
 from accounts.models import User
 from accounts.sessions import AUTH_SESSION_KEY
-from practice.network import client_ip, in_networks
+from accounts.zones import request_zone
+from practice.network import client_ip
 from practice.policy import effective_policy
 from practice.vocabulary import GatewayRefusal, Zone
 from practice.vocabulary import SessionEndReason as End
@@ -46,6 +47,8 @@ DESTINATION_MAX_LENGTH = 2000
 # Why the session guard ended a session, as the gateway says it (X-Auth-Reason).
 REFUSAL_FOR_END = {
     End.REMOTE_ACCESS: GatewayRefusal.REMOTE_ACCESS,
+    End.OUTSIDE_OFFICE: GatewayRefusal.REMOTE_ACCESS,
+    End.OUTSIDE_WITHOUT_SECOND_FACTOR: GatewayRefusal.SECOND_FACTOR,
     End.LOGIN_TIMES: GatewayRefusal.LOGIN_TIMES,
     End.LOCKED: GatewayRefusal.LOCKED,
     End.DEACTIVATED: GatewayRefusal.INACTIVE,
@@ -205,21 +208,6 @@ def access_refusal(
     return None
 
 
-def request_zone(request: HttpRequest, user: User, stamp: dict) -> str:
-    """Where this request comes from. From the address the session signed in from, the zone
-    decided then; from any other, the practice's office networks decide again.
-
-    SECURITY: a session that signed in at the office without the remote-access grant or a
-    second factor is not let through from outside by its cookie alone.
-    """
-    address = client_ip(request)
-    signed_in_from = stamp.get("ip")
-    if signed_in_from is None or signed_in_from == address:
-        # None: a session stamped before addresses were; it keeps the zone it signed in with.
-        return stamp.get("zone", Zone.REMOTE)
-    return Zone.OFFICE if in_networks(address, user.practice.office_cidrs) else Zone.REMOTE
-
-
 # --- The answers ----------------------------------------------------------------------------------
 
 
@@ -272,8 +260,9 @@ def _header(value: str) -> str:
 
 def verify(request: HttpRequest) -> HttpResponse:
     """The answer to the proxy's auth request. SessionGuardMiddleware has run: a session that
-    must end (idle, locked, deactivated, outside login times, remote grant gone...) was ended
-    there with its 403; what is left is signed in as far as the console is concerned."""
+    must end (idle, locked, deactivated, outside login times, from outside the office without
+    the grant or a second factor...) was ended there with its 403, as it would have been on any
+    page; what is left is signed in as far as the console is concerned."""
     destination = original_url(request)
     user = request.user
     host_practice = destination_practice_code(destination)
@@ -286,7 +275,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     ):
         return not_signed_in(request, destination)
     stamp = request.session.get(AUTH_SESSION_KEY) or {}
-    zone = request_zone(request, user, stamp)
+    # The guard has ended a session this request's zone does not allow (accounts.zones): what
+    # is left to refuse here is a request, not the session.
+    zone = request_zone(user, stamp, client_ip(request))
     refusal = access_refusal(
         user,
         zone=zone,
@@ -294,8 +285,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         emergency=bool(stamp.get("emergency")),
     )
     if refusal is not None:
-        # The session itself may go on (at the office; after signing in with a second factor):
-        # only this request is refused.
+        # The session itself may go on (a practice that now requires a second factor in the
+        # office: signing in again asks for it): only this request is refused.
         return refused(request, refusal, user.practice.code)
     response = _answer(200)
     response["X-Auth-User"] = _header(user.username)

@@ -17,7 +17,7 @@ from django.db import transaction
 from accounts.access_end import access_end_set
 from accounts.lockout import user_lock, user_unlock
 from accounts.login_times import DayWindows, login_times_differ, login_windows_set
-from accounts.models import TwoFactorSetup, User
+from accounts.models import TwoFactorSetup, User, UserSession
 from accounts.permissions import OutsideAuthority, actor_may, authority_check, may_act_on
 from accounts.remote_access import remote_access_grant, remote_access_revoke
 from accounts.roles import refuse_last_role_manager, user_role_set
@@ -183,8 +183,13 @@ def registration_verification_set(*, user: User, actor: User, verify: bool, requ
 
 @transaction.atomic
 def emergency_access_set(*, user: User, actor: User, enabled: bool, request=None) -> bool:
-    """Mark (or unmark) an emergency access account (accounts.emergency)."""
-    return _field_set(
+    """Mark (or unmark) an emergency access account (accounts.emergency).
+
+    Unmarking ends the account's running emergency sessions now: they lasted only because of
+    the mark (the session guard checks it on every request too; this also takes them off the
+    console's list of active emergencies at once).
+    """
+    changed = _field_set(
         user=user,
         actor=actor,
         request=request,
@@ -192,6 +197,19 @@ def emergency_access_set(*, user: User, actor: User, enabled: bool, request=None
         value=enabled,
         action=AuditAction.USER_EMERGENCY_ACCESS_CHANGED,
     )
+    if changed and not enabled:
+        running = UserSession.objects.filter(
+            user=user, ended_at__isnull=True, emergency_until__isnull=False
+        ).values_list("pk", flat=True)
+        if running_ids := list(running):
+            sessions_end(
+                user=user,
+                reason=SessionEndReason.EMERGENCY_ACCESS_REMOVED,
+                actor=actor,
+                request=request,
+                session_ids=running_ids,
+            )
+    return changed
 
 
 @dataclass

@@ -15,10 +15,11 @@ from accounts.models import User
 from accounts.notices import admins_notify
 from accounts.permissions import authority_check
 from practice import ratelimit
-from practice.audit import audit_record
+from practice.audit import audit_record, typed_name_fingerprint
 from practice.links import site_link
+from practice.models import Practice
 from practice.network import client_ip, in_networks, throttle_key
-from practice.policy import effective_policy
+from practice.policy import effective_policy, practice_policy
 from practice.vocabulary import AuditAction, LockChange, Permission, SignInFailure
 
 # One client address failing this often across any accounts is slowed down (refused before any
@@ -26,6 +27,9 @@ from practice.vocabulary import AuditAction, LockChange, Permission, SignInFailu
 # a shared front desk must not be locked out by one user's typos.
 ADDRESS_FAILURE_LIMIT = 20
 ADDRESS_WINDOW_SECONDS = 15 * 60
+# How long failures of a name that matches nobody are remembered, and how long such a name stays
+# "locked" where the practice does not auto-unlock (see unknown_name_failure_record).
+UNKNOWN_NAME_MEMORY_SECONDS = 30 * 24 * 60 * 60
 
 
 @transaction.atomic
@@ -179,3 +183,49 @@ def address_failure_record(*, request, office_networks: list[str]) -> None:
     ratelimit.hit(
         _address_key(address), limit=ADDRESS_FAILURE_LIMIT, window_seconds=ADDRESS_WINDOW_SECONDS
     )
+
+
+# --- Names that match no user ------------------------------------------------------------------
+#
+# SECURITY: an existing name's wrong passwords lock it, and from then on its sign-in says
+# "locked" (DESIGN.md: "locked", and then never "invalid username or password", even with the
+# right password). If a name that matches nobody went on saying "invalid username or password",
+# five tries would tell anyone which names exist. So such a name's failures are counted too, per
+# practice and name, against the same threshold, and from the threshold on it is answered as
+# locked, for as long as a real account stays locked: the practice's auto-unlock if it has one,
+# else UNKNOWN_NAME_MEMORY_SECONDS (a real account waits for an unlock, which a stranger cannot
+# see or time). The counts live in the shared cache under the name's keyed fingerprint, never
+# its text, which may be a password typed into the wrong box.
+#
+# The other way to answer alike was refused: saying "invalid" to a locked account's wrong
+# password and "locked" only to its right one would mean checking a locked account's password
+# and telling a guesser when the guess was right, which turns the lock into an oracle.
+
+
+def _unknown_name_key(kind: str, practice: Practice | None, username: str) -> str:
+    where = practice.pk if practice is not None else "none"
+    return f"signin-unknown-name:{kind}:{where}:{typed_name_fingerprint(username)}"
+
+
+def unknown_name_locked(*, practice: Practice | None, username: str) -> bool:
+    """Whether a name that matches no user of `practice` is answered as locked now."""
+    return ratelimit.used(_unknown_name_key("locked", practice, username)) > 0
+
+
+def unknown_name_failure_record(*, practice: Practice | None, username: str) -> bool:
+    """Count a failed sign-in with a name that matches no user; True once the name reaches the
+    lockout threshold (it is answered as locked from this attempt on, as an account would be)."""
+    policy = practice_policy(practice if practice is not None else Practice())
+    count_key = _unknown_name_key("failures", practice, username)
+    if ratelimit.hit(
+        count_key,
+        limit=policy.lockout_threshold - 1,
+        window_seconds=UNKNOWN_NAME_MEMORY_SECONDS,
+    ):
+        return False
+    ratelimit.forget(count_key)  # as an unlock sets a real account's count back to none
+    lock_seconds = policy.auto_unlock_minutes * 60 or UNKNOWN_NAME_MEMORY_SECONDS
+    ratelimit.hit(
+        _unknown_name_key("locked", practice, username), limit=1, window_seconds=lock_seconds
+    )
+    return True

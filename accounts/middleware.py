@@ -1,8 +1,10 @@
 """Ending a signed-in session the moment it is no longer allowed.
 
 On every request of a signed-in user: idle too long, past the absolute limit, outside the login
-times, deactivated, locked, or remote without the grant any more. Changes to someone's access
-therefore take effect on their next click, not at their next sign-in.
+times, deactivated, locked, no longer an emergency access account (an emergency session), or
+used from outside the office without what a sign-in from outside needs (accounts.zones).
+Changes to someone's access therefore take effect on their next click, not at their next
+sign-in, and `/auth/verify` hears the same answer as every page (accounts.gateway).
 """
 
 import time
@@ -20,16 +22,16 @@ from accounts.gateway import session_ended
 from accounts.lockout import lock_state
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
-from accounts.remote_access import remote_access_allowed
 from accounts.sessions import (
     ACTIVITY_SESSION_KEY,
     AUTH_SESSION_KEY,
     EMERGENCY_HOURS,
     session_end_current,
 )
+from accounts.zones import request_zone, zone_end_reason
+from practice.network import client_ip
 from practice.policy import effective_policy
 from practice.vocabulary import SessionEndReason as End
-from practice.vocabulary import Zone
 
 # Last activity is written at most this often: one UPDATE a minute, not one per request.
 ACTIVITY_WRITE_SECONDS = 60
@@ -43,6 +45,14 @@ END_MESSAGES = {
     End.REMOTE_ACCESS: (
         "You were signed out: remote access is no longer enabled for your account. "
         "Ask your practice administrator."
+    ),
+    End.OUTSIDE_OFFICE: (
+        "You were signed out: your account may be used only inside the office (remote access "
+        "is not enabled for it). Ask your practice administrator."
+    ),
+    End.OUTSIDE_WITHOUT_SECOND_FACTOR: (
+        "You were signed out: outside the office PracticeGate needs a sign-in with your second "
+        "factor, and this one had none. Sign in again."
     ),
     End.NOT_SIGNED_IN: "Please sign in again.",
     End.SIGNED_IN_ELSEWHERE: (
@@ -65,12 +75,18 @@ END_MESSAGES = {
     End.EMERGENCY_ENDED: (
         "You were signed out: emergency access lasts at most %(emergency_hours)d hours."
     ),
+    End.EMERGENCY_ACCESS_REMOVED: (
+        "You were signed out: your account is no longer an emergency access account."
+    ),
 }
 DEFAULT_END_MESSAGE = "Your session has ended. Please sign in again."
 
 
-def end_reason(user, stamp: dict | None, last_seen: float | None, now: float) -> End | None:
-    """Why this signed-in session must end now, or None if it may go on."""
+def end_reason(
+    user, stamp: dict | None, last_seen: float | None, now: float, *, address: str, request=None
+) -> End | None:
+    """Why this signed-in session must end now, for a request from `address`, or None if it may
+    go on."""
     if not stamp:
         # Signed in without going through the sign-in pipeline.
         return End.NOT_SIGNED_IN
@@ -86,15 +102,15 @@ def end_reason(user, stamp: dict | None, last_seen: float | None, now: float) ->
         access_end_carry_out(user=user)
         return End.ACCESS_ENDED
     if stamp.get("emergency"):
-        # Login times and the remote-access rule gave way to a declared emergency, for a while.
+        # Login times and the remote-access rule gave way to a declared emergency, for a while,
+        # and only while the account is still marked for it.
         if now - stamp["at"] > EMERGENCY_HOURS * 3600:
             return End.EMERGENCY_ENDED
-        return None
-    if not login_allowed(user):
+        if not user.emergency_access:
+            return End.EMERGENCY_ACCESS_REMOVED
+    elif not login_allowed(user):
         return End.LOGIN_TIMES
-    if stamp.get("zone") == Zone.REMOTE and not remote_access_allowed(user):
-        return End.REMOTE_ACCESS
-    return None
+    return zone_end_reason(user, stamp, request_zone(user, stamp, address), request=request)
 
 
 class SessionGuardMiddleware:
@@ -119,7 +135,12 @@ class SessionGuardMiddleware:
             return None
         user = request.user
         reason = end_reason(
-            user, session.get(AUTH_SESSION_KEY), session.get(ACTIVITY_SESSION_KEY), now
+            user,
+            session.get(AUTH_SESSION_KEY),
+            session.get(ACTIVITY_SESSION_KEY),
+            now,
+            address=client_ip(request),
+            request=request,
         )
         if reason:
             return self.end(request, user, reason)

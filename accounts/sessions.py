@@ -224,6 +224,19 @@ def session_key_rotate(request) -> None:
     _record_follows_key(request, old_key)
 
 
+def session_secret_keep(request, key: str, value) -> None:
+    """Keep the secret an emailed link brought (a reset, invitation or email-change token) in
+    this browser's session, under a new session key.
+
+    SECURITY: the key the browser came with may have been planted (any host under
+    SESSION_COOKIE_DOMAIN can set the cookie, and any visitor can get a key). Whoever planted it
+    would open the secret's step page with it, and set the password of a reset or an
+    invitation; the new key is handed out only in this response.
+    """
+    session_key_rotate(request)
+    request.session[key] = value
+
+
 def _record_follows_key(request, old_key: str | None) -> None:
     new_key = request.session.session_key
     if old_key and new_key and old_key != new_key:

@@ -36,8 +36,14 @@ from django_otp.models import Device
 
 from accounts.lockout import attempt_refund, lock_state
 from accounts.models import User
-from accounts.sessions import session_end_current, session_record, session_stamp, sessions_end
-from practice.audit import audit_record
+from accounts.sessions import (
+    session_end_current,
+    session_key_rotate,
+    session_record,
+    session_stamp,
+    sessions_end,
+)
+from practice.audit import audit_record, typed_name_details
 from practice.models import Practice
 from practice.network import client_ip
 from practice.policy import Policy, effective_policy
@@ -106,7 +112,15 @@ class SignIn:
         return effective_policy(self.user)
 
     def identify(self, user: User) -> None:
-        """The credentials stage found the user: remember them for the steps that follow."""
+        """The credentials stage found the user and the password was right: remember them for
+        the steps that follow, under a session key of this sign-in's own."""
+        if self.request.session.session_key is not None:
+            # SECURITY: a key the browser brought may have been planted (any host under
+            # SESSION_COOKIE_DOMAIN can set the cookie). The steps that follow (the code step, a
+            # first authenticator's key) live under a new one, which only this response hands
+            # out; login() changes it again at the end. A browser without a session gets a new
+            # key anyway.
+            session_key_rotate(self.request)
         self.pending.user_id = user.pk
         self.__dict__["user"] = user
 
@@ -218,12 +232,13 @@ def signin_stop(request: HttpRequest, pending: PendingSignIn | None, message: st
 def signin_refusal(
     signin: SignIn, *, reason: SignInFailure, message: str, user: User | None = None
 ) -> Refused:
-    """Audit a refused sign-in and say so. An unknown username is kept, cleaned, for the log."""
+    """Audit a refused sign-in and say so: about `user`, or, for a name that matches nobody, about
+    the name as typed_name_details keeps it (never the text: it may be a password)."""
     pending = signin.pending
     practice = user.practice if user else Practice.objects.filter(pk=pending.practice_id).first()
     details = {"reason": reason}
     if user is None:
-        details["username"] = "".join(ch for ch in pending.username if ch.isprintable())[:150]
+        details.update(typed_name_details(pending.username))
     audit_record(
         action=AuditAction.SIGNIN_FAILED,
         target=user,
@@ -284,7 +299,7 @@ def at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool = False
     return done or not pending.has_passed(stage_key)
 
 
-@sensitive_variables("password", "credentials")
+@sensitive_variables("username", "password", "pending", "credentials")
 def signin_start(
     request: HttpRequest,
     *,

@@ -18,6 +18,8 @@ from accounts.lockout import (
     attempt_reserve,
     failure_record,
     lock_state,
+    unknown_name_failure_record,
+    unknown_name_locked,
 )
 from accounts.login_times import login_allowed, login_times_text
 from accounts.models import User
@@ -33,8 +35,9 @@ from accounts.signin import (
     Step,
     signin_refusal,
 )
+from accounts.zones import address_zone
 from practice.models import Practice
-from practice.network import client_ip, in_networks
+from practice.network import client_ip
 from practice.vocabulary import SignInFailure, Zone
 
 LOCKED = (
@@ -84,8 +87,9 @@ class CredentialsStage(SignInStage):
 
     key = "credentials"
 
-    # SECURITY: an error report (a DEBUG page, mail to ADMINS) never shows the password.
-    @sensitive_variables("password", "credentials")
+    # SECURITY: an error report (a DEBUG page, mail to ADMINS) never shows the password, nor the
+    # username, which may be a password typed into the wrong box.
+    @sensitive_variables("username", "password", "credentials")
     def run(self, signin: SignIn, credentials):
         if credentials is None:
             # Only the first request of a sign-in carries the password.
@@ -94,27 +98,40 @@ class CredentialsStage(SignInStage):
         practice: Practice | None = credentials["practice"]
         password: str = credentials["password"]
         networks = office_networks(practice)
-        if address_is_slowed(request=request, office_networks=networks):
-            return signin_refusal(signin, reason=SignInFailure.ADDRESS_SLOWED, message=SLOWED)
-
+        username = signin.pending.username
         user = None
         if practice is not None or credentials.get("staff"):
-            user = user_named(practice, signin.pending.username)
+            user = user_named(practice, username)
+        if address_is_slowed(request=request, office_networks=networks):
+            return signin_refusal(
+                signin, reason=SignInFailure.ADDRESS_SLOWED, message=SLOWED, user=user
+            )
+
         if user is None:
             # SECURITY: run the hasher anyway so the response time does not tell who (or which
-            # practice) exists.
+            # practice) exists; and count the failure as an account's would be, so the answer
+            # turns to "locked" at the same attempt (accounts.lockout, names that match nobody).
             make_password(password)
             address_failure_record(request=request, office_networks=networks)
-            return signin_refusal(signin, reason=SignInFailure.UNKNOWN_USER, message=INVALID)
+            locked = unknown_name_locked(practice=practice, username=username)
+            if not locked:
+                locked = unknown_name_failure_record(practice=practice, username=username)
+            return signin_refusal(
+                signin, reason=SignInFailure.UNKNOWN_USER, message=LOCKED if locked else INVALID
+            )
 
         if lock_state(user=user, request=request):
             # SECURITY: the same hashing work as a wrong password, so a locked account cannot
             # be told apart by how fast the answer comes; its password is still never checked.
+            # It counts against this address as any failed sign-in does (a name that matches
+            # nobody does too, "locked" or not).
             make_password(password)
+            address_failure_record(request=request, office_networks=networks)
             return signin_refusal(signin, reason=SignInFailure.LOCKED, message=LOCKED, user=user)
         if not attempt_reserve(user=user):
             # At the threshold without a lock (the threshold was lowered): lock now.
             make_password(password)
+            address_failure_record(request=request, office_networks=networks)
             failure_record(
                 user=user, request=request, reason=SignInFailure.THRESHOLD, reserved=True
             )
@@ -188,8 +205,8 @@ class NetworkStage(SignInStage):
 
     def run(self, signin: SignIn, credentials):
         user, request = signin.user, signin.request
-        office = in_networks(client_ip(request), office_networks(user.practice))
-        signin.pending.zone = Zone.OFFICE if office else Zone.REMOTE
+        signin.pending.zone = address_zone(user.practice, client_ip(request))
+        office = signin.pending.zone == Zone.OFFICE
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):
             return Passed()

@@ -59,7 +59,8 @@ def home(request):
     return redirect("accounts:login")
 
 
-@sensitive_post_parameters("password")
+# SECURITY: "username" too: people type their password into it (see practice.audit).
+@sensitive_post_parameters("username", "password")
 @csrf_protect
 @never_cache
 def login_view(request, code=None, staff=False):

@@ -7,9 +7,11 @@ can change this database cannot change what was recorded (ASVS V16.4.3).
 
 import json
 import logging
+import unicodedata
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from practice.changes import UNCOUNTED_ACTIONS, practice_changed
 from practice.models import AuditEvent
@@ -17,6 +19,33 @@ from practice.network import client_ip
 from practice.vocabulary import AuditAction
 
 logger = logging.getLogger(__name__)
+
+# Keys the fingerprint of a typed name (see typed_name_details) apart from every other use of
+# SECRET_KEY.
+TYPED_NAME_SALT = "practicegate.audit.typed-name"
+TYPED_NAME_FINGERPRINT_LENGTH = 16  # hex digits: 64 bits, plenty to tell names apart
+
+
+def typed_name_fingerprint(name: str) -> str:
+    """A keyed hash (HMAC-SHA256, key derived from SECRET_KEY) of a name someone typed, as a
+    username is compared: NFKC, without surrounding spaces, ignoring case."""
+    folded = unicodedata.normalize("NFKC", name).strip().lower()
+    digest = salted_hmac(TYPED_NAME_SALT, folded, algorithm="sha256").hexdigest()
+    return digest[:TYPED_NAME_FINGERPRINT_LENGTH]
+
+
+def typed_name_details(name: str) -> dict:
+    """How a typed username that matches no user is recorded, in the audit row and so in its
+    JSON log line: its length and its fingerprint, never the text.
+
+    SECURITY: people type their password into the username box. Kept as typed, it would sit in
+    the audit log and every copy of the log stream, readable by whoever reads those. The
+    fingerprint still tells "the same name again" (a typo repeated, one name tried from many
+    addresses) and cannot be reversed or tested against guesses without SECRET_KEY (which
+    never goes where the logs go); it changes with SECRET_KEY. A name that does match a user is
+    recorded as that user, not through this.
+    """
+    return {"username_length": len(name), "username_fingerprint": typed_name_fingerprint(name)}
 
 
 def clean_user_agent(value: str) -> str:

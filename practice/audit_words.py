@@ -62,6 +62,9 @@ KEY_LABELS = {
     "second_factor": "Second factor",
     "emergency": "Emergency reason",
     "username": "Username tried",
+    # A name that matched nobody, kept as its length and keyed hash (practice.audit).
+    "username_length": "Username tried (characters)",
+    "username_fingerprint": "Username tried (fingerprint)",
     "count": "Sessions",
     "until": "Until",
     "grant_reason": "Reason for the grant",

@@ -201,6 +201,11 @@ class SessionEndReason(models.TextChoices):
     DEACTIVATED = "deactivated", "Account deactivated"
     LOCKED = "locked", "Account locked"
     REMOTE_ACCESS = "remote_access", "Remote access removed"
+    OUTSIDE_OFFICE = "outside_office", "Used outside the office without remote access"
+    OUTSIDE_WITHOUT_SECOND_FACTOR = (
+        "outside_no_second_factor",
+        "Used outside the office without a second factor",
+    )
     NOT_SIGNED_IN = "not_signed_in", "Not signed in through the sign-in page"
     SIGNED_IN_ELSEWHERE = "signed_in_elsewhere", "Signed in elsewhere (one session per user)"
     PASSWORD_CHANGED = "password_changed", "Password changed"
@@ -210,6 +215,7 @@ class SessionEndReason(models.TextChoices):
     SIGNED_OUT_REMOTELY = "signed_out_remotely", "Signed out from another session"
     ADMINISTRATOR = "administrator", "Signed out by an administrator"
     EMERGENCY_ENDED = "emergency_ended", "The emergency access time ran out"
+    EMERGENCY_ACCESS_REMOVED = "emergency_access_removed", "No longer an emergency access account"
     ACCESS_ENDED = "access_ended", "Access ended (end date reached)"
     OFFBOARDED = "offboarded", "Offboarded"
 

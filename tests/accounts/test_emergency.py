@@ -173,6 +173,7 @@ def test_hipaa_emergency_session_is_not_ended_by_login_times_but_is_by_a_lock(cl
     from accounts.lockout import user_lock
     from accounts.sessions import AUTH_SESSION_KEY
 
+    member.emergency_access = True
     member.login_times_restricted = True
     member.save()
     sign_in(client, member)

@@ -296,9 +296,9 @@ def test_an_idle_session_is_expired(client, office, member):
 def test_an_office_session_taken_outside_needs_the_grant(client, office, member):
     through_the_pages(client, member, address=OFFICE_ADDRESS)
     assert_refused(verify(client, address=HOME), "remote-access")
-    # Only that request: back at the office it goes on.
-    assert verify(client).status_code == 200
-    assert UserSession.objects.get(user=member).ended_at is None
+    # The session ends, as on any page (accounts.zones): back at the office it is gone too.
+    assert verify(client).status_code == 401
+    assert UserSession.objects.get(user=member).end_reason == "outside_office"
 
 
 def test_an_office_session_without_a_second_factor_is_refused_outside(
@@ -308,8 +308,9 @@ def test_an_office_session_without_a_second_factor_is_refused_outside(
     member.save()
     remote_access_grant(user=member, actor=admin_user)
     through_the_pages(client, member, address=OFFICE_ADDRESS)  # no second factor asked
-    assert_refused(verify(client, address=HOME), "second-factor")
     assert verify(client, address="127.0.0.2").status_code == 200  # another office address
+    assert_refused(verify(client, address=HOME), "second-factor")
+    assert verify(client, address="127.0.0.2").status_code == 401  # the session ended
     # Signing in again from outside asks for the code, and then it passes.
     app_device(member)
     through_the_pages(client, member, address=HOME)
@@ -334,7 +335,6 @@ def test_the_office_networks_are_read_from_the_practice_as_they_are_now(
     from practice.services import practice_settings_update
 
     through_the_pages(client, member, address=OFFICE_ADDRESS)
-    assert_refused(verify(client, address="10.20.0.5"), "remote-access")
     practice_settings_update(
         practice=member.practice,
         actor=admin_user,
@@ -342,6 +342,10 @@ def test_the_office_networks_are_read_from_the_practice_as_they_are_now(
         office_networks=["127.0.0.0/8", "10.20.0.0/16"],
     )
     assert verify(client, address="10.20.0.5").status_code == 200
+    practice_settings_update(
+        practice=member.practice, actor=admin_user, values={}, office_networks=["127.0.0.0/8"]
+    )
+    assert_refused(verify(client, address="10.20.0.5"), "remote-access")
 
 
 def test_verify_costs_two_queries_and_no_hashing(

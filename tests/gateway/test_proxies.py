@@ -185,7 +185,7 @@ def test_a_host_not_listed_is_never_a_destination(gateway, clinic, elsewhere):
     assert response.headers["Location"] == "/account/"
 
 
-def test_an_office_session_taken_outside_is_refused_there(gateway, clinic):
+def test_an_office_session_taken_outside_is_refused_and_ended_there(gateway, clinic):
     """nginx passes the client's address on to PracticeGate (X-Forwarded-For, TRUSTED_PROXIES).
 
     Here the browser's own address, 127.0.0.1, is the proxy's, so the address it writes in
@@ -208,6 +208,7 @@ def test_an_office_session_taken_outside_is_refused_there(gateway, clinic):
     assert response.headers["Location"] == (
         f"{gateway.site}/auth/refused?reason=remote-access&practice=valley"
     )
-    # Back in the office it goes on.
+    # And ended, as on any page of PracticeGate's: back in the office it signs in again.
     browser.headers = {"X-Forwarded-For": OFFICE_CLIENT}
-    assert browser.get(wanted).status_code == 200
+    response = browser.get(wanted)
+    assert response.headers["Location"].startswith(f"{gateway.site}/p/valley/login/?next=")
