@@ -246,6 +246,19 @@ def _message(*, channel: str, number: str, code: str) -> SmsMessage | VoiceMessa
     )
 
 
+def cooldown_refusal(last_sent: datetime | None, *, now: datetime) -> PhoneCodeError | None:
+    """The "wait N seconds" refusal while a code sent at `last_sent` is too recent, else None."""
+    if last_sent is None:
+        return None
+    wait = RESEND_COOLDOWN_SECONDS - (now - last_sent).total_seconds()
+    if wait <= 0:
+        return None
+    seconds = math.ceil(wait)
+    return PhoneCodeError(
+        "cooldown", COOLDOWN_MESSAGE.format(seconds=seconds), seconds_left=seconds
+    )
+
+
 def _reserve(
     *, user, number: str, channel: str, purpose: str, code: str
 ) -> PhoneCode | PhoneCodeError:
@@ -264,13 +277,8 @@ def _reserve(
             .values_list("created_at", flat=True)
             .first()
         )
-        if last is not None:
-            wait = RESEND_COOLDOWN_SECONDS - (now - last).total_seconds()
-            if wait > 0:
-                seconds = math.ceil(wait)
-                return PhoneCodeError(
-                    "cooldown", COOLDOWN_MESSAGE.format(seconds=seconds), seconds_left=seconds
-                )
+        if (refusal := cooldown_refusal(last, now=now)) is not None:
+            return refusal
         counted = PhoneCode.objects.filter(status__in=_COUNTED)
         for window, most in SEND_LIMITS:
             since = now - window
