@@ -26,13 +26,13 @@ def phone_setup_start(*, user: User, number: str, method: str, request=None) -> 
     if method not in PhoneChannel.values:
         raise ValueError(f"Unknown method {method!r}")
     number = number_check(user=user, number=number)
-    now = timezone.now()
     with transaction.atomic():
         # Two setups started at once (a double click, two tabs, the administrator's desk and
         # My Account) take turns on the user's row, so the second sees the first's phone.
         # Without this the second removed that phone while its code was going out: the first
         # answered with an error page, and the code it had sent led nowhere.
         User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+        now = timezone.now()
         unfinished = PhoneDevice.objects.filter(user=user, confirmed=False)
         started = (
             unfinished.filter(created_at__gt=now - timedelta(seconds=RESEND_COOLDOWN_SECONDS))
