@@ -20,6 +20,7 @@ from django.core.exceptions import FieldDoesNotExist
 from practice.models import Practice
 from practice.vocabulary import (
     AuditAction,
+    CodeRefusal,
     GatewayRefusal,
     LockChange,
     RemoteAccessRemoval,
@@ -122,6 +123,7 @@ REASONS = {
     AuditAction.REMOTE_ACCESS_REMOVED: RemoteAccessRemoval,
     AuditAction.USER_LOCKED: LockChange,
     AuditAction.USER_UNLOCKED: LockChange,
+    AuditAction.MFA_CODE_REFUSED: CodeRefusal,
 }
 LOCK_WORDS = {
     (AuditAction.USER_LOCKED, LockChange.ADMINISTRATOR): "Locked by an administrator",

@@ -4,18 +4,22 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa.models import PhoneDevice
+from practice.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
-from tests.mfa.helpers import reauth
+from tests.mfa.helpers import app_device, reauth
 from tests.security.phone_setup_race import AT_ONCE, USERS, setups_at_once
 from tests.signin_helpers import sign_in
 from tests.threads import run_together
@@ -102,3 +106,44 @@ def test_item9_the_desk_and_my_account_adding_the_same_phone_at_once(
     assert sorted(statuses) in ([200, 302], [302, 400])
     assert len(sms_outbox) == 1
     assert PhoneDevice.objects.filter(user=member, confirmed=False).count() == 1
+
+
+# --- Item 12: email codes at sign-in on the password alone --------------------------------
+
+
+def page_text(response) -> str:
+    return " ".join(strip_tags(response.content.decode()).split())
+
+
+def test_item12_email_codes_on_the_password_alone_are_capped_per_hour(
+    client, office, member, clock
+):
+    """Someone with only the password signs in again and again and asks for the email code
+    each time, once a minute (django-otp's own wait): 5 emails an hour, then the page says
+    when another can be sent; an hour after the first, one can."""
+    app_device(member)
+    mail.outbox = []
+    pages = []
+    for _ in range(12):
+        client.post(f"/p/{office.practice.code}/login/", {"username": "nina", "password": PASSWORD})
+        pages.append(
+            page_text(
+                client.post("/login/verify/", {"action": "switch", "method": "email"}, follow=True)
+            )
+        )
+        clock.shift(timedelta(seconds=61))
+    assert len(mail.outbox) == 5
+    # The sixth asked 5 x 61 seconds after the first: the hour has 55 minutes to go.
+    assert (
+        "Too many codes were emailed to you in the last hour. You can ask for a new one in "
+        "55 minutes, or choose another method." in pages[5]
+    )
+    assert "in 49 minutes" in pages[-1]
+    # The administrators can see it: one row, however often it was asked for after.
+    refused = AuditEvent.objects.filter(action="mfa.code_refused", target=member)
+    assert [event.details for event in refused] == [{"reason": "rate_limited", "channel": "email"}]
+
+    clock.shift(timedelta(minutes=48))
+    client.post(f"/p/{office.practice.code}/login/", {"username": "nina", "password": PASSWORD})
+    client.post("/login/verify/", {"action": "switch", "method": "email"})
+    assert len(mail.outbox) == 6
