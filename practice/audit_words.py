@@ -106,6 +106,7 @@ KEY_LABELS = {
     "number": "Number",
     "purpose": "For",
     "provider_code": "Provider's error code",
+    "limit": "Codes an hour allowed",
     "code": "Practice code",
     "office_networks": "Office networks",
     "sessions": "Sessions ended",

@@ -25,7 +25,7 @@ def phone_setup_start(*, user: User, number: str, method: str, request=None) -> 
     """
     if method not in PhoneChannel.values:
         raise ValueError(f"Unknown method {method!r}")
-    number = number_check(user=user, number=number)
+    number = number_check(user=user, number=number, channel=method)
     with transaction.atomic():
         # Two setups started at once (a double click, two tabs, the administrator's desk and
         # My Account) take turns on the user's row, so the second sees the first's phone.
