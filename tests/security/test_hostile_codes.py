@@ -152,6 +152,25 @@ def test_item12_email_codes_on_the_password_alone_are_capped_per_hour(
     assert len(mail.outbox) == 6
 
 
+def test_item12_emergency_declarations_on_the_password_alone_email_the_admins_3_times_an_hour(
+    client, office, member, admin_user, clock
+):
+    """The same kind: declaring an emergency takes only the password of an emergency access
+    account, and emails every administrator a reason of the declarer's choosing."""
+    member.emergency_access = True
+    member.login_times_restricted = True
+    member.save()
+    app_device(member)
+    mail.outbox = []
+    for _ in range(6):
+        client.post(f"/p/{office.practice.code}/login/", {"username": "nina", "password": PASSWORD})
+        assert client.post("/login/emergency/", {"reason": "Call 555 0100 now"}).status_code == 302
+        clock.shift(timedelta(minutes=1))
+    assert len(mail.outbox) == 3
+    # Each declaration is still in the audit log.
+    assert AuditEvent.objects.filter(action="emergency.declared", target=member).count() == 6
+
+
 # --- Item 8: toll fraud through the +1 zone -----------------------------------------------
 
 
