@@ -1,4 +1,5 @@
-"""Phone numbers: E.164 text, and the ways a page may show one without spelling it out."""
+"""Phone numbers: E.164 text, the country and kind of line a number is, and the ways a page may
+show one without spelling it out."""
 
 import re
 
