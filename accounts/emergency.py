@@ -23,11 +23,18 @@ from accounts.signin import (
     at_step,
     signin_refusal,
 )
+from practice import ratelimit
 from practice.audit import audit_record
 from practice.network import client_ip
 from practice.vocabulary import AuditAction, Permission, SignInFailure
 
 REASON_MAX_LENGTH = 500
+# Emails to the administrators about one account's declarations, an hour. Declaring takes only
+# the password: past this, a stolen one cannot have us fill every administrator's inbox with a
+# reason of its choosing. Later declarations are still audited, and the console lists the
+# emergency sessions.
+NOTICES_PER_HOUR = 3
+NOTICE_WINDOW_SECONDS = 60 * 60
 
 
 def emergency_or_refuse(
@@ -60,7 +67,7 @@ def emergency_declare(signin: SignIn, *, reason: str) -> None:
 
     The second factor is still to come (signin_complete refuses an emergency sign-in without
     one); the administrators hear of the attempt now, so a stolen password used this way is
-    noticed even if it gets no further.
+    noticed even if it gets no further (by email NOTICES_PER_HOUR times an hour at most).
     """
     user, request = signin.user, signin.request
     reason = " ".join(reason.split())[:REASON_MAX_LENGTH]
@@ -74,6 +81,12 @@ def emergency_declare(signin: SignIn, *, reason: str) -> None:
             request=request,
             details={"reason": reason, "refused": state.get("refused", "")},
         )
+    if not ratelimit.hit(
+        f"emergency-notice:user:{user.pk}",
+        limit=NOTICES_PER_HOUR,
+        window_seconds=NOTICE_WINDOW_SECONDS,
+    ):
+        return
     admins_notify(
         permission=Permission.REMOTE_ACCESS,
         practice_id=user.practice_id,

@@ -50,7 +50,7 @@ def identity_code_send(signin: SignIn, channel: str) -> bool:
     state = signin.state[STATE_KEY]
     try:
         if channel == EMAIL_METHOD:
-            expires_at = email_code_send(user=user)
+            expires_at = email_code_send(user=user, request=request)
             email_code_ours(signin, expires_at)
         else:
             expires_at = phone_code_send(

@@ -148,7 +148,7 @@ def code_send(signin: SignIn, method: Method) -> bool:
     now = timezone.now().timestamp()
     try:
         if method.kind == "email":
-            expires_at = email_code_send(user=user)
+            expires_at = email_code_send(user=user, request=request)
             email_code_ours(signin, expires_at)
         else:
             expires_at = method.device.generate_challenge(

@@ -11,9 +11,12 @@ Rules:
 - 6 digits, valid 10 minutes, single use; a new code for the same purpose replaces the old one
   and inherits its count of wrong tries (asking again does not buy more guesses);
 - at most MAX_WRONG_CODES wrong tries per purpose;
-- toll-fraud limits per user and per number (5 in 15 minutes, 10 a day) and a 30-second
-  cooldown between sends;
-- only E.164 numbers whose country calling code the practice allows (policy.sms_country_codes);
+- toll-fraud limits per user and per number (5 in 15 minutes, 10 a day), a 30-second
+  cooldown between sends, and a cap on the whole practice's codes an hour
+  (policy.sms_hourly_limit);
+- only E.164 numbers of the countries the practice allows (policy.sms_regions: countries, not
+  calling codes: +1 876 is Jamaica, not the US), and only a mobile for a text (a landline too
+  for a call): never a premium-rate, shared-cost, toll-free or other such number;
 - Twilio error 21610 (the number replied STOP) gets its own plain message and audit event, and
   counts neither towards the limits nor as a failed attempt.
 """
@@ -41,21 +44,29 @@ from phonecodes.models import (
     PhoneCodeStatus,
 )
 from phonecodes.numbers import (
-    country_code,
+    CALL_TYPES,
+    TEXT_TYPES,
     display_number,
     mask_number,
     normalize_phone,
     number_ending,
+    number_region,
+    number_type,
+    region_name,
+    type_words,
 )
 from phonecodes.senders import SendError, SmsMessage, VoiceMessage, send_message, sms_enabled
+from practice import ratelimit
 from practice.audit import audit_record
 from practice.policy import effective_policy
-from practice.vocabulary import AuditAction
+from practice.vocabulary import AuditAction, CodeRefusal
 
 CODE_DIGITS = 6
 MAX_WRONG_CODES = 5
 # (window, most codes in it), for each user and for each number.
 SEND_LIMITS = ((timedelta(minutes=15), 5), (timedelta(days=1), 10))
+# The practice-wide cap (policy.sms_hourly_limit) counts in windows of an hour.
+PRACTICE_WINDOW_SECONDS = 60 * 60
 # Rows the limits count: an opted-out number was not texted (and cost nothing).
 _COUNTED = [PhoneCodeStatus.SENDING, PhoneCodeStatus.SENT, PhoneCodeStatus.FAILED]
 
@@ -69,9 +80,14 @@ RATE_LIMITED_MESSAGE = (
 )
 COOLDOWN_MESSAGE = "A code was sent a moment ago. You can ask for a new one in {seconds} seconds."
 INVALID_NUMBER_MESSAGE = "Enter the phone number with its country code, such as +1 202 555 0143."
-COUNTRY_MESSAGE = (
-    "Codes can only be sent to phone numbers in the countries your practice allows ({codes})."
+PRACTICE_LIMIT_MESSAGE = (
+    "Your practice has sent as many text and voice codes as it may in an hour. You can ask for "
+    "a new one in {wait}, or choose another method."
 )
+NUMBER_REFUSED_MESSAGE = "This number is not accepted: {why}. {accepted}"
+TEXTS_ACCEPTED = "Text codes can only go to mobile numbers in {places}."
+CALLS_ACCEPTED = "Voice codes can only go to mobile or landline numbers in {places}."
+NO_COUNTRY_MESSAGE = "Your practice does not allow text or voice codes. Choose another method."
 
 
 def opted_out_message() -> str:
@@ -85,8 +101,8 @@ def opted_out_message() -> str:
 class PhoneCodeError(Exception):
     """A code was not sent. `message` is for the user; `code` says why:
 
-    "invalid_number", "country_not_allowed", "cooldown" (see `seconds_left`), "rate_limited",
-    "opted_out", "send_failed".
+    "invalid_number", "country_not_allowed", "number_type_not_allowed", "cooldown" (see
+    `seconds_left`), "rate_limited", "practice_limit", "opted_out", "send_failed".
     """
 
     def __init__(self, code: str, message: str, *, seconds_left: int | None = None):
@@ -121,19 +137,42 @@ def phone_codes_available() -> bool:
     return sms_enabled()
 
 
-def number_check(*, user, number: str) -> str:
-    """The number in E.164 if codes may be sent to it for this user; else PhoneCodeError."""
+def number_check(*, user, number: str, channel: str = PhoneChannel.SMS) -> str:
+    """The number in E.164 if codes may be sent to it this way for this user; else PhoneCodeError.
+
+    SECURITY: the country is the number's own (Jamaica's +1 876 is not the US), and its type
+    must be a phone's: premium-rate and the like are how toll fraud earns from our codes.
+    """
     try:
         normalized = normalize_phone(number)
     except ValidationError:
         normalized = ""
     if not normalized or not number.strip().startswith("+"):
         raise PhoneCodeError("invalid_number", INVALID_NUMBER_MESSAGE)
-    allowed = effective_policy(user).sms_country_codes
-    if country_code(normalized) not in allowed:
-        codes = ", ".join(f"+{code}" for code in allowed) or "none"
-        raise PhoneCodeError("country_not_allowed", COUNTRY_MESSAGE.format(codes=codes))
+    allowed = effective_policy(user).sms_regions
+    if not allowed:
+        raise PhoneCodeError("country_not_allowed", NO_COUNTRY_MESSAGE)
+    accepted = (CALLS_ACCEPTED if channel == PhoneChannel.VOICE else TEXTS_ACCEPTED).format(
+        places=_places(allowed)
+    )
+    region = number_region(normalized)
+    if region not in allowed:
+        why = f"its country is {region_name(region)}" if region else "it has no country"
+        raise PhoneCodeError(
+            "country_not_allowed", NUMBER_REFUSED_MESSAGE.format(why=why, accepted=accepted)
+        )
+    kind = number_type(normalized)
+    if kind not in (CALL_TYPES if channel == PhoneChannel.VOICE else TEXT_TYPES):
+        raise PhoneCodeError(
+            "number_type_not_allowed",
+            NUMBER_REFUSED_MESSAGE.format(why=f"it is {type_words(kind)}", accepted=accepted),
+        )
     return normalized
+
+
+def _places(regions: tuple[str, ...]) -> str:
+    names = ", ".join(region_name(region) for region in regions)
+    return f"these countries: {names}" if len(regions) > 1 else f"this country: {names}"
 
 
 def phone_code_send(
@@ -147,17 +186,12 @@ def phone_code_send(
         raise ValueError(f"Unknown channel {channel!r}")
     if not purpose or len(purpose) > PhoneCode._meta.get_field("purpose").max_length:
         raise ValueError("purpose must be 1 to 100 characters")
-    number = number_check(user=user, number=number)
+    number = number_check(user=user, number=number, channel=channel)
     code = random_number_token(CODE_DIGITS)
-    row = _reserve(user=user, number=number, channel=channel, purpose=purpose, code=code)
+    row = _reserve(
+        user=user, number=number, channel=channel, purpose=purpose, code=code, request=request
+    )
     if isinstance(row, PhoneCodeError):
-        if row.code == "rate_limited":
-            audit_record(
-                action=AuditAction.MFA_CODE_REFUSED,
-                target=user,
-                request=request,
-                details={"reason": row.code, "channel": channel, "number": mask_number(number)},
-            )
         raise row
     try:
         # Sent outside any transaction: no row stays locked while Twilio answers.
@@ -246,11 +280,26 @@ def _message(*, channel: str, number: str, code: str) -> SmsMessage | VoiceMessa
     )
 
 
+def cooldown_refusal(last_sent: datetime | None, *, now: datetime) -> PhoneCodeError | None:
+    """The "wait N seconds" refusal while a code sent at `last_sent` is too recent, else None."""
+    if last_sent is None:
+        return None
+    wait = RESEND_COOLDOWN_SECONDS - (now - last_sent).total_seconds()
+    if wait <= 0:
+        return None
+    seconds = math.ceil(wait)
+    return PhoneCodeError(
+        "cooldown", COOLDOWN_MESSAGE.format(seconds=seconds), seconds_left=seconds
+    )
+
+
 def _reserve(
-    *, user, number: str, channel: str, purpose: str, code: str
+    *, user, number: str, channel: str, purpose: str, code: str, request
 ) -> PhoneCode | PhoneCodeError:
-    """Check the cooldown and the limits, and record the attempt, as one step per user."""
-    now = timezone.now()
+    """Check the cooldown and the limits, and record the attempt, as one step per user.
+
+    A refusal is returned, not raised, so that its audit row commits.
+    """
     with transaction.atomic():
         # SECURITY: lock the user's row so that parallel requests cannot each pass the limits.
         # (Another user's requests for the same number are not serialised; the per-number limit
@@ -258,26 +307,32 @@ def _reserve(
         get_user_model().objects.select_for_update().filter(pk=user.pk).values_list(
             "pk", flat=True
         ).get()
+        # After the lock: a request that waited for it measures the cooldown from now.
+        now = timezone.now()
         last = (
             PhoneCode.objects.filter(user=user)
             .order_by("-created_at")
             .values_list("created_at", flat=True)
             .first()
         )
-        if last is not None:
-            wait = RESEND_COOLDOWN_SECONDS - (now - last).total_seconds()
-            if wait > 0:
-                seconds = math.ceil(wait)
-                return PhoneCodeError(
-                    "cooldown", COOLDOWN_MESSAGE.format(seconds=seconds), seconds_left=seconds
-                )
+        if (refusal := cooldown_refusal(last, now=now)) is not None:
+            return refusal
         counted = PhoneCode.objects.filter(status__in=_COUNTED)
         for window, most in SEND_LIMITS:
             since = now - window
             by_user = counted.filter(user=user, created_at__gt=since).count()
             by_number = counted.filter(number=number, created_at__gt=since).count()
             if by_user >= most or by_number >= most:
+                _refusal_record(
+                    user=user,
+                    number=number,
+                    channel=channel,
+                    reason=CodeRefusal.RATE_LIMITED,
+                    request=request,
+                )
                 return PhoneCodeError("rate_limited", RATE_LIMITED_MESSAGE)
+        if refusal := _practice_cap(user=user, number=number, channel=channel, request=request):
+            return refusal
         return PhoneCode.objects.create(
             user=user,
             purpose=purpose,
@@ -288,6 +343,43 @@ def _reserve(
             created_at=now,
             expires_at=now + timedelta(seconds=CODE_VALID_SECONDS),
         )
+
+
+def _practice_cap(*, user, number: str, channel: str, request) -> PhoneCodeError | None:
+    """Count this code against the whole practice's hour; past the cap, a refusal.
+
+    SECURITY: the limits above are per user and per number. Many users' passwords (or many
+    invited users' phone steps) could still send a code each, every 30 seconds: the cap bounds
+    what one practice can cost in an hour. Counted in the shared cache, as every other limit
+    across users is (practice.ratelimit).
+    """
+    key = f"phonecodes:practice:{user.practice_id or 'none'}"
+    limit = effective_policy(user).sms_hourly_limit
+    sent = ratelimit.count(key, window_seconds=PRACTICE_WINDOW_SECONDS)
+    if sent <= limit:
+        return None
+    if sent == limit + 1:
+        # Once an hour, not at every refusal: the administrators see in the audit log that the
+        # practice reached its cap (and whose code was the first refused).
+        _refusal_record(
+            user=user,
+            number=number,
+            channel=channel,
+            reason=CodeRefusal.PRACTICE_LIMIT,
+            request=request,
+            limit=limit,
+        )
+    wait = ratelimit.wait_words(ratelimit.seconds_left(key))
+    return PhoneCodeError("practice_limit", PRACTICE_LIMIT_MESSAGE.format(wait=wait))
+
+
+def _refusal_record(*, user, number: str, channel: str, reason: str, request, **details) -> None:
+    audit_record(
+        action=AuditAction.MFA_CODE_REFUSED,
+        target=user,
+        request=request,
+        details={"reason": reason, "channel": channel, "number": mask_number(number), **details},
+    )
 
 
 @transaction.atomic

@@ -1,9 +1,11 @@
-"""Phone numbers: E.164 text, and the ways a page may show one without spelling it out."""
+"""Phone numbers: E.164 text, the country and kind of line a number is, and the ways a page may
+show one without spelling it out."""
 
 import re
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from phonenumbers import PhoneNumberType, geocoder
 
 
 def normalize_phone(value: str) -> str:
@@ -32,9 +34,47 @@ def validate_e164(value: str) -> None:
         )
 
 
-def country_code(number: str) -> str:
-    """The calling code of an E.164 number: "1" for +12025550143."""
-    return str(phonenumbers.parse(number, None).country_code)
+# What a number may receive. A text: a mobile, or a number whose plan does not tell mobiles
+# from landlines (the US and Canada: FIXED_LINE_OR_MOBILE). A call: a landline too.
+# SECURITY: never premium-rate or shared-cost numbers (the callee is paid: toll fraud's
+# earnings), nor toll-free, UAN, pager, voicemail, VoIP, personal (forwarding) numbers or
+# numbers of no known type: none of them is a person's own phone.
+TEXT_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+CALL_TYPES = TEXT_TYPES | {PhoneNumberType.FIXED_LINE}
+# How a refused type is named to the user.
+TYPE_WORDS = {
+    PhoneNumberType.FIXED_LINE: "a landline number",
+    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    PhoneNumberType.SHARED_COST: "a shared-cost number",
+    PhoneNumberType.TOLL_FREE: "a toll-free number",
+    PhoneNumberType.UAN: "a company's single number (UAN)",
+    PhoneNumberType.PAGER: "a pager number",
+    PhoneNumberType.VOICEMAIL: "a voicemail number",
+    PhoneNumberType.VOIP: "an internet (VoIP) number",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal forwarding number",
+}
+
+
+def number_region(number: str) -> str:
+    """The country (ISO 3166 code) an E.164 number belongs to: "JM" for +18765550123, though it
+    dials +1 like the US; "" when no single country has it."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or ""
+
+
+def number_type(number: str) -> int:
+    """What kind of line an E.164 number is: a PhoneNumberType (MOBILE, PREMIUM_RATE, ...)."""
+    return phonenumbers.number_type(phonenumbers.parse(number, None))
+
+
+def type_words(kind: int) -> str:
+    return TYPE_WORDS.get(kind, "a number we cannot tell is a phone")
+
+
+def region_name(region: str) -> str:
+    """A country's name in English: "Jamaica" for "JM"; the code itself when none is known."""
+    example = phonenumbers.example_number(region)
+    name = geocoder.country_name_for_number(example, "en") if example else ""
+    return name or region
 
 
 def mask_number(number: str) -> str:

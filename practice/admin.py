@@ -18,6 +18,7 @@ from practice.services import (
     practice_settings_update,
     refuse_wide_networks,
 )
+from practice.validators import normalize_regions
 
 
 class ProviderFormSet(forms.BaseInlineFormSet):
@@ -53,6 +54,10 @@ class PracticeForm(forms.ModelForm):
     class Meta:
         model = Practice
         fields = ["code", *SUPPORT_SETTINGS_FIELDS]
+
+    def clean_sms_regions(self):
+        # "us,ca" is saved as "US, CA"; a calling code ("+1") is refused with why.
+        return normalize_regions(self.cleaned_data["sms_regions"])
 
     def clean(self):
         cleaned = super().clean()

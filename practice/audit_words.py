@@ -20,6 +20,7 @@ from django.core.exceptions import FieldDoesNotExist
 from practice.models import Practice
 from practice.vocabulary import (
     AuditAction,
+    CodeRefusal,
     GatewayRefusal,
     LockChange,
     RemoteAccessRemoval,
@@ -108,6 +109,7 @@ KEY_LABELS = {
     "number": "Number",
     "purpose": "For",
     "provider_code": "Provider's error code",
+    "limit": "Codes an hour allowed",
     "code": "Practice code",
     "office_networks": "Office networks",
     "sessions": "Sessions ended",
@@ -125,6 +127,7 @@ REASONS = {
     AuditAction.REMOTE_ACCESS_REMOVED: RemoteAccessRemoval,
     AuditAction.USER_LOCKED: LockChange,
     AuditAction.USER_UNLOCKED: LockChange,
+    AuditAction.MFA_CODE_REFUSED: CodeRefusal,
 }
 LOCK_WORDS = {
     (AuditAction.USER_LOCKED, LockChange.ADMINISTRATOR): "Locked by an administrator",

@@ -7,7 +7,13 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from practice.validators import normalize_cidr, validate_cidr, validate_npi, validate_time_zone
+from practice.validators import (
+    normalize_cidr,
+    validate_cidr,
+    validate_npi,
+    validate_regions,
+    validate_time_zone,
+)
 from practice.vocabulary import AuditAction, RoleKind
 
 
@@ -61,11 +67,20 @@ class Practice(models.Model):
     allow_self_pairing_reset = models.BooleanField(
         "users may reset their own 2FA pairing", default=True
     )
-    sms_country_codes = models.CharField(
+    sms_regions = models.CharField(
         "countries allowed for text and voice codes",
-        max_length=60,
-        default="1",
-        help_text="Calling codes, comma-separated (1 = US and Canada).",
+        max_length=200,
+        default="US, CA",
+        blank=True,
+        validators=[validate_regions],
+        help_text="Two-letter country codes, comma-separated, such as US, CA. Not calling codes: "
+        "+1 also reaches Jamaica, the Dominican Republic and 21 other countries and territories.",
+    )
+    sms_hourly_limit = models.PositiveIntegerField(
+        "text and voice codes an hour, for the whole practice",
+        default=100,
+        validators=[MinValueValidator(1)],
+        help_text="Beside each user's own limits: past it, codes wait for the next hour.",
     )
     lockout_threshold = models.PositiveSmallIntegerField(
         "lockout threshold", default=5, validators=[MinValueValidator(1)]
@@ -126,6 +141,9 @@ class Practice(models.Model):
                 condition=Q(password_min_length__gte=8), name="practice_pw_len_gte_8"
             ),
             models.CheckConstraint(condition=~Q(code=""), name="practice_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(sms_hourly_limit__gte=1), name="practice_sms_hourly_limit_gte_1"
+            ),
             models.CheckConstraint(
                 condition=Q(two_factor_policy__in=TwoFactorPolicy.values),
                 name="practice_two_factor_policy_valid",

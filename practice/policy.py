@@ -7,6 +7,7 @@ user yet), so a profile such as NIST 800-63B changes the rules in one place.
 from dataclasses import dataclass
 
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
+from practice.validators import split_regions
 from practice.vocabulary import Zone
 
 NIST_MIN_LENGTH_WITHOUT_SECOND_FACTOR = 15
@@ -30,7 +31,8 @@ class Policy:
     two_factor: str  # TwoFactorPolicy value, after the user's override
     two_factor_office_exempt: bool
     allow_self_pairing_reset: bool
-    sms_country_codes: tuple[str, ...]
+    sms_regions: tuple[str, ...]  # two-letter country codes: "US", "CA"
+    sms_hourly_limit: int  # text and voice codes an hour, the whole practice's
     time_zone: str
     temporary_password_hours: int = TEMPORARY_PASSWORD_HOURS
 
@@ -79,9 +81,8 @@ def practice_policy(practice: Practice, *, two_factor_override: str = "") -> Pol
         two_factor=two_factor,
         two_factor_office_exempt=practice.two_factor_office_exempt,
         allow_self_pairing_reset=practice.allow_self_pairing_reset,
-        sms_country_codes=tuple(
-            c.strip().lstrip("+") for c in practice.sms_country_codes.split(",") if c.strip()
-        ),
+        sms_regions=tuple(split_regions(practice.sms_regions)),
+        sms_hourly_limit=practice.sms_hourly_limit,
         time_zone=practice.time_zone,
     )
 

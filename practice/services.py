@@ -137,7 +137,8 @@ SETTINGS_FIELDS = (
 SUPPORT_SETTINGS_FIELDS = (
     "name",
     *SETTINGS_FIELDS,
-    "sms_country_codes",
+    "sms_regions",
+    "sms_hourly_limit",
     "password_min_length",
     "password_history",
 )

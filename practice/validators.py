@@ -1,7 +1,10 @@
-"""Validators for practice data: time zones, office networks, provider NPIs."""
+"""Validators for practice data: time zones, office networks, provider NPIs, the countries text
+and voice codes may go to."""
 
+import re
 import zoneinfo
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 
 from practice.network import parse_network
@@ -70,3 +73,52 @@ def validate_npi(value: str) -> None:
             code="npi_check_digit",
             params={"value": value},
         )
+
+
+def split_regions(value: str) -> list[str]:
+    """The country codes in a practice's "countries allowed" text, upper case: "us, ca" ->
+    ["US", "CA"]."""
+    return [part.upper() for part in re.split(r"[\s,;]+", value or "") if part]
+
+
+def normalize_regions(value: str) -> str:
+    """The countries text and voice codes may go to, as two-letter codes (ISO 3166): "US, CA".
+
+    SECURITY: a calling code is refused. +1 is not a country but 25 of them: beside the US and
+    Canada, Jamaica (+1 876), the Dominican Republic (+1 809) and other islands, where texts and
+    calls cost more and where toll fraud sends its traffic.
+    """
+    regions = split_regions(value)
+    errors = []
+    for region in regions:
+        if region in phonenumbers.SUPPORTED_REGIONS:
+            continue
+        if region.lstrip("+").isdigit():
+            shared = len(phonenumbers.region_codes_for_country_code(int(region.lstrip("+"))))
+            errors.append(
+                ValidationError(
+                    "“%(value)s” is a calling code, not a country%(shared)s. Write two-letter "
+                    "country codes, such as US, CA.",
+                    code="calling_code",
+                    params={
+                        "value": region,
+                        "shared": f" (it covers {shared} of them)" if shared > 1 else "",
+                    },
+                )
+            )
+        else:
+            errors.append(
+                ValidationError(
+                    "“%(value)s” is not a country code. Write two-letter country codes "
+                    "(ISO 3166), such as US, CA.",
+                    code="invalid_region",
+                    params={"value": region},
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+    return ", ".join(dict.fromkeys(regions))
+
+
+def validate_regions(value: str) -> None:
+    normalize_regions(value)

@@ -82,7 +82,7 @@ class AuditAction(models.TextChoices):
         "Identity confirmed before a first two-factor setup",
     )
     MFA_CODE_SENT = "mfa.code_sent", "Text or voice code sent"
-    MFA_CODE_REFUSED = "mfa.code_refused", "Text or voice code not sent (limit reached)"
+    MFA_CODE_REFUSED = "mfa.code_refused", "Code not sent (limit reached)"
     MFA_CODE_OPTED_OUT = "mfa.code_opted_out", "Text or voice code not sent (number opted out)"
     MFA_CODE_SEND_FAILED = "mfa.code_send_failed", "Text or voice code could not be sent"
     # The practice
@@ -189,6 +189,13 @@ class SignInFailure(models.TextChoices):
     PHONE_CODE = "phone_code", "Wrong code (phone verification)"
     CURRENT_PASSWORD = "current_password", "Wrong current password (changing password)"
     REAUTH_PASSWORD = "reauth_password", "Wrong password (confirming it)"
+
+
+class CodeRefusal(models.TextChoices):
+    """Why a text, voice or email code was not sent: the "reason" of mfa.code_refused."""
+
+    RATE_LIMITED = "rate_limited", "Too many codes for this user or number"
+    PRACTICE_LIMIT = "practice_limit", "The practice's hourly limit of text and voice codes"
 
 
 class SessionEndReason(models.TextChoices):

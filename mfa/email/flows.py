@@ -7,6 +7,19 @@ from django_otp.models import GenerateNotAllowed
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import User
+from practice import ratelimit
+from practice.audit import audit_record
+from practice.vocabulary import AuditAction, CodeRefusal
+
+# Email codes one user may be sent in an hour. Asking for one takes only the password, so
+# without a cap someone who has it could have us mail the user a code a minute (django-otp's
+# cooldown) and bury their inbox. Counted as the password reset counts its requests.
+EMAIL_CODES_PER_HOUR = 5
+EMAIL_CODE_WINDOW_SECONDS = 60 * 60
+TOO_MANY_EMAIL_CODES = (
+    "Too many codes were emailed to you in the last hour. You can ask for a new one in {wait}, "
+    "or choose another method."
+)
 
 
 class EmailCodeError(Exception):
@@ -29,7 +42,7 @@ def email_device(user: User) -> EmailDevice | None:
     return device
 
 
-def email_code_send(*, user: User) -> datetime:
+def email_code_send(*, user: User, request=None) -> datetime:
     """Email a new code (10 minutes; it replaces the last one); returns when it expires."""
     device = email_device(user)
     if device is None:
@@ -43,6 +56,7 @@ def email_code_send(*, user: User) -> datetime:
             f"A code was emailed a moment ago. You can ask for a new one in {seconds} seconds.",
             seconds_left=seconds,
         )
+    _refuse_past_the_hourly_cap(user=user, request=request)
     try:
         device.generate_challenge()
     except OSError as exc:
@@ -50,3 +64,20 @@ def email_code_send(*, user: User) -> datetime:
             "We could not send the email. Try again in a minute, or choose another method."
         ) from exc
     return device.valid_until
+
+
+def _refuse_past_the_hourly_cap(*, user: User, request) -> None:
+    key = f"email-code:user:{user.pk}"
+    sent = ratelimit.count(key, window_seconds=EMAIL_CODE_WINDOW_SECONDS)
+    if sent <= EMAIL_CODES_PER_HOUR:
+        return
+    if sent == EMAIL_CODES_PER_HOUR + 1:
+        # Once a window: a refusal asked for again and again does not flood the audit log.
+        audit_record(
+            action=AuditAction.MFA_CODE_REFUSED,
+            target=user,
+            request=request,
+            details={"reason": CodeRefusal.RATE_LIMITED, "channel": "email"},
+        )
+    wait = ratelimit.wait_words(ratelimit.seconds_left(key))
+    raise EmailCodeError(TOO_MANY_EMAIL_CODES.format(wait=wait))

@@ -1,12 +1,15 @@
 """Text and voice phones: add a number, prove it with a code, then use it at sign-in."""
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from mfa.devices import device_added, device_added_notice
 from mfa.models import PhoneDevice
-from phonecodes.codes import number_check
-from phonecodes.models import PhoneChannel
+from phonecodes.codes import cooldown_refusal, number_check
+from phonecodes.models import RESEND_COOLDOWN_SECONDS, PhoneChannel
 from phonecodes.numbers import mask_number
 
 
@@ -15,12 +18,31 @@ def setup_purpose(device: PhoneDevice) -> str:
 
 
 def phone_setup_start(*, user: User, number: str, method: str, request=None) -> PhoneDevice:
-    """A new, unconfirmed phone, and a code sent to it; raises PhoneCodeError (nothing kept)."""
+    """A new, unconfirmed phone, and a code sent to it; raises PhoneCodeError (nothing kept).
+
+    It replaces an unfinished setup, but not one started within the resend wait: that one's
+    code may still be on its way, and this one would be refused the code anyway.
+    """
     if method not in PhoneChannel.values:
         raise ValueError(f"Unknown method {method!r}")
-    number = number_check(user=user, number=number)
+    number = number_check(user=user, number=number, channel=method)
     with transaction.atomic():
-        PhoneDevice.objects.filter(user=user, confirmed=False).delete()
+        # Two setups started at once (a double click, two tabs, the administrator's desk and
+        # My Account) take turns on the user's row, so the second sees the first's phone.
+        # Without this the second removed that phone while its code was going out: the first
+        # answered with an error page, and the code it had sent led nowhere.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+        now = timezone.now()
+        unfinished = PhoneDevice.objects.filter(user=user, confirmed=False)
+        started = (
+            unfinished.filter(created_at__gt=now - timedelta(seconds=RESEND_COOLDOWN_SECONDS))
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if (refusal := cooldown_refusal(started, now=now)) is not None:
+            raise refusal
+        unfinished.delete()
         device = PhoneDevice.objects.create(
             user=user,
             number=number,

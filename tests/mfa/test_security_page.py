@@ -83,7 +83,10 @@ def test_a_phone_outside_the_allowed_countries_is_refused(signed_in, member, sms
         "/account/security/phone/add/", {"number": "+44 20 7946 0958", "method": "voice"}
     )
     assert response.status_code == 200
-    assert "countries your practice allows (+1)" in response.content.decode()
+    assert (
+        "Voice codes can only go to mobile or landline numbers in these countries: "
+        "United States, Canada." in response.content.decode()
+    )
     assert sms_outbox == []
     assert not PhoneDevice.objects.filter(user=member).exists()
 

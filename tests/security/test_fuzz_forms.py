@@ -983,7 +983,8 @@ def practice_admin_fields(practice) -> dict:
         "two_factor_policy": ["none", "prompt", "require", "always"],
         "two_factor_office_exempt": ["on", ""],
         "allow_self_pairing_reset": ["on", ""],
-        "sms_country_codes": ["1", "1,44", "", "abc"],
+        "sms_regions": ["US, CA", "us,gb", "", "abc", "+1"],
+        "sms_hourly_limit": ["100", "1", "0", "-1", "2147483648"],
         "lockout_threshold": ["5", "1", "0", "32767", "32768", "-1"],
         "auto_unlock_minutes": ["0", "15", "2147483647", "2147483648", "-1"],
         "notify_admins_on_lock": ["on", ""],
@@ -1070,7 +1071,7 @@ def test_admin_practice_change_form_with_a_megabyte(admin_practice, staff):
     practice = admin_practice
     client = staff_visitor(staff)
     path = f"/admin/practice/practice/{practice.pk}/change/"
-    posted = {name: BIG for name in ("code", "name", "time_zone", "sms_country_codes")}
+    posted = {name: BIG for name in ("code", "name", "time_zone", "sms_regions")}
     posted.update({"office_networks-TOTAL_FORMS": "0", "office_networks-INITIAL_FORMS": "1"})
     before = db_state()
     response = send(client, "post", path, posted)
@@ -1325,7 +1326,8 @@ def admin_practice_form(practice, **fields) -> dict:
         "name": practice.name,
         "time_zone": practice.time_zone,
         "two_factor_policy": "none",
-        "sms_country_codes": "1",
+        "sms_regions": "US, CA",
+        "sms_hourly_limit": "100",
         "lockout_threshold": "5",
         "auto_unlock_minutes": "0",
         "idle_timeout_minutes": "30",
