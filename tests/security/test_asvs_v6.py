@@ -116,7 +116,7 @@ def test_v6_1_3_every_way_in_is_documented(security_md):
         "/p/<code>/login/",
         "/admin/login/",
         "/password-reset/",
-        "/invite/<token>/",
+        "/invite/link/#<token>",
         "/login/emergency/",
         "/auth/verify",
     ):
