@@ -25,7 +25,8 @@ from django.core.exceptions import BadRequest, ValidationError
 # yes/no (`__exact`), "all values" (the path itself), a relation (`__<its key>__exact`), a date
 # range (`__gte`, `__lt`), "empty" (`__isempty`), and each one's "none" (`__isnull`).
 FILTER_SUFFIXES = ("", "__exact", "__isnull", "__gte", "__lt", "__isempty")
-DATE_HIERARCHY_SUFFIXES = ("__year", "__month", "__day")
+# A date hierarchy's levels; a filter's links on a chosen day carry the day as a range.
+DATE_HIERARCHY_SUFFIXES = ("__year", "__month", "__day", "__gte", "__lt")
 
 
 def offered_lookups(model_admin, request) -> set[str]:
