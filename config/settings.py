@@ -52,7 +52,9 @@ for _entry in env_list("GATEWAY_ALLOWED_HOSTS"):
     GATEWAY_ALLOWED_HOSTS[_host] = _code
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django admin, on support staff's site (practice.admin_site): every admin on it filters
+    # only by what its page offers, and refuses NUL characters.
+    "config.apps.SupportAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,10 +5,14 @@ My Account's sign-in history and the CSV export all show.
 ("Signed in (office)", "Remote access granted until 6 Dec") and the details as labelled fields
 ("Reason: Too many failed attempts", "Expires: 4 Dec 2026, 13:02"), with every time in the
 practice's zone. It takes the stored code and details, not a model, so the CSV export can call
-it on the rows it streams. The codes themselves stay in the database, the JSON log line and the
-CSV's "action" column, for machines.
+it on the rows it streams. The codes stay in the database, the JSON log line and the CSV's
+"action" column, for machines. Nothing stored may make a page fail: details hold any JSON, and
+text anyone typed (a username tried, a reason) may look like a date and not be one
+("2024-13-45"). Every stored value becomes words in `plain()`, whose guard shows it as stored
+when it cannot be read.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -160,8 +164,7 @@ class AuditDescription:
 
 @cache
 def _labels(choices) -> dict[str, str]:
-    # Read once: TextChoices builds `.values` and `.choices` anew at every access, and the CSV
-    # export describes every row of the log.
+    # Read once: TextChoices builds `.choices` anew at every access; the CSV describes every row.
     return {value: str(label) for value, label in choices.choices}
 
 
@@ -177,59 +180,84 @@ def label_of(choices, value, default: str | None = None) -> str:
     return str(value) if default is None else default
 
 
-def when(value, zone: ZoneInfo, *, short: bool = False) -> str:
-    """An ISO time (or date) as people read it, in the practice's zone: "6 Dec 2026, 13:02"."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and _ISO_DATETIME.match(value):
-        try:
+def _when(value, zone: ZoneInfo, *, short: bool = False) -> str:
+    """An ISO time (or date) as people read it, in the practice's zone: "6 Dec 2026, 13:02";
+    text that only looks like one ("2024-13-45", 9999-12-31T23:59-05:00) stays as it is."""
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str) and _ISO_DATETIME.match(value):
             moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    elif isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
-        day = value if isinstance(value, date) else date.fromisoformat(value)
-        return f"{day.day} {day:%b}" if short else f"{day.day} {day:%b %Y}"
-    else:
+        elif isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+            day = value if isinstance(value, date) else date.fromisoformat(value)
+            return f"{day.day} {day:%b}" if short else f"{day.day} {day:%b %Y}"
+        else:
+            return str(value)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(zone)
+    except (ValueError, OverflowError):
         return str(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone)
     return f"{moment.day} {moment:%b}" if short else f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def _practice_field(name: str):
+    try:
+        return Practice._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
 
 
 def _setting_name(name: str) -> str:
     if name in KEY_LABELS:
         return KEY_LABELS[name]
-    try:
-        verbose = str(getattr(Practice._meta.get_field(name), "verbose_name", name))
-    except FieldDoesNotExist:
-        verbose = name
-    verbose = verbose.replace("_", " ")
+    verbose = str(getattr(_practice_field(name), "verbose_name", name)).replace("_", " ")
     return verbose[:1].upper() + verbose[1:]
 
 
 def _setting_value(name: str, value):
     """A setting's stored value, as its label when the field has choices ("require" -> …)."""
-    try:
-        choices = getattr(Practice._meta.get_field(name), "choices", None)
-    except FieldDoesNotExist:
-        choices = None
+    choices = getattr(_practice_field(name), "choices", None)
     if choices and isinstance(value, str):
         return str(dict(choices).get(value, value))
     return value
 
 
-def plain(value, zone: ZoneInfo, *, key: str = "", action: str = "") -> str:
-    """One detail value in words. Old rows may hold any JSON: nothing here may raise."""
+def plain(value, zone: ZoneInfo, *, key: str = "", action: str = "", short: bool = False) -> str:
+    """One stored detail value in words: the one place a stored value becomes text. Whatever
+    the value (any JSON, a date that is not one, a number too long to print), it never raises."""
+    try:
+        return _words(value, zone, key=key, action=action, short=short, depth=0)
+    except Exception:  # any at all: stored text must never break a page
+        return _as_stored(value)
+
+
+def _as_stored(value) -> str:
+    # As the database keeps it (JSON), or a placeholder when even that fails.
+    try:
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):
+        return "(unreadable)"
+
+
+# How deep a nested detail is spelled out; deeper, it is "…" (and the recursion stays bounded).
+_MAX_DEPTH = 3
+
+
+def _words(value, zone: ZoneInfo, *, key: str, action: str, short: bool, depth: int) -> str:
     if value is None or value == "":
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, list):
-        if key == "kinds":
-            return ", ".join(plain(kind, zone, key="kind") for kind in value) or "none"
-        return ", ".join(plain(item, zone, key=key, action=action) for item in value) or "none"
-    if isinstance(value, dict):
-        return ", ".join(f"{name}: {plain(item, zone)}" for name, item in value.items()) or "none"
+    if isinstance(value, list | dict):
+        if depth >= _MAX_DEPTH:
+            return "…"
+        deeper = {"zone": zone, "short": short, "depth": depth + 1}
+        if isinstance(value, dict):
+            items = (f"{k}: {_words(v, key='', action='', **deeper)}" for k, v in value.items())
+        else:
+            item_key = "kind" if key == "kinds" else key
+            items = (_words(item, key=item_key, action=action, **deeper) for item in value)
+        return ", ".join(items) or "none"
     if not isinstance(value, str):
         return str(value)
     if key == "reason" and action in REASONS:
@@ -246,19 +274,22 @@ def plain(value, zone: ZoneInfo, *, key: str = "", action: str = "") -> str:
         return PURPOSES.get(value, value)
     if key == "fields":
         return value.replace("_", " ")
-    return when(value, zone)
+    return _when(value, zone, short=short)
 
 
 def _fields(details: dict, zone: ZoneInfo, action: str, *, skip=()) -> tuple:
-    settings_changed = action == _SETTINGS_CHANGED
+    before, after = details.get("before"), details.get("after")  # settings' maps, or any JSON
+    settings_changed = action == _SETTINGS_CHANGED and all(
+        isinstance(side, dict | None) for side in (before, after)
+    )
     out = []
     for key, value in details.items():
         if key in skip or (settings_changed and key in ("before", "after")):
             continue
-        name = KEY_LABELS.get(key) or key.replace("_", " ").capitalize()
+        name = KEY_LABELS.get(key) or str(key).replace("_", " ").capitalize()
         out.append((name, plain(value, zone, key=key, action=action)))
     if settings_changed:
-        before, after = details.get("before") or {}, details.get("after") or {}
+        before, after = before or {}, after or {}
         for name in sorted(set(before) | set(after)):
             was, now = _setting_value(name, before.get(name)), _setting_value(name, after.get(name))
             out.append((_setting_name(name), f"{plain(was, zone)} → {plain(now, zone)}"))
@@ -280,7 +311,7 @@ def _lower_first(text: str) -> str:
 
 
 def _signed_in(action: str, details: dict, zone: ZoneInfo) -> Title | None:
-    where = [label_of(Zone, details["zone"]).lower()] if details.get("zone") else []
+    where = [plain(details["zone"], zone, key="zone")] if details.get("zone") else []
     if details.get("emergency"):
         where.append("emergency")
     return (f"Signed in ({', '.join(where)})" if where else "Signed in"), ("zone",)
@@ -303,7 +334,7 @@ def _sessions_ended(action: str, details: dict, zone: ZoneInfo) -> Title | None:
 
 def _remote_access_granted(action: str, details: dict, zone: ZoneInfo) -> Title | None:
     if until := details.get("until"):
-        return f"Remote access granted until {when(until, zone, short=True)}", ("until",)
+        return f"Remote access granted until {plain(until, zone, short=True)}", ("until",)
     return "Remote access granted", ("until",)
 
 
@@ -326,13 +357,13 @@ def _lock_changed(action: str, details: dict, zone: ZoneInfo) -> Title | None:
 
 def _temporary_password(action: str, details: dict, zone: ZoneInfo) -> Title | None:
     if expires_at := details.get("expires_at"):
-        return f"{action_label(action)} (expires {when(expires_at, zone)})", ("expires_at",)
+        return f"{action_label(action)} (expires {plain(expires_at, zone)})", ("expires_at",)
     return None
 
 
 def _access_end_changed(action: str, details: dict, zone: ZoneInfo) -> Title | None:
     after = details.get("after")
-    return (f"Access ends on {when(after, zone)}" if after else "Access end date removed"), (
+    return (f"Access ends on {plain(after, zone)}" if after else "Access end date removed"), (
         "after",
     )
 
@@ -354,7 +385,7 @@ def _code_sent(action: str, details: dict, zone: ZoneInfo) -> Title | None:
     if not (channel := details.get("channel")):
         return None
     verb = "Voice call" if channel == "voice" else "Text message"
-    to = f" to {details['number']}" if details.get("number") else ""
+    to = f" to {plain(details['number'], zone)}" if details.get("number") else ""
     return f"{verb} {_CODE_WORDS[action]}{to}", ("channel", "number")
 
 
@@ -383,17 +414,35 @@ def _title(action: str, details: dict, zone: ZoneInfo) -> Title:
     return title if title is not None else (action_label(action), ())
 
 
-def audit_describe(action: str, details: dict | None, *, time_zone: str) -> AuditDescription:
-    """The event in plain words, times in `time_zone` (the practice's)."""
+def audit_describe(action: str, details, *, time_zone: str) -> AuditDescription:
+    """The event in plain words, times in `time_zone` (the practice's). `details` as stored,
+    any JSON; never raises (what the titles make of an odd shape is guarded here)."""
     zone = _zone(time_zone or "UTC")
     details = details if isinstance(details, dict) else {}
-    title, said = _title(action, details, zone)
-    return AuditDescription(action=title, fields=_fields(details, zone, action, skip=said))
+    try:
+        title, said = _title(action, details, zone)
+        return AuditDescription(action=title, fields=_fields(details, zone, action, skip=said))
+    except Exception:  # any at all: stored text must never break a page
+        fields = tuple((str(key), _as_stored(value)) for key, value in details.items())
+        return AuditDescription(action=action_label(action), fields=fields)
+
+
+def details_parse(stored: str | None):
+    """Details kept as JSON text (the CSV reads them so), parsed; what cannot be stays text."""
+    if not stored:
+        return None
+    try:
+        return json.loads(stored)
+    except (ValueError, RecursionError):
+        return stored
 
 
 @cache
 def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return ZoneInfo("UTC")
 
 
 def event_describe(event, *, time_zone: str) -> AuditDescription:

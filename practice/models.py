@@ -241,6 +241,24 @@ class AuditEventQuerySet(models.QuerySet):
         raise TypeError("Audit events are append-only.")
 
 
+class StoredJSONField(models.JSONField):
+    """A JSONField whose read never raises. JSON that Python cannot hold (a number of more than
+    4,300 digits, nesting deeper than its recursion limit) comes back as the text stored, as
+    Django already answers text that is not JSON: nothing stored may make a page fail."""
+
+    def from_db_value(self, value, expression, connection):
+        try:
+            return super().from_db_value(value, expression, connection)
+        except (ValueError, RecursionError):
+            return value
+
+    def deconstruct(self):
+        # The column is a JSONField's and so is every migration's view of it: only reading
+        # differs, which no migration needs.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
+
+
 class AuditEvent(models.Model):
     practice = models.ForeignKey(
         Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -262,7 +280,7 @@ class AuditEvent(models.Model):
     # An AuditAction value (audit_record refuses any other). Not a `choices` field, so that a
     # new action is one line in practice.vocabulary and no migration.
     action = models.CharField(max_length=64)
-    details = models.JSONField(default=dict, blank=True)
+    details = StoredJSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField("client address", null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(db_index=True)

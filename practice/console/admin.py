@@ -11,6 +11,7 @@ would defeat the second factor).
 This module sits with the console, on top of accounts and mfa, because its actions use both.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
@@ -205,12 +206,18 @@ class UserAdmin(ReadOnlyModelAdmin):
 # --- Roles: read-only per practice; support copies one to another practice ------------------
 
 
+class _CopyRolesTo(forms.Form):
+    to_practice = forms.ModelChoiceField(queryset=Practice.objects.all())
+
+
 @admin.action(description="Copy selected roles to another practice")
 def copy_roles(modeladmin, request, queryset):
     """Asks for the practice, then copies each role there through role_copy (audited in the
     receiving practice's log, with the staff member as the actor)."""
     roles = list(queryset.select_related("practice"))
-    target = Practice.objects.filter(pk=request.POST.get("to_practice") or None).first()
+    # A form reads the practice: a posted value that is not an id finds none, not an error.
+    chosen = _CopyRolesTo(request.POST)
+    target = chosen.cleaned_data["to_practice"] if chosen.is_valid() else None
     if request.POST.get("confirmed") != "yes" or target is None:
         context = {
             **modeladmin.admin_site.each_context(request),

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +12,12 @@ from django.db.models import Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import User
-from practice.audit_words import AuditDescription, audit_describe, event_describe
+from practice.audit_words import (
+    AuditDescription,
+    audit_describe,
+    details_parse,
+    event_describe,
+)
 from practice.models import AuditEvent, Practice
 from practice.vocabulary import (
     AuditAction,
@@ -253,7 +257,8 @@ def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
     The time and the details come as text: the time parsed by datetime.fromisoformat (the
     driver's own parse of a timestamp, through Django's time zone loader, cost a fifth of the
     export), the details as the JSON the database keeps (the "details" column, as stored),
-    parsed once for the description. Every cell is text, defused inline.
+    parsed once for the description by the words (which never raise on what is stored). Every
+    cell is text, defused inline.
     """
     zone = ZoneInfo(time_zone)
     yield CSV_HEADER
@@ -275,7 +280,7 @@ def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
         created_at = datetime.fromisoformat(stored_at)
         if created_at.tzinfo is None:  # SQLite keeps UTC without saying so
             created_at = created_at.replace(tzinfo=UTC)
-        details = json.loads(stored) if stored else None
+        details = details_parse(stored)
         description = audit_describe(action, details, time_zone=time_zone)
         if actor is None:
             actor_text = "system"
