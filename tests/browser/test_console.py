@@ -204,8 +204,8 @@ def test_reset_2fa_pairing_after_confirming_the_password(live_server, page, admi
     expect(page.get_by_text("Two-factor pairing of Sam Caller reset")).to_be_visible()
     expect(page.get_by_text("Second factor: none")).to_be_visible()
     assert not TOTPDevice.objects.filter(user=caller).exists()
-    # Sam is told by email.
+    # Sam is told by email, and who did it.
     assert any(
-        message.to == [caller.email] and "two-factor authentication was reset" in message.subject
+        message.to == [caller.email] and "reset your two-factor authentication" in message.subject
         for message in mail.outbox
     )
