@@ -1,6 +1,7 @@
 """The apps depend on each other one way, and no modules import each other in a circle.
 
-From the bottom: practice (the tenant core) <- phonecodes <- accounts <- mfa <- practice.console.
+From the bottom: practice (the tenant core) <- phonecodes <- accounts <- mfa <- practice.console,
+and the bench (development tooling, outside the product) on top of everything.
 A module may import its own app and the apps below it, never one above (accounts never imports
 mfa: the second factor joins the sign-in as a stage named in settings). Imports inside functions
 count too: a late import is still a dependency.
@@ -10,7 +11,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["practice", "phonecodes", "accounts", "mfa", "practice.console"]
+LAYERS = ["practice", "phonecodes", "accounts", "mfa", "practice.console", "bench"]
+# Where the layers' modules live; and the product's packages (its apps and config/).
+PACKAGES = ("practice", "phonecodes", "accounts", "mfa", "bench")
+PRODUCT_PACKAGES = ("practice", "phonecodes", "accounts", "mfa", "config")
 
 
 def module_name(path: Path) -> str:
@@ -29,9 +33,9 @@ def layer_of(module: str) -> str | None:
     return found
 
 
-def project_modules() -> dict[str, Path]:
+def project_modules(packages=PACKAGES) -> dict[str, Path]:
     modules = {}
-    for top in ("practice", "phonecodes", "accounts", "mfa"):
+    for top in packages:
         for path in (ROOT / top).rglob("*.py"):
             if "migrations" not in path.parts:
                 modules[module_name(path)] = path
@@ -90,3 +94,22 @@ def test_no_modules_import_each_other_in_a_circle():
         if module not in state:
             visit(module, [module])
     assert circles == []
+
+
+def test_bench_is_tooling_that_the_product_does_not_know():
+    from bench import settings as bench_settings
+    from config import settings as production_settings
+
+    # Only the bench's own settings install it: no deployment carries its command or its
+    # admin site.
+    assert "bench" not in production_settings.INSTALLED_APPS
+    assert [*production_settings.INSTALLED_APPS, "bench"] == bench_settings.INSTALLED_APPS
+    # No app of the product, and nothing in config/, imports it (the rule above says so of the
+    # apps; config/ is no layer).
+    importers = [
+        f"{module} -> {imported}"
+        for module, path in project_modules(PRODUCT_PACKAGES).items()
+        for imported in imports_of(path, module)
+        if layer_of(imported) == "bench"
+    ]
+    assert importers == []

@@ -25,10 +25,10 @@ from django.utils.module_loading import import_string
 
 from accounts.lockout import ADDRESS_FAILURE_LIMIT
 from accounts.models import Role
+from bench.database import database_url
+from bench.seed import events_insert
+from bench.server import HttpClient, gunicorn, server_environment
 from config import settings as production_settings
-from practice.console.bench.database import database_url
-from practice.console.bench.seed import events_insert
-from practice.console.bench.server import HttpClient, gunicorn, server_environment
 from practice.models import AuditEvent
 from practice.vocabulary import AuditAction, SignInFailure
 from tests.factories import OfficeNetworkFactory, PracticeFactory, UserFactory, starting_role

@@ -32,9 +32,9 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.invitations import invitation_create
 from accounts.models import User
 from accounts.tokens import email_change_token, password_reset_tokens
+from bench.database import database_url
+from bench.server import HttpClient, gunicorn, server_environment
 from phonecodes import senders as sms
-from practice.console.bench.database import database_url
-from practice.console.bench.server import HttpClient, gunicorn, server_environment
 from practice.models import Practice
 from tests.account_helpers import (
     CSRF_INPUT,

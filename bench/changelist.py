@@ -8,7 +8,7 @@ side is never slowed by work the console skips: no actions column, and no second
 rows (show_full_result_count).
 
 Which practice: `?practice=<code>` (taken out of the query before the changelist reads it).
-Bench only: the site is mounted by practice.console.bench.urls, which only the bench uses.
+Bench only: the site is mounted by bench.urls, which only the bench uses.
 """
 
 from django.contrib import admin

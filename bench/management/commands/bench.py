@@ -3,7 +3,8 @@
 It creates a fresh database (on PostgreSQL `bench_<name>_<pid>` on the configured server, on
 SQLite a temporary file; the configured database is never touched), seeds a practice with
 thousands of users and a long audit log, hashes with production's Argon2, and times real
-requests. practice.console.bench says what each figure is and how it is measured.
+requests. bench.measures says what each figure is and how it is measured; each measure's
+module lists its rows of the table.
 """
 
 import json
@@ -17,67 +18,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.test.utils import override_settings
 
+from bench.database import bench_database
+from bench.measures import run, table_keys
+from bench.measures.base import Options
+from bench.statements import Statements
 from config import settings as production_settings
-from practice.console.bench.database import bench_database
-from practice.console.bench.measures import Bench, Options, scale_label
-from practice.console.bench.statements import Statements
-
-# (key, unit, what it is), in the order of the table.
-KEYS = [
-    ("signin_ratio", "x", "sign-in POST / bare Argon2 verify of the same hash (paired)"),
-    ("signin_cpu_ratio", "x", "the same in CPU time of this process (steady under load)"),
-    ("signin_ms", "ms", "one sign-in POST"),
-    ("verify_ms", "ms", "one bare Argon2 verify"),
-    ("signin_cpu_ms", "ms", "CPU time of one sign-in POST in the app's process"),
-    ("verify_cpu_ms", "ms", "CPU time of one bare Argon2 verify"),
-    ("signin_queries", "", "statements of one sign-in POST, transaction control included"),
-    ("signin_transaction_statements", "", "of which BEGIN/COMMIT/SAVEPOINT/RELEASE"),
-    ("signin_queries_django", "", "what django_assert_num_queries sees of it"),
-    ("list_queries", "", "statements of the console user list (administrator)"),
-    ("list_queries_django", "", "what django_assert_num_queries sees of it"),
-    ("list_manager_queries", "", "statements of the list without the overview (user manager)"),
-    ("admin_list_queries", "", "statements of Django admin's like-for-like changelist"),
-    ("list_vs_admin_ratio", "x", "console user list (administrator) / admin changelist (paired)"),
-    ("list_manager_vs_admin_ratio", "x", "the list without the overview / admin changelist"),
-    ("list_ms", "ms", "console user list, administrator's page"),
-    ("list_manager_ms", "ms", "console user list, user manager's page"),
-    ("admin_list_ms", "ms", "Django admin's changelist of the same rows and columns"),
-    ("audit_page_ms", "ms", "console audit log, newest page"),
-    ("audit_deep_page_ms", "ms", "console audit log, a page 90% down"),
-    ("audit_search_ms", "ms", 'audit log search, a common word ("locked")'),
-    ("audit_search_user_ms", "ms", "audit log search, one user's name (few events)"),
-    ("audit_search_none_ms", "ms", "audit log search matching nothing (every event read)"),
-    ("csv_rows_per_second", "rows/s", "CSV export of the whole log, in process"),
-    ("csv_rows_per_second_gunicorn", "rows/s", "CSV export of the whole log through gunicorn"),
-    ("csv_rows_gunicorn", "rows", "rows it streamed"),
-    ("csv_seconds_gunicorn", "s", "how long it took"),
-    ("csv_mib_gunicorn", "MiB", "how much it sent"),
-    ("csv_complete_gunicorn", "", "1 if every row arrived"),
-    ("csv_peak_mib", "MiB", "peak resident memory of the worker that served it (VmHWM)"),
-    ("csv_worker_before_mib", "MiB", "what that worker held before the export (VmRSS)"),
-    ("csv_worker_killed", "", "1 if gunicorn killed a worker during the export"),
-    ("csv_1m_seconds", "s", "a 1,000,000-row export (measured, or at the measured rate)"),
-    ("csv_1m_measured", "", "1 if the log had a million rows (else projected from the rate)"),
-    ("csv_1m_within_timeout", "", "1 if that finishes within gunicorn's timeout"),
-    ("gunicorn_timeout_seconds", "s", "gunicorn's worker timeout (its default)"),
-    ("auth_verify_ratio_windows", "x", "/auth/verify/s with the guard / without, login windows"),
-    ("auth_verify_ratio_plain", "x", "/auth/verify/s with the guard / without, no windows"),
-    ("page_checks_ratio", "x", "a console page/s with the guard / without"),
-    ("auth_verify_extra_queries_windows", "", "statements the guard adds, login windows"),
-    ("auth_verify_extra_queries_plain", "", "statements the guard adds, no windows"),
-    ("page_checks_extra_queries", "", "statements the guard adds to a page"),
-    ("request_checks_extra_queries", "", "= page_checks_extra_queries (the older name)"),
-    ("request_checks_throughput_ratio", "x", "= page_checks_ratio (the older name)"),
-]
-# The list's figures, again for each of --scales (the key with a suffix: list_ms_100k).
-SCALE_KEYS = [
-    *(
-        (key, unit, text)
-        for key, unit, text in KEYS
-        if key.startswith(("list_", "admin_list_")) and not key.startswith("list_growth")
-    ),
-    ("list_growth", "x", "the administrator's list here / at --users (paired)"),
-]
 
 
 @contextmanager
@@ -170,7 +115,7 @@ class Command(BaseCommand):
                 f"Seeding {bench_options.users:,} users and {bench_options.events:,} audit "
                 f"events on {connections['default'].vendor}…"
             )
-            results, sizes, detail = Bench(bench_options, say=self.stdout.write).run()
+            results, sizes, detail = run(bench_options, say=self.stdout.write)
         self.table(results, bench_options)
         self.statements("A sign-in POST sent", detail["signin_statements"])
         self.statements("The user list sent", detail["list_statements"]["bench"])
@@ -196,14 +141,7 @@ class Command(BaseCommand):
     def table(self, results: dict, options: Options) -> None:
         self.stdout.write("")
         self.stdout.write(f"{'figure':<36} {'value':>12}  what")
-        rows = list(KEYS)
-        for users in options.scales:
-            label = scale_label(users)
-            rows += [
-                (f"{key}_{label}", unit, f"{text}, {users:,} users")
-                for key, unit, text in SCALE_KEYS
-            ]
-        for key, unit, text in rows:
+        for key, unit, text in table_keys(options.scales):
             value = results[key]
             shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
             self.stdout.write(f"{key:<36} {shown:>12} {unit:<6} {text}")

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from practice.console.bench.statements import Statements, _postgres_statements
-from practice.console.bench.timing import paired
+from bench.statements import Statements, _postgres_statements
+from bench.timing import paired
 
 # DESIGN.md's keys, then the ones added with them.
 REQUIRED = [
@@ -46,8 +46,9 @@ REQUIRED = [
 
 def run_bench(tmp_path, *arguments) -> subprocess.CompletedProcess:
     # Its own process: the bench creates (and drops) a database of its own, which must not
-    # happen inside the test run's connection.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
+    # happen inside the test run's connection. manage.py runs it on bench.settings (the
+    # project's settings and the bench's app), as `make bench` does.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", *arguments],
         capture_output=True,

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from bench.changelist import site
 from config.urls import urlpatterns as project_urlpatterns
-from practice.console.bench.changelist import site
 
 urlpatterns = [path("bench-admin/", site.urls), *project_urlpatterns]
 

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-SETTINGS_MODULE = "practice.console.bench.server_settings"
+SETTINGS_MODULE = "bench.server_settings"
 # What gunicorn.conf.py sets (gunicorn's own default too).
 GUNICORN_TIMEOUT_SECONDS = 30
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
