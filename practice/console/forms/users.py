@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.forms import password_field, passwords_match
-from accounts.lifecycle import UserChanges
+from accounts.lifecycle import CHANGE_PERMISSIONS, UserChanges
 from accounts.login_times import WINDOWS_PER_DAY, window_overlaps
 from accounts.models import TwoFactorSetup, User, Weekday
 from accounts.permissions import may_act_on, may_give_role, permissions_of
@@ -353,32 +353,13 @@ class UserForm(forms.Form):
         )
 
 
-# Which permission offers each field of the user page (the login days' fields: LOGIN_TIMES).
-FIELD_PERMISSIONS = {
-    "active": Permission.ACTIVATE,
-    "locked": Permission.UNLOCK,
-    "pm_username": Permission.EDIT_DETAILS,
-    "two_factor_setup": Permission.EDIT_DETAILS,
-    "provider": Permission.EDIT_DETAILS,
-    "verify_phone_at_registration": Permission.EDIT_DETAILS,
-    "remote_access": Permission.REMOTE_ACCESS,
-    "remote_access_until": Permission.REMOTE_ACCESS,
-    "remote_access_reason": Permission.REMOTE_ACCESS,
-    "emergency_access": Permission.REMOTE_ACCESS,
-    "role": Permission.MANAGE_ROLES,
-    "access_ends_on": Permission.OFFBOARD,
-    "login_times_restricted": Permission.LOGIN_TIMES,
-}
-
-
 # A login window's field: "monday_start", "monday_end"; a second window "monday_start_2".
 _WINDOW_FIELD = re.compile(r"[a-z]+_(start|end)(_\d+)?")
 
 
 def field_permission(name: str) -> Permission:
-    if _WINDOW_FIELD.fullmatch(name):
-        return Permission.LOGIN_TIMES
-    return FIELD_PERMISSIONS[name]
+    """The permission that offers a field of the user page (accounts.lifecycle's one map)."""
+    return CHANGE_PERMISSIONS["windows" if _WINDOW_FIELD.fullmatch(name) else name]
 
 
 class TemporaryPasswordForm(forms.Form):

@@ -15,7 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.emergency import emergencies_active
-from accounts.lifecycle import user_update
+
+from accounts.lifecycle import USER_PAGE_PERMISSIONS, user_update
 from accounts.models import UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
 from accounts.permissions import has_permission, may_act_on
@@ -23,7 +24,7 @@ from accounts.sessions import sessions_end
 from mfa.pairing import pairing_reset
 from mfa.selectors import has_second_factor
 from practice.console import charts
-from practice.console.access import USER_PAGE_PERMISSIONS, console_view, user_for_admin
+from practice.console.access import console_view, user_for_admin
 from practice.console.forms.users import (
     ConfirmPasswordForm,
     TemporaryPasswordForm,
@@ -148,6 +149,8 @@ def _user_page(request, user, *, form=None, password_form=None, status=200):
 
 
 @never_cache
+# Each part saves with its own permission (accounts.lifecycle's map): a POST is for whoever holds
+# one of them, and the page offers only the parts they hold.
 @console_view(get=Permission.VIEW_USERS, post=USER_PAGE_PERMISSIONS)
 def user_detail(request, user_id):
     user = user_for_admin(request, user_id)
