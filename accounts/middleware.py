@@ -22,6 +22,7 @@ from accounts.gateway import session_ended
 from accounts.lockout import lock_state
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
+from accounts.redirects import login_path_for
 from accounts.sessions import (
     ACTIVITY_SESSION_KEY,
     AUTH_SESSION_KEY,
@@ -203,11 +204,3 @@ def activity_touch(request, now: float | None = None) -> None:
     UserSession.objects.filter(session_key=request.session.session_key).update(
         last_activity=timezone.now()
     )
-
-
-def login_path_for(user) -> str:
-    if user is not None and user.practice_id is not None:
-        return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
-    if user is not None:
-        return reverse("admin:login")
-    return reverse("accounts:login")

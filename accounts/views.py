@@ -25,10 +25,10 @@ from accounts.forms import (
 from accounts.gateway import verify as gateway_verify
 from accounts.invitations import invitation_accept, invitation_for_token
 from accounts.lockout import failure_record
-from accounts.middleware import activity_touch, login_path_for
+from accounts.middleware import activity_touch
 from accounts.passwords import password_set
 from accounts.profile import phone_verify, registration_phone_pending
-from accounts.redirects import safe_next
+from accounts.redirects import login_path_for, safe_next
 from accounts.sessions import EMERGENCY_HOURS, session_end_current
 from accounts.signin import (
     SIGNIN_TIMED_OUT,

@@ -19,6 +19,7 @@ from accounts.forms import CodeForm
 from accounts.lockout import failure_record, lock_state
 from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required
+from accounts.redirects import login_path_for
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
     SignIn,
@@ -344,11 +345,5 @@ def pairing_reset_view(request):
             "Your two-factor authentication was reset and you were signed out everywhere. "
             "Sign in again to set it up.",
         )
-        return redirect(_login_page(user))
+        return redirect(login_path_for(user))
     return render(request, "mfa/pairing_reset.html", {"has_factor": has_second_factor(user)})
-
-
-def _login_page(user) -> str:
-    if user.practice_id is None:
-        return reverse("accounts:login")
-    return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
