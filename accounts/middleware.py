@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.access_end import access_end_carry_out, access_has_ended
 from accounts.gateway import session_ended
-from accounts.lockout import lock_state
+from accounts.lockout import lock_refresh
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
 from accounts.redirects import login_path_for
@@ -95,7 +95,7 @@ def end_reason(
         return End.ABSOLUTE
     if last_seen is not None and now - last_seen > effective_policy(user).idle_timeout_minutes * 60:
         return End.IDLE
-    if lock_state(user=user):
+    if lock_refresh(user=user):
         return End.LOCKED
     if user.practice_id is None:
         return None

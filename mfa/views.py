@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
 from accounts.forms import CodeForm
-from accounts.lockout import failure_record, lock_state
+from accounts.lockout import failure_record, lock_refresh
 from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required
 from accounts.redirects import login_path_for
@@ -159,7 +159,7 @@ def signin_verify_key_complete(request, signin: SignIn):
     if not _at_verify(signin):
         return _timed_out_json()
     user = signin.user
-    if lock_state(user=user, request=request):
+    if lock_refresh(user=user, request=request):
         pending_clear(request)
         return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
     try:

@@ -98,17 +98,17 @@ class UserListForm(forms.Form):
         return sort if sort.lstrip("-") in SORTS else "name"
 
 
-def _until_to_date(until: datetime | None, zone: str) -> date | None:
+def _until_to_date(until: datetime | None, zone: ZoneInfo) -> date | None:
     """The last day of a time-limited grant (the grant ends at the midnight after it)."""
     if until is None:
         return None
-    return (until - timedelta(microseconds=1)).astimezone(ZoneInfo(zone)).date()
+    return (until - timedelta(microseconds=1)).astimezone(zone).date()
 
 
-def _date_to_until(day: date | None, zone: str) -> datetime | None:
+def _date_to_until(day: date | None, zone: ZoneInfo) -> datetime | None:
     if day is None:
         return None
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(zone))
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
 class UserForm(forms.Form):
@@ -160,7 +160,7 @@ class UserForm(forms.Form):
 
     def __init__(self, *args, user: User, actor: User, **kwargs):
         self.user = user
-        self.zone = user.practice.time_zone
+        self.zone = user.practice.zone
         windows: dict[int, list] = {}
         for window in sorted(user.login_windows.all(), key=lambda w: (w.weekday, w.start)):
             windows.setdefault(window.weekday, []).append(window)
