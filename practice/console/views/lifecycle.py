@@ -21,8 +21,8 @@ from accounts.reviews import (
     review_start,
 )
 from accounts.sessions import practice_sessions_signed_in, practice_sign_out_everyone
+from mfa.offboarding import offboard_plan, user_offboard
 from practice.console.access import console_view, user_for_admin
-from practice.console.offboarding import offboard_plan, user_offboard
 from practice.console.selectors.audit import csv_safe
 from practice.vocabulary import Permission
 
