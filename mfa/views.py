@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
-from accounts.forms import CodeForm
+from accounts.forms.signin import CodeForm
 from accounts.lockout import failure_record, lock_refresh
 from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import password_field, passwords_match
+from accounts.forms.fields import password_field, passwords_match
 from accounts.lifecycle import CHANGE_PERMISSIONS, UserChanges
 from accounts.login_times import WINDOWS_PER_DAY, window_overlaps
 from accounts.models import TwoFactorSetup, User, Weekday

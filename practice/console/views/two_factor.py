@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.forms import CodeForm
+from accounts.forms.signin import CodeForm
 from accounts.reauth import password_again_checked
 from mfa.in_person import (
     in_person_app_start,

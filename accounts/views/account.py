@@ -18,9 +18,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.account_forms import CurrentPasswordForm, ProfileForm
 from accounts.emailed_links import EMAIL_CHANGE, link_forget, link_secret
-from accounts.forms import CHECKLIST_ID, CodeForm, PasswordChangeForm, password_checklist
+from accounts.forms.account import CurrentPasswordForm, ProfileForm
+from accounts.forms.passwords import CHECKLIST_ID, PasswordChangeForm, password_checklist
+from accounts.forms.signin import CodeForm
 from accounts.lockout import failure_record
 from accounts.passwords import password_change, password_expires_at
 from accounts.profile import (

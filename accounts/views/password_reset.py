@@ -10,9 +10,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.account_forms import PasswordResetRequestForm
 from accounts.emailed_links import PASSWORD_RESET, link_forget, link_state, link_state_save
-from accounts.forms import CodeForm, SetPasswordForm, password_checklist
+from accounts.forms.account import PasswordResetRequestForm
+from accounts.forms.passwords import SetPasswordForm, password_checklist
+from accounts.forms.signin import CodeForm
 from accounts.password_reset import (
     password_reset_complete,
     password_reset_request,
