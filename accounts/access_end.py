@@ -9,7 +9,6 @@ deactivation.
 """
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,22 +29,18 @@ NOTICE_DAYS = 7
 SHOW_DAYS = 14
 
 
-def practice_today(practice, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(ZoneInfo(practice.time_zone)).date()
-
-
 def access_has_ended(user: User, now: datetime | None = None) -> bool:
     """Whether the user's "Access ends on" day has come, in the practice's time zone."""
     if user.access_ends_on is None or user.practice_id is None:
         return False
-    return practice_today(user.practice, now) >= user.access_ends_on
+    return user.practice.today(now) >= user.access_ends_on
 
 
 def access_days_left(user: User, now: datetime | None = None) -> int | None:
     """Days until the end date (0 on the day itself); None without one."""
     if user.access_ends_on is None or user.practice_id is None:
         return None
-    return (user.access_ends_on - practice_today(user.practice, now)).days
+    return (user.access_ends_on - user.practice.today(now)).days
 
 
 def access_end_message(user: User) -> str:

@@ -21,14 +21,6 @@ def password_expiry(request):
     return {"password_expiry": {"days": days}}
 
 
-CONSOLE_ENTRIES = [
-    (Permission.VIEW_USERS, "/console/"),
-    (Permission.SETTINGS, "/console/settings/"),
-    (Permission.AUDIT, "/console/audit/"),
-    (Permission.REVIEWS, "/console/reviews/"),
-]
-
-
 def permissions(request):
     """`can`: what the signed-in user may do, by permission name (`can.unlock`,
     `can.remote_access`, ...) and `can.console`, so menus and buttons show only that."""
@@ -38,8 +30,4 @@ def permissions(request):
     held = permissions_of(user)
     can = {permission.name.lower(): permission in held for permission in Permission}
     can["console"] = bool(held & CONSOLE_PERMISSIONS)
-    # Where the "Console" link leads: the first console page the user may open.
-    can["console_url"] = next(
-        (url for permission, url in CONSOLE_ENTRIES if permission in held), ""
-    )
     return {"can": can}

@@ -16,7 +16,6 @@ from django.db.models import DateTimeField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.access_end import practice_today
 from accounts.lifecycle import user_deactivate
 from accounts.models import Invitation, User
 from accounts.notices import admins_notify, notice_send
@@ -135,7 +134,7 @@ def dormant_digests_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     sent = 0
     for practice in Practice.objects.filter(dormant_after_days__gt=0):
-        today = practice_today(practice, now)
+        today = practice.today(now)
         last = practice.dormant_digest_sent_on
         if last is not None and (today - last).days < DIGEST_DAYS:
             continue

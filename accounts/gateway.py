@@ -20,7 +20,7 @@ session guard's checks read the user's row, the practice's office networks trave
 practice's row, and which factor the sign-in passed is in the session's stamp.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -165,20 +165,6 @@ def refused_url(reason: GatewayRefusal, practice_code: str = "") -> str:
 # --- Who may pass, from where ------------------------------------------------------------------
 
 
-def _locked_now(user: User, now: datetime) -> bool:
-    """accounts.lockout.lock_state without its write: the guard has applied auto-unlock."""
-    if user.locked_at is None:
-        return False
-    minutes = effective_policy(user).auto_unlock_minutes
-    return not (minutes and now >= user.locked_at + timedelta(minutes=minutes))
-
-
-def _remote_access_now(user: User, now: datetime) -> bool:
-    return user.remote_access and (
-        user.remote_access_until is None or user.remote_access_until > now
-    )
-
-
 def access_refusal(
     user: User,
     *,
@@ -197,11 +183,12 @@ def access_refusal(
     now = now or timezone.now()
     if not user.is_active:
         return GatewayRefusal.INACTIVE
-    if _locked_now(user, now):
+    # Pure reads: the session guard before this has written any auto-unlock or lapse.
+    if user.locked_now(effective_policy(user), now):
         return GatewayRefusal.LOCKED
     if not emergency and not login_allowed(user, now):
         return GatewayRefusal.LOGIN_TIMES
-    if zone == Zone.REMOTE and not emergency and not _remote_access_now(user, now):
+    if zone == Zone.REMOTE and not emergency and not user.remote_access_live(now):
         return GatewayRefusal.REMOTE_ACCESS
     if not second_factor and effective_policy(user).second_factor_required(zone):
         return GatewayRefusal.SECOND_FACTOR

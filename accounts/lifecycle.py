@@ -232,6 +232,29 @@ class UserChanges:
     access_ends_on: date | None = None
 
 
+# Which permission changes each part of the user page: the one map. The console's form offers a
+# field only to whoever holds its permission, its view takes a POST from whoever holds any of
+# them, and user_update refuses a change whose permission the actor does not hold. The keys are
+# UserChanges' fields (the form's fields of the same names; "windows" are the days' fields).
+CHANGE_PERMISSIONS: dict[str, Permission] = {
+    "active": Permission.ACTIVATE,
+    "locked": Permission.UNLOCK,
+    "pm_username": Permission.EDIT_DETAILS,
+    "two_factor_setup": Permission.EDIT_DETAILS,
+    "provider": Permission.EDIT_DETAILS,
+    "verify_phone_at_registration": Permission.EDIT_DETAILS,
+    "remote_access": Permission.REMOTE_ACCESS,
+    "remote_access_until": Permission.REMOTE_ACCESS,
+    "remote_access_reason": Permission.REMOTE_ACCESS,
+    "emergency_access": Permission.REMOTE_ACCESS,
+    "role": Permission.MANAGE_ROLES,
+    "access_ends_on": Permission.OFFBOARD,
+    "login_times_restricted": Permission.LOGIN_TIMES,
+    "windows": Permission.LOGIN_TIMES,
+}
+USER_PAGE_PERMISSIONS = frozenset(CHANGE_PERMISSIONS.values())
+
+
 @dataclass
 class UserUpdateResult:
     # Why this save took remote access away, if it did.
@@ -239,39 +262,36 @@ class UserUpdateResult:
     reactivated: bool = False
 
 
+def _changed_fields(user: User, changes: UserChanges) -> set[str]:
+    """Which of UserChanges' fields differ from the user as they are."""
+    remote = changes.remote_access
+    differ = {
+        "active": changes.active != user.is_active,
+        "locked": changes.locked != user.is_locked,
+        "pm_username": changes.pm_username.strip() != user.pm_username,
+        "two_factor_setup": changes.two_factor_setup != user.two_factor_setup,
+        "provider": changes.provider != user.provider,
+        "verify_phone_at_registration": (
+            changes.verify_phone_at_registration != user.verify_phone_at_registration
+        ),
+        "remote_access": remote != user.remote_access,
+        # An end or a reason matters only with the grant (without it, both are cleared).
+        "remote_access_until": remote and changes.remote_access_until != user.remote_access_until,
+        "remote_access_reason": remote
+        and changes.remote_access_reason != user.remote_access_reason,
+        "emergency_access": changes.emergency_access != user.emergency_access,
+        "role": changes.role.pk != user.practice_role_id,
+        "access_ends_on": changes.access_ends_on != user.access_ends_on,
+        "windows": login_times_differ(
+            user, restricted=changes.login_times_restricted, windows=changes.windows
+        ),
+    }
+    return {name for name, changed in differ.items() if changed}
+
+
 def _changed_permissions(user: User, changes: UserChanges) -> set[Permission]:
     """Which permissions the changes need: each part of the user page has its own."""
-    needed = set()
-    if changes.active != user.is_active:
-        needed.add(Permission.ACTIVATE)
-    if changes.locked != user.is_locked:
-        needed.add(Permission.UNLOCK)
-    if (
-        changes.remote_access != user.remote_access
-        or (
-            changes.remote_access
-            and (
-                changes.remote_access_until != user.remote_access_until
-                or changes.remote_access_reason != user.remote_access_reason
-            )
-        )
-        or changes.emergency_access != user.emergency_access
-    ):
-        needed.add(Permission.REMOTE_ACCESS)
-    if (
-        changes.pm_username.strip() != user.pm_username
-        or changes.two_factor_setup != user.two_factor_setup
-        or changes.provider != user.provider
-        or changes.verify_phone_at_registration != user.verify_phone_at_registration
-    ):
-        needed.add(Permission.EDIT_DETAILS)
-    if changes.role.pk != user.practice_role_id:
-        needed.add(Permission.MANAGE_ROLES)
-    if changes.access_ends_on != user.access_ends_on:
-        needed.add(Permission.OFFBOARD)
-    if login_times_differ(user, restricted=changes.login_times_restricted, windows=changes.windows):
-        needed.add(Permission.LOGIN_TIMES)
-    return needed
+    return {CHANGE_PERMISSIONS[name] for name in _changed_fields(user, changes)}
 
 
 @transaction.atomic

@@ -4,8 +4,6 @@ The count lives in the database (User.failed_logins) and is only ever changed wi
 UPDATEs, so concurrent requests on several app servers cannot lose or double a count.
 """
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -69,15 +67,15 @@ def user_unlock(
     )
 
 
-def lock_state(*, user: User, request=None) -> bool:
-    """Whether the account is locked now, after applying the practice's auto-unlock."""
+def lock_refresh(*, user: User, request=None) -> bool:
+    """Carry out the practice's auto-unlock if it has come due (a write, audited), then answer
+    whether the account is locked (User.locked_now, the pure read)."""
     if user.locked_at is None:
         return False
-    minutes = effective_policy(user).auto_unlock_minutes
-    if minutes and timezone.now() >= user.locked_at + timedelta(minutes=minutes):
-        user_unlock(user=user, actor=None, request=request, reason=LockChange.AUTO_UNLOCK)
-        return False
-    return True
+    if user.locked_now(effective_policy(user), timezone.now()):
+        return True
+    user_unlock(user=user, actor=None, request=request, reason=LockChange.AUTO_UNLOCK)
+    return False
 
 
 def attempt_reserve(*, user: User) -> bool:

@@ -9,7 +9,6 @@ windows of the week may overlap.
 """
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -125,7 +124,7 @@ def login_allowed(user: User, when: datetime | None = None) -> bool:
     """Whether the user may be signed in at `when` (default now)."""
     if not user.login_times_restricted:
         return True
-    local = (when or timezone.now()).astimezone(ZoneInfo(user.practice.time_zone))
+    local = (when or timezone.now()).astimezone(user.practice.zone)
     today, now = local.weekday(), local.time()
     yesterday = (today - 1) % 7
     for window in _windows(user):

@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from accounts.access_end import access_end_carry_out, access_has_ended
 from accounts.gateway import session_ended
-from accounts.lockout import lock_state
+from accounts.lockout import lock_refresh
 from accounts.login_times import login_allowed
 from accounts.models import User, UserSession
+from accounts.redirects import login_path_for
 from accounts.sessions import (
     ACTIVITY_SESSION_KEY,
     AUTH_SESSION_KEY,
@@ -94,7 +95,7 @@ def end_reason(
         return End.ABSOLUTE
     if last_seen is not None and now - last_seen > effective_policy(user).idle_timeout_minutes * 60:
         return End.IDLE
-    if lock_state(user=user):
+    if lock_refresh(user=user):
         return End.LOCKED
     if user.practice_id is None:
         return None
@@ -203,11 +204,3 @@ def activity_touch(request, now: float | None = None) -> None:
     UserSession.objects.filter(session_key=request.session.session_key).update(
         last_activity=timezone.now()
     )
-
-
-def login_path_for(user) -> str:
-    if user is not None and user.practice_id is not None:
-        return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
-    if user is not None:
-        return reverse("admin:login")
-    return reverse("accounts:login")

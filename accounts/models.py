@@ -1,5 +1,7 @@
 """Users, their previous passwords, their weekly login windows and their sessions."""
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
 from django.db import models
 from django.db.models import Q, Value
@@ -21,7 +23,18 @@ class TwoFactorSetup(models.TextChoices):
     REQUIRE = TwoFactorPolicy.REQUIRE.value, "Require at next sign-in"
 
 
+def remote_access_live_q(now: datetime) -> Q:
+    """Users whose remote-access grant holds at `now` (granted, and its end not yet come): the
+    queryset's form of User.remote_access_live."""
+    return Q(remote_access=True) & (
+        Q(remote_access_until__isnull=True) | Q(remote_access_until__gt=now)
+    )
+
+
 class UserQuerySet(models.QuerySet):
+    def remote_access_live(self, now: datetime) -> "UserQuerySet":
+        return self.filter(remote_access_live_q(now))
+
     def with_username(self, username: str) -> "UserQuerySet":
         """Users named `username` in any case, compared as the unique constraints compare
         usernames: lower(username) = lower(%s), which their index answers. (`username__iexact`
@@ -203,6 +216,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    def locked_now(self, policy, now: datetime) -> bool:
+        """Locked at `now`: locked, and the practice's auto-unlock (`policy`, if it has one) not
+        yet due. Pure: the unlock that comes due is accounts.lockout.lock_refresh's to write."""
+        if self.locked_at is None:
+            return False
+        minutes = policy.auto_unlock_minutes
+        return not (minutes and now >= self.locked_at + timedelta(minutes=minutes))
+
+    def remote_access_live(self, now: datetime) -> bool:
+        """The remote-access grant holds at `now` (remote_access_live_q, for one user). Pure: a
+        grant whose end has come is removed by accounts.remote_access."""
+        return self.remote_access and (
+            self.remote_access_until is None or self.remote_access_until > now
+        )
 
     @property
     def is_registered(self) -> bool:

@@ -1,19 +1,30 @@
 """Recent re-authentication: dangerous changes ask for the password again (allauth's reauth).
 
-Adding or removing a second factor, or an administrator resetting someone's 2FA pairing, needs
-the password typed within the last REAUTH_SECONDS in this session.
+Adding or removing a second factor, ending sessions, changing one's email or phone, or an
+administrator resetting someone's 2FA pairing or setting one up at the desk, needs the password
+typed again. Every page that asks for it checks it through password_again_checked: one
+behaviour, whoever asks.
 """
 
 import time
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.lockout import failure_record
-from accounts.sessions import session_key_rotate
-from practice.vocabulary import SignInFailure
+from accounts.redirects import login_path_for
+from accounts.sessions import session_key_rotate, sessions_end
+from practice.vocabulary import SessionEndReason, SignInFailure
+
+LOCKED_MESSAGE = (
+    "Your account is locked after too many failed attempts. Reset your password, or ask your "
+    "practice administrator to unlock it."
+)
 
 REAUTH_SESSION_KEY = "_pg_reauth"
 REAUTH_SECONDS = 5 * 60
@@ -33,6 +44,35 @@ def reauth_with_password(request, password: str) -> bool:
         request.session[REAUTH_SESSION_KEY] = time.time()
         return True
     failure_record(user=user, request=request, reason=SignInFailure.REAUTH_PASSWORD)
+    return False
+
+
+def locked_out(request) -> HttpResponse:
+    """A wrong password just locked the signed-in user's account: every session of it ends,
+    this browser's too, which goes to its sign-in page with the reason.
+
+    SECURITY: whoever was guessing may hold another of the user's sessions; all of them end.
+    """
+    user = request.user
+    # Their data is deleted with the others'; logout() then gives this browser a fresh, empty
+    # session for the message below.
+    sessions_end(user=user, reason=SessionEndReason.LOCKED, request=request)
+    logout(request)
+    messages.error(request, LOCKED_MESSAGE)
+    return redirect(login_path_for(user))
+
+
+def password_again_checked(
+    request, form, *, field: str = "password", wrong: str = "That password is not right."
+) -> bool | HttpResponse:
+    """The signed-in user's password typed again on `form`: True when it is right (recorded as a
+    recent re-authentication); False with `wrong` on the field; or, when that wrong password
+    locked the account, the response of locked_out, to return as it is."""
+    if reauth_with_password(request, form.cleaned_data[field]):
+        return True
+    if request.user.locked_at is not None:
+        return locked_out(request)
+    form.add_error(field, wrong)
     return False
 
 

@@ -1,5 +1,6 @@
 """Where a page may send the browser next ("next" in a form or the query string)."""
 
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.gateway import gateway_destination
@@ -20,3 +21,13 @@ def safe_next(request) -> str:
     ):
         return target
     return gateway_destination(target)
+
+
+def login_path_for(user) -> str:
+    """Where `user` signs in again: their practice's own page, Django admin's for support
+    staff, the general page for nobody in particular."""
+    if user is not None and user.practice_id is not None:
+        return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
+    if user is not None:
+        return reverse("admin:login")
+    return reverse("accounts:login")

@@ -88,18 +88,17 @@ def remote_access_revoke(
 
 
 def remote_access_allowed(user: User, *, request=None) -> bool:
-    """Whether the user may sign in from outside the office now.
+    """Whether the user may sign in from outside the office now (User.remote_access_live).
 
     A time-limited grant that has ended is removed here (audited) the first time it is noticed.
     """
-    if not user.remote_access:
-        return False
-    if user.remote_access_until is not None and user.remote_access_until <= timezone.now():
+    if user.remote_access_live(timezone.now()):
+        return True
+    if user.remote_access:
         remote_access_revoke(
             user=user, actor=None, request=request, reason=RemoteAccessRemoval.EXPIRED
         )
-        return False
-    return True
+    return False
 
 
 def remote_access_lapse_due(*, now: datetime | None = None) -> int:

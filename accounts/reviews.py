@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.access_end import practice_today
 from accounts.models import (
     AccessReview,
     AccessReviewItem,
@@ -43,7 +42,7 @@ def review_due_on(practice: Practice) -> date | None:
         return None
     last = practice.access_reviews.order_by("-started_at").first()
     start = last.started_at if last is not None else practice.created_at
-    return practice_today(practice, start) + timedelta(days=practice.access_review_days)
+    return practice.today(start) + timedelta(days=practice.access_review_days)
 
 
 def review_open(practice: Practice) -> AccessReview | None:
@@ -73,7 +72,7 @@ def review_start(*, practice: Practice, actor: User | None, request=None) -> Acc
     now = timezone.now()
     review = AccessReview(
         practice=practice,
-        due_on=review_due_on(practice) or practice_today(practice, now),
+        due_on=review_due_on(practice) or practice.today(now),
         started_at=now,
         started_by=actor,
     )
@@ -249,7 +248,7 @@ def reviews_start_due(*, now: datetime | None = None) -> int:
     started = 0
     for practice in Practice.objects.filter(access_review_days__gt=0):
         due = review_due_on(practice)
-        if due is None or practice_today(practice, now) < due or review_open(practice):
+        if due is None or practice.today(now) < due or review_open(practice):
             continue
         try:
             review_start(practice=practice, actor=None)
@@ -271,7 +270,7 @@ def reviews_lapse_due(*, now: datetime | None = None) -> int:
     lapsed_items = 0
     for review in AccessReview.objects.filter(finished_at__isnull=True).select_related("practice"):
         practice = review.practice
-        if practice_today(practice, now) < review.due_on + timedelta(days=LAPSE_DAYS):
+        if practice.today(now) < review.due_on + timedelta(days=LAPSE_DAYS):
             continue
         with transaction.atomic():
             # What was marked "Remove" but never finished is carried out too.

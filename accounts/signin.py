@@ -34,7 +34,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
 from django_otp.models import Device
 
-from accounts.lockout import attempt_refund, lock_state
+from accounts.lockout import attempt_refund, lock_refresh
 from accounts.models import User
 from accounts.sessions import (
     session_end_current,
@@ -368,7 +368,7 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
         )
     # A step page may have taken minutes: the account may have been locked or deactivated since
     # (the user was loaded by this request).
-    if not user.is_active or lock_state(user=user, request=request):
+    if not user.is_active or lock_refresh(user=user, request=request):
         return signin_refusal(
             signin, reason=SignInFailure.CHANGED_DURING_SIGNIN, message=INVALID, user=user
         )

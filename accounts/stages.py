@@ -17,7 +17,7 @@ from accounts.lockout import (
     address_is_slowed,
     attempt_reserve,
     failure_record,
-    lock_state,
+    lock_refresh,
     unknown_name_failure_record,
     unknown_name_locked,
 )
@@ -120,7 +120,7 @@ class CredentialsStage(SignInStage):
                 signin, reason=SignInFailure.UNKNOWN_USER, message=LOCKED if locked else INVALID
             )
 
-        if lock_state(user=user, request=request):
+        if lock_refresh(user=user, request=request):
             # SECURITY: the same hashing work as a wrong password, so a locked account cannot
             # be told apart by how fast the answer comes; its password is still never checked.
             # It counts against this address as any failed sign-in does (a name that matches

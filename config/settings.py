@@ -108,6 +108,7 @@ TEMPLATES = [
                 "practice.context_processors.chrome",
                 "accounts.context_processors.password_expiry",
                 "accounts.context_processors.permissions",
+                "practice.console.context_processors.console_link",
             ],
         },
     },

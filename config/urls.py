@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from accounts.views import logout_view, staff_login_view
+from accounts.views.signin import logout_view, staff_login_view
 from practice.views import healthz
 
 admin.site.site_header = "PracticeGate support"

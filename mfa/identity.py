@@ -4,7 +4,7 @@ are (counted towards the lockout, throttled)."""
 
 from django.contrib import messages
 
-from accounts.lockout import failure_record, lock_state
+from accounts.lockout import failure_record, lock_refresh
 from accounts.models import User
 from accounts.signin import SignIn
 from mfa.email.flows import EmailCodeError, email_code_send, email_device
@@ -73,7 +73,7 @@ def identity_code_send(signin: SignIn, channel: str) -> bool:
 def identity_code_check(signin: SignIn, code: str) -> CheckResult:
     request, user = signin.request, signin.user
     state = signin.state[STATE_KEY]
-    if lock_state(user=user, request=request):
+    if lock_refresh(user=user, request=request):
         return CheckResult(locked=True)
     channel = state.get("identity_channel")
     device = email_device(user) if channel == EMAIL_METHOD else None
@@ -93,7 +93,7 @@ def identity_code_check(signin: SignIn, code: str) -> CheckResult:
         locked = failure_record(
             user=user, request=request, reason=SignInFailure.SECOND_FACTOR_SETUP
         )
-        if locked or lock_state(user=user, request=request):
+        if locked or lock_refresh(user=user, request=request):
             return CheckResult(locked=True)
         return CheckResult(message=wrong_code_message(user))
     state["identity_confirmed"] = True

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Case, CharField, Value, When
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django_otp import device_classes
 from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -152,6 +152,14 @@ def has_second_factor(user) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_has_second_factor_sql(), [user.pk, True] * len(PRIMARY_DEVICE_MODELS))
         return bool(cursor.fetchone()[0])
+
+
+def has_second_factor_q() -> Q:
+    """has_second_factor as a condition on users, for lists and counts of many at once."""
+    condition = Q(pk__in=[])
+    for model in PRIMARY_DEVICE_MODELS:
+        condition |= Q(Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True)))
+    return condition
 
 
 @functools.cache

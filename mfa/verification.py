@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django_otp.models import Device
 
-from accounts.lockout import attempts_left, failure_record, lock_state
+from accounts.lockout import attempts_left, failure_record, lock_refresh
 from accounts.models import User
 from accounts.signin import SECOND_FACTOR_STAGE, SignIn, signin_continue
 from mfa.email.flows import EmailCodeError, email_code_send, email_device
@@ -319,7 +319,7 @@ class CheckResult:
 def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
     """Check a code for `method`. A wrong code counts on the sign-in failure counter."""
     request, user = signin.request, signin.user
-    if lock_state(user=user, request=request):
+    if lock_refresh(user=user, request=request):
         return CheckResult(locked=True)
     device = email_device(user) if method.kind == "email" else method.device
     seconds = throttle_seconds(device)
@@ -332,7 +332,7 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
         device = device_code_verify(device, code, purpose=signin_purpose(signin))
     if device is None:
         locked = failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR)
-        if locked or lock_state(user=user, request=request):
+        if locked or lock_refresh(user=user, request=request):
             return CheckResult(locked=True)
         return CheckResult(message=wrong_code_message(user))
     if method.kind == "recovery":

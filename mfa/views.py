@@ -15,10 +15,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
-from accounts.forms import CodeForm
-from accounts.lockout import failure_record, lock_state
+from accounts.forms.signin import CodeForm
+from accounts.lockout import failure_record, lock_refresh
 from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required
+from accounts.redirects import login_path_for
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
     SignIn,
@@ -158,7 +159,7 @@ def signin_verify_key_complete(request, signin: SignIn):
     if not _at_verify(signin):
         return _timed_out_json()
     user = signin.user
-    if lock_state(user=user, request=request):
+    if lock_refresh(user=user, request=request):
         pending_clear(request)
         return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
     try:
@@ -344,11 +345,5 @@ def pairing_reset_view(request):
             "Your two-factor authentication was reset and you were signed out everywhere. "
             "Sign in again to set it up.",
         )
-        return redirect(_login_page(user))
+        return redirect(login_path_for(user))
     return render(request, "mfa/pairing_reset.html", {"has_factor": has_second_factor(user)})
-
-
-def _login_page(user) -> str:
-    if user.practice_id is None:
-        return reverse("accounts:login")
-    return reverse("accounts:practice_login", kwargs={"code": user.practice.code})

@@ -1,11 +1,14 @@
 """The tenant: a practice, its policy, its office networks and providers; and the audit log."""
 
 import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from practice.validators import (
     normalize_cidr,
@@ -156,6 +159,15 @@ class Practice(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The practice's time zone: every date and time a person reads is in it."""
+        return ZoneInfo(self.time_zone)
+
+    def today(self, now: datetime | None = None) -> date:
+        """The practice's calendar day at `now` (a last day, an end date, a review's due date)."""
+        return (now or timezone.now()).astimezone(self.zone).date()
 
 
 class OfficeNetwork(models.Model):

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.forms import CodeForm
+from accounts.forms.signin import CodeForm
 from mfa.enrollment import Enrollment
 from mfa.models import PhoneDevice
 from mfa.phone.flows import phone_setup_confirm, phone_setup_resend, phone_setup_start

@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.forms import CodeForm
+from accounts.forms.signin import CodeForm
 from mfa.devices import NAME_MAX_LENGTH
 
 

@@ -28,18 +28,6 @@ from practice.vocabulary import Permission
 # written with %r, so a CR or LF in it cannot start a forged log line.
 logger = logging.getLogger(__name__)
 
-# The user page saves each part with the permission for that part (accounts.lifecycle): a POST
-# is for whoever holds one of them, and the page offers only the parts they hold.
-USER_PAGE_PERMISSIONS = (
-    Permission.ACTIVATE,
-    Permission.UNLOCK,
-    Permission.REMOTE_ACCESS,
-    Permission.EDIT_DETAILS,
-    Permission.LOGIN_TIMES,
-    Permission.OFFBOARD,
-    Permission.MANAGE_ROLES,
-)
-
 
 def signin_landing(user) -> str | None:
     """settings.SIGNIN_LANDING: the console's user list for whoever may see it (None: My

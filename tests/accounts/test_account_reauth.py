@@ -4,11 +4,13 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import UserSession
 from accounts.reauth import REAUTH_SESSION_KEY, reauth_required
 from practice.models import AuditEvent
 from tests.factories import PASSWORD
-from tests.signin_helpers import sign_in
+from tests.signin_helpers import sign_in, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +83,26 @@ def test_reauth_required_sends_here_and_back(client, member):
     client.post("/account/confirm-password/", {"password": PASSWORD})
     request.session = client.session
     assert risky(request).content == b"done"
+
+
+@pytest.mark.parametrize("where", ["my account", "console"])
+def test_a_wrong_password_typed_again_that_locks_ends_every_session_wherever_it_was_typed(
+    client, practice, admin_user, member, where
+):
+    """One re-authentication (accounts.reauth.password_again_checked), one behaviour: the
+    attempt that locks the account ends every session of it, this browser's and the others'."""
+    device = TOTPDevice.objects.create(user=admin_user, name="Phone", confirmed=True)
+    sign_in(client, admin_user, device=device)
+    other_browser = signed_in_client(admin_user)
+    practice.lockout_threshold = 1
+    practice.save()
+    if where == "console":
+        TOTPDevice.objects.create(user=member, name="Nina's phone", confirmed=True)
+        url = f"/console/users/{member.pk}/reset-2fa/"
+    else:
+        url = "/account/confirm-password/"
+    response = client.post(url, {"password": "Wrong-Pass-1!"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{practice.code}/login/"
+    assert not UserSession.objects.filter(user=admin_user, ended_at__isnull=True).exists()
+    assert other_browser.get("/account/").status_code == 302

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from accounts.lockout import lock_state, user_lock
+from accounts.lockout import lock_refresh, user_lock
 from accounts.models import User, Weekday
 from tests.factories import (
     PASSWORD,
@@ -76,7 +76,7 @@ def test_find_a_locked_user_and_unlock_them(live_server, page, user_page, admin,
     expect(page.get_by_text("Saved the changes to Lee Locke.")).to_be_visible()
     expect(page.get_by_label("Login locked")).not_to_be_checked()
     locked.refresh_from_db()
-    assert lock_state(user=locked) is False
+    assert lock_refresh(user=locked) is False
     user_signs_in(live_server, user_page, "lee", PASSWORD)
     expect(user_page.get_by_role("button", name="Sign out")).to_be_visible()
 

@@ -4,7 +4,7 @@ passwords, gives it to a user, and that user unlocks someone and never sees remo
 import pytest
 from playwright.sync_api import expect
 
-from accounts.lockout import lock_state, user_lock
+from accounts.lockout import lock_refresh, user_lock
 from accounts.models import User
 from practice.models import PracticeRole
 from practice.vocabulary import Permission
@@ -69,7 +69,7 @@ def test_a_front_desk_role_unlocks_and_never_sees_remote_access(live_server, pag
     fran.get_by_role("button", name="Save", exact=True).click()
     expect(fran.get_by_text("Saved the changes to Lee Locke.")).to_be_visible()
     locked.refresh_from_db()
-    assert lock_state(user=locked) is False
+    assert lock_refresh(user=locked) is False
 
     # What the page does not offer, the server refuses: her settings page is a 403.
     response = fran.goto(f"{live_server.url}/console/settings/")

@@ -8,7 +8,6 @@ import pytest
 from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.access_end import practice_today
 from accounts.invitations import invitation_create
 from accounts.models import AccessReview, Invitation, Role
 from accounts.remote_access import remote_access_grant
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_access_ends_on_is_one_field_on_the_user_page(console, member):
     page = console.get(f"/console/users/{member.pk}/").content.decode()
     assert ">Access ends on</label>" in page
-    day = practice_today(member.practice) + timedelta(days=20)
+    day = member.practice.today() + timedelta(days=20)
     response = save(console, member, access_ends_on=day.isoformat())
     assert "Saved the changes" in response.content.decode()
     member.refresh_from_db()
@@ -33,7 +32,7 @@ def test_access_ends_on_is_one_field_on_the_user_page(console, member):
 
 def test_an_end_date_of_today_ends_access_at_once(console, member):
     browser = signed_in_client(member)
-    save(console, member, access_ends_on=practice_today(member.practice).isoformat())
+    save(console, member, access_ends_on=member.practice.today().isoformat())
     assert "your access ended" in browser.get("/account/", follow=True).content.decode()
 
 

@@ -34,7 +34,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from accounts.access_end import practice_today
 from accounts.models import User
 from mfa.models import AuthenticatorApp
 from practice.models import AuditEvent, Practice
@@ -638,8 +637,8 @@ def console_world(practice, admin_user, member):
         "<role admin>": starting_role(practice, "admin").pk,
         "<role user_manager>": starting_role(practice, "user_manager").pk,
         "<their role>": starting_role(other, "admin").pk,
-        "<tomorrow>": (practice_today(practice) + timedelta(days=1)).isoformat(),
-        "<yesterday>": (practice_today(practice) - timedelta(days=1)).isoformat(),
+        "<tomorrow>": (practice.today() + timedelta(days=1)).isoformat(),
+        "<yesterday>": (practice.today() - timedelta(days=1)).isoformat(),
     }
 
 

@@ -5,7 +5,7 @@ Each declares exactly the fields it offers; the rules live in the services (acco
 
 from django import forms
 
-from accounts.forms import password_field, passwords_match
+from accounts.forms.fields import password_field, passwords_match
 from accounts.models import Role, User
 from accounts.permissions import may_give_role
 from accounts.users import NewUser

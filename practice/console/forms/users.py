@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import password_field, passwords_match
-from accounts.lifecycle import UserChanges
+from accounts.forms.fields import password_field, passwords_match
+from accounts.lifecycle import CHANGE_PERMISSIONS, UserChanges
 from accounts.login_times import WINDOWS_PER_DAY, window_overlaps
 from accounts.models import TwoFactorSetup, User, Weekday
 from accounts.permissions import may_act_on, may_give_role, permissions_of
@@ -98,17 +98,17 @@ class UserListForm(forms.Form):
         return sort if sort.lstrip("-") in SORTS else "name"
 
 
-def _until_to_date(until: datetime | None, zone: str) -> date | None:
+def _until_to_date(until: datetime | None, zone: ZoneInfo) -> date | None:
     """The last day of a time-limited grant (the grant ends at the midnight after it)."""
     if until is None:
         return None
-    return (until - timedelta(microseconds=1)).astimezone(ZoneInfo(zone)).date()
+    return (until - timedelta(microseconds=1)).astimezone(zone).date()
 
 
-def _date_to_until(day: date | None, zone: str) -> datetime | None:
+def _date_to_until(day: date | None, zone: ZoneInfo) -> datetime | None:
     if day is None:
         return None
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(zone))
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
 class UserForm(forms.Form):
@@ -160,7 +160,7 @@ class UserForm(forms.Form):
 
     def __init__(self, *args, user: User, actor: User, **kwargs):
         self.user = user
-        self.zone = user.practice.time_zone
+        self.zone = user.practice.zone
         windows: dict[int, list] = {}
         for window in sorted(user.login_windows.all(), key=lambda w: (w.weekday, w.start)):
             windows.setdefault(window.weekday, []).append(window)
@@ -353,32 +353,13 @@ class UserForm(forms.Form):
         )
 
 
-# Which permission offers each field of the user page (the login days' fields: LOGIN_TIMES).
-FIELD_PERMISSIONS = {
-    "active": Permission.ACTIVATE,
-    "locked": Permission.UNLOCK,
-    "pm_username": Permission.EDIT_DETAILS,
-    "two_factor_setup": Permission.EDIT_DETAILS,
-    "provider": Permission.EDIT_DETAILS,
-    "verify_phone_at_registration": Permission.EDIT_DETAILS,
-    "remote_access": Permission.REMOTE_ACCESS,
-    "remote_access_until": Permission.REMOTE_ACCESS,
-    "remote_access_reason": Permission.REMOTE_ACCESS,
-    "emergency_access": Permission.REMOTE_ACCESS,
-    "role": Permission.MANAGE_ROLES,
-    "access_ends_on": Permission.OFFBOARD,
-    "login_times_restricted": Permission.LOGIN_TIMES,
-}
-
-
 # A login window's field: "monday_start", "monday_end"; a second window "monday_start_2".
 _WINDOW_FIELD = re.compile(r"[a-z]+_(start|end)(_\d+)?")
 
 
 def field_permission(name: str) -> Permission:
-    if _WINDOW_FIELD.fullmatch(name):
-        return Permission.LOGIN_TIMES
-    return FIELD_PERMISSIONS[name]
+    """The permission that offers a field of the user page (accounts.lifecycle's one map)."""
+    return CHANGE_PERMISSIONS["windows" if _WINDOW_FIELD.fullmatch(name) else name]
 
 
 class TemporaryPasswordForm(forms.Form):

@@ -116,7 +116,7 @@ def audit_events(*, practice: Practice, filters: AuditFilters) -> QuerySet:
         events = events.filter(action=filters.action)
     if filters.search:
         events = audit_search(events, practice=practice, text=filters.search)
-    zone = ZoneInfo(practice.time_zone)
+    zone = practice.zone
     if filters.date_from:
         events = events.filter(
             created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone)

@@ -9,7 +9,6 @@ which can no longer change, for the day.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
@@ -17,11 +16,11 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import User, UserSession
+from accounts.models import User, UserSession, remote_access_live_q
 from accounts.reviews import review_due_on
+from mfa.selectors import has_second_factor_q
 from practice.changes import practice_version
 from practice.console.charts import SigninChart, signin_chart
-from practice.console.selectors.statuses import has_second_factor_q, remote_access_now_q
 from practice.models import AuditEvent, Practice
 from practice.policy import EXPIRY_WARNING_DAYS, practice_policy
 from practice.vocabulary import AuditAction
@@ -50,7 +49,7 @@ class Overview:
 def security_overview(*, practice: Practice) -> Overview:
     """At most three queries after a change in the practice; none while nothing changes."""
     now = timezone.now()
-    zone = ZoneInfo(practice.time_zone)
+    zone = practice.zone
     today = now.astimezone(zone).date()
     key = f"overview:{practice.pk}:{practice_version(practice.pk)}:{today}"
     fresh = cache.get(key)
@@ -96,7 +95,7 @@ def _user_counts(practice: Practice, now: datetime) -> dict[str, int]:
     )
     return User.objects.filter(practice=practice, is_active=True).aggregate(
         locked=Count("pk", filter=Q(locked_at__isnull=False)),
-        remote_access=Count("pk", filter=remote_access_now_q(now)),
+        remote_access=Count("pk", filter=remote_access_live_q(now)),
         without_2fa=Count("pk", filter=~has_second_factor_q()),
         temporary_passwords=Count("pk", filter=Q(must_change_password=True)),
         expiring=Count("pk", filter=expiring),
@@ -108,7 +107,7 @@ def _signins(practice: Practice, first: date, last: date) -> dict[str, tuple[int
     """{"YYYY-MM-DD": (succeeded, failed)} for the days from `first` to `last`, one query."""
     if last < first:
         return {}
-    zone = ZoneInfo(practice.time_zone)
+    zone = practice.zone
     rows = (
         AuditEvent.objects.filter(
             practice=practice,

@@ -5,33 +5,14 @@ Shared by the user list (a row per user) and the user page (one user), so both s
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django_otp import device_classes
 
 from accounts.access_end import SHOW_DAYS, access_days_left
 from accounts.models import Invitation, User
-from mfa.selectors import KIND_BY_MODEL, KIND_FIELD_BY_MODEL
 from practice.policy import EXPIRY_WARNING_DAYS, Policy
-
-
-def has_second_factor_q() -> Q:
-    """A confirmed device of a kind second_factor_kinds() counts (app, text, voice, key)."""
-    counted = set(KIND_BY_MODEL) | set(KIND_FIELD_BY_MODEL)
-    condition = Q(pk__in=[])
-    for model in device_classes():
-        if model._meta.label_lower in counted:
-            condition |= Q(Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True)))
-    return condition
-
-
-def remote_access_now_q(now: datetime) -> Q:
-    return Q(remote_access=True) & (
-        Q(remote_access_until__isnull=True) | Q(remote_access_until__gt=now)
-    )
 
 
 def open_invitation_exists() -> Exists:
@@ -51,10 +32,6 @@ class Badge:
     tone: str = ""  # "", "ok", "warn", "danger": a CSS modifier
 
 
-def _local_date(value: datetime, zone: str) -> date:
-    return value.astimezone(ZoneInfo(zone)).date()
-
-
 def remote_access_badge(user: User, now: datetime) -> Badge | None:
     if not user.remote_access:
         return None
@@ -63,9 +40,7 @@ def remote_access_badge(user: User, now: datetime) -> Badge | None:
     if user.remote_access_until <= now:
         return Badge("remote access ended", "warn")
     # "until" is the moment access ends: midnight after the last allowed day.
-    last_day = _local_date(
-        user.remote_access_until - timedelta(microseconds=1), user.practice.time_zone
-    )
+    last_day = user.practice.today(user.remote_access_until - timedelta(microseconds=1))
     return Badge(f"remote access until {last_day:%b %-d, %Y}", "ok")
 
 

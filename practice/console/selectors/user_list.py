@@ -17,15 +17,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
-from mfa.selectors import second_factor_kinds
+from mfa.selectors import has_second_factor_q, second_factor_kinds
 from practice.changes import practice_version
 from practice.console.selectors.statuses import (
     Badge,
-    has_second_factor_q,
     open_invitation_exists,
     password_status,
     registration_status,
-    remote_access_now_q,
     second_factor_text,
     user_status,
 )
@@ -104,7 +102,7 @@ def user_list(*, practice: Practice, filters: UserListFilters) -> QuerySet:
     if filters.locked:
         users = users.filter(locked_at__isnull=False)
     if filters.remote:
-        users = users.filter(remote_access_now_q(now))
+        users = users.remote_access_live(now)
     if filters.without_2fa:
         users = users.exclude(has_second_factor_q())
     key = filters.sort.lstrip("-")

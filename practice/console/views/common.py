@@ -1,14 +1,8 @@
-"""What the console's views share: a service's refusal on a form, the administrator's own
-password typed again, and links that keep the query."""
+"""What the console's views share: a service's refusal on a form, the words for the
+administrator's own password typed wrong, and links that keep the query."""
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, QueryDict
-from django.shortcuts import redirect
-
-from accounts.reauth import reauth_with_password
-from accounts.sessions import session_end_current
-from practice.vocabulary import SessionEndReason
+from django.http import QueryDict
 
 
 def add_errors(form, exc: ValidationError) -> None:
@@ -20,19 +14,8 @@ def add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def own_password_confirmed(request, form, field: str = "password") -> bool | HttpResponse:
-    """The administrator's own password, typed again before a dangerous change: True when it is
-    right; False with the error on the form; or, when that wrong password locked their account,
-    the response that signs them out to their practice's sign-in page."""
-    if reauth_with_password(request, form.cleaned_data[field]):
-        return True
-    if request.user.is_locked:
-        practice_code = request.user.practice.code
-        session_end_current(request, reason=SessionEndReason.LOCKED)
-        messages.error(request, "Too many wrong passwords: your account is now locked.")
-        return redirect("accounts:practice_login", code=practice_code)
-    form.add_error(field, "The password is not correct.")
-    return False
+# The console's words for a wrong password typed again (accounts.reauth.password_again_checked).
+REAUTH_WRONG_MESSAGE = "The password is not correct."
 
 
 def query_string(params: QueryDict, **changes) -> str:

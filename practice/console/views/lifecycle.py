@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from accounts.access_end import practice_today
 from accounts.lifecycle import user_deactivate
 from accounts.models import AccessReview, ReviewDecision
 from accounts.reviews import (
@@ -22,8 +21,8 @@ from accounts.reviews import (
     review_start,
 )
 from accounts.sessions import practice_sessions_signed_in, practice_sign_out_everyone
+from mfa.offboarding import offboard_plan, user_offboard
 from practice.console.access import console_view, user_for_admin
-from practice.console.offboarding import offboard_plan, user_offboard
 from practice.console.selectors.audit import csv_safe
 from practice.vocabulary import Permission
 
@@ -141,7 +140,7 @@ def reviews_view(request):
         "items": items,
         "undecided": sum(1 for item in items if not item.decision),
         "due_on": review_due_on(practice),
-        "today": practice_today(practice),
+        "today": practice.today(),
         "past": practice.access_reviews.filter(finished_at__isnull=False)[:10],
         "console_section": "reviews",
     }

@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.forms import CodeForm
+from accounts.forms.signin import CodeForm
+from accounts.reauth import password_again_checked
 from mfa.in_person import (
     in_person_app_start,
     in_person_refusal,
@@ -31,7 +32,7 @@ from phonecodes.codes import PhoneCodeError, phone_codes_available
 from phonecodes.numbers import mask_number
 from practice.console.access import console_view, user_for_admin
 from practice.console.forms.users import IN_PERSON_TEXT, InPersonSetupForm
-from practice.console.views.common import own_password_confirmed
+from practice.console.views.common import REAUTH_WRONG_MESSAGE
 from practice.vocabulary import Permission
 
 SESSION_KEY = "_console_in_person_setup"
@@ -71,7 +72,7 @@ def user_two_factor_setup(request, user_id):
     form = InPersonSetupForm(request.POST or None, text_to=mask_number(number) if number else "")
     status = 200
     if request.method == "POST" and form.is_valid():
-        confirmed = own_password_confirmed(request, form)
+        confirmed = password_again_checked(request, form, wrong=REAUTH_WRONG_MESSAGE)
         if isinstance(confirmed, HttpResponse):
             return confirmed
         if confirmed:

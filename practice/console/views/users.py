@@ -15,15 +15,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.emergency import emergencies_active
-from accounts.lifecycle import user_update
+from accounts.lifecycle import USER_PAGE_PERMISSIONS, user_update
 from accounts.models import UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
 from accounts.permissions import has_permission, may_act_on
+from accounts.reauth import password_again_checked
 from accounts.sessions import sessions_end
 from mfa.pairing import pairing_reset
 from mfa.selectors import has_second_factor
 from practice.console import charts
-from practice.console.access import USER_PAGE_PERMISSIONS, console_view, user_for_admin
+from practice.console.access import console_view, user_for_admin
 from practice.console.forms.users import (
     ConfirmPasswordForm,
     TemporaryPasswordForm,
@@ -34,7 +35,7 @@ from practice.console.selectors import overview, user_page
 from practice.console.selectors import user_list as listing
 from practice.console.selectors.gateway_reach import gateway_reach
 from practice.console.selectors.statuses import user_status
-from practice.console.views.common import add_errors, own_password_confirmed, query_string
+from practice.console.views.common import REAUTH_WRONG_MESSAGE, add_errors, query_string
 from practice.console.views.lifecycle import deactivation_page
 from practice.vocabulary import Permission, RemoteAccessRemoval, SessionEndReason
 
@@ -148,6 +149,8 @@ def _user_page(request, user, *, form=None, password_form=None, status=200):
 
 
 @never_cache
+# Each part saves with its own permission (accounts.lifecycle's map): a POST is for whoever holds
+# one of them, and the page offers only the parts they hold.
 @console_view(get=Permission.VIEW_USERS, post=USER_PAGE_PERMISSIONS)
 def user_detail(request, user_id):
     user = user_for_admin(request, user_id)
@@ -251,7 +254,7 @@ def user_pairing_reset(request, user_id):
     form = ConfirmPasswordForm(request.POST or None)
     status = 200 if verified else 403
     if request.method == "POST" and verified and form.is_valid():
-        confirmed = own_password_confirmed(request, form)
+        confirmed = password_again_checked(request, form, wrong=REAUTH_WRONG_MESSAGE)
         if isinstance(confirmed, HttpResponse):
             return confirmed
         if confirmed:

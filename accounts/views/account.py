@@ -8,7 +8,6 @@ asking, validate a form, call a service and redirect with a message.
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -19,9 +18,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.account_forms import CurrentPasswordForm, ProfileForm
 from accounts.emailed_links import EMAIL_CHANGE, link_forget, link_secret
-from accounts.forms import CHECKLIST_ID, CodeForm, PasswordChangeForm, password_checklist
+from accounts.forms.account import CurrentPasswordForm, ProfileForm
+from accounts.forms.passwords import CHECKLIST_ID, PasswordChangeForm, password_checklist
+from accounts.forms.signin import CodeForm
 from accounts.lockout import failure_record
 from accounts.passwords import password_change, password_expires_at
 from accounts.profile import (
@@ -33,8 +33,8 @@ from accounts.profile import (
     phone_set_unverified,
     profile_update,
 )
-from accounts.reauth import reauth_is_recent, reauth_with_password
-from accounts.redirects import safe_next
+from accounts.reauth import locked_out, password_again_checked, reauth_is_recent
+from accounts.redirects import login_path_for, safe_next
 from accounts.selectors import sessions_active, signin_activity
 from accounts.sessions import sessions_end
 from accounts.tokens import email_change_read
@@ -42,43 +42,8 @@ from phonecodes.codes import phone_code_send_and_tell, phone_codes_available
 from phonecodes.models import PhoneChannel
 from practice.vocabulary import SessionEndReason, SignInFailure
 
-LOCKED_MESSAGE = (
-    "Your account is locked after too many failed attempts. Reset your password, or ask your "
-    "practice administrator to unlock it."
-)
 # The session key of the phone change's steps.
 PHONE_CHANGE_SESSION_KEY = "_pg_phone_change"
-
-
-def _login_url(user) -> str:
-    if user.practice_id:
-        return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
-    return reverse("accounts:login")
-
-
-def _locked_out(request):
-    """The attempt just locked the account: every session of it ends, this one too."""
-    user = request.user
-    # Every session ends, this browser's too (its data is deleted with the others'; logout()
-    # then gives it a fresh, empty session for the message below).
-    sessions_end(user=user, reason=SessionEndReason.LOCKED, request=request)
-    logout(request)
-    messages.error(request, LOCKED_MESSAGE)
-    return redirect(_login_url(user))
-
-
-def _password_checked(
-    request, form, *, field: str = "password", wrong: str = "That password is not right."
-) -> bool | HttpResponse:
-    """The password typed again on `form`: True when it is right (accounts.reauth records it);
-    False with `wrong` on the field; or, when that wrong password locked the account, the
-    response that signs every session of it out."""
-    if reauth_with_password(request, form.cleaned_data[field]):
-        return True
-    if request.user.locked_at is not None:
-        return _locked_out(request)
-    form.add_error(field, wrong)
-    return False
 
 
 def _display_time_zone(user) -> str:
@@ -107,7 +72,7 @@ def account_view(request):
                     "Enter your current password to change your email or mobile phone.",
                 )
             else:
-                checked = _password_checked(
+                checked = password_again_checked(
                     request,
                     form,
                     field="current_password",
@@ -244,7 +209,7 @@ def account_password_view(request):
         if form.current_password_wrong and failure_record(
             user=user, request=request, reason=SignInFailure.CURRENT_PASSWORD
         ):
-            return _locked_out(request)
+            return locked_out(request)
     return render(
         request,
         "accounts/account/password.html",
@@ -261,7 +226,7 @@ def reauth_view(request):
     next_url = safe_next(request) or reverse("accounts:account")
     form = CurrentPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        checked = _password_checked(request, form)
+        checked = password_again_checked(request, form)
         if isinstance(checked, HttpResponse):
             return checked
         if checked:
@@ -285,7 +250,7 @@ def password_again(purpose: str):
                 return view(request, *args, **kwargs)
             form = CurrentPasswordForm(request.POST if "password" in request.POST else None)
             if form.is_bound and form.is_valid():
-                checked = _password_checked(request, form)
+                checked = password_again_checked(request, form)
                 if isinstance(checked, HttpResponse):
                     return checked
                 if checked:
@@ -363,7 +328,7 @@ def email_confirm_view(request):
         messages.success(request, f"Your email address is now {new_email}.")
         if request.user.is_authenticated and request.user.pk == user.pk:
             return redirect("accounts:account")
-        return redirect(_login_url(user))
+        return redirect(login_path_for(user))
     return render(
         request,
         "accounts/account/email_confirm.html",

@@ -3,7 +3,7 @@
 One confirmation lists exactly what will happen (offboard_plan); "Confirm offboarding" does all
 of it in one transaction, an audit row per effect (user_offboard), and emails the user's address
 a notice. The user stays in the database, inactive, for the audit trail; their provider link is
-kept. It lives with the console because it uses both accounts and mfa.
+kept. It lives in mfa, beside devices_remove_all, because it uses both accounts and mfa.
 """
 
 from dataclasses import dataclass, field

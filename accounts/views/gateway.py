@@ -1,14 +1,30 @@
-"""The gateway's refusal page: what a proxy shows when `/auth/verify` refuses a request."""
+"""The gateway's two pages: `/auth/verify`, which a reverse proxy asks on every request, and the
+refusal page a proxy shows when it refuses (accounts.gateway decides)."""
 
 from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from accounts.gateway import verify as gateway_verify
 from practice.models import Practice
 from practice.vocabulary import GatewayRefusal
+
+
+# Not CSRF-protected: the proxy asks with the method of the request it is about (nginx's auth
+# request of a form POST is a POST), and the answer changes nothing a forged request could want.
+@csrf_exempt
+@never_cache
+def auth_verify_view(request):
+    """For a reverse proxy's auth request (nginx auth_request, Traefik forwardAuth, Caddy
+    forward_auth): 200 with who and where, 401 not signed in, 403 not allowed now, with the
+    reason (accounts.gateway). A session that must end is ended by SessionGuardMiddleware,
+    which answers the 403 on this URL.
+    """
+    return gateway_verify(request)
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,8 @@ REFUSALS = {
         "Sign in again to go on.",
     ),
 }
+
+
 UNKNOWN = Refusal(
     "Access refused",
     "%(practice)s did not let this request through.",

@@ -10,9 +10,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.account_forms import PasswordResetRequestForm
 from accounts.emailed_links import PASSWORD_RESET, link_forget, link_state, link_state_save
-from accounts.forms import CodeForm, SetPasswordForm, password_checklist
+from accounts.forms.account import PasswordResetRequestForm
+from accounts.forms.passwords import SetPasswordForm, password_checklist
+from accounts.forms.signin import CodeForm
 from accounts.password_reset import (
     password_reset_complete,
     password_reset_request,
@@ -22,16 +23,13 @@ from accounts.password_reset import (
     reset_secret_read,
     reset_token_valid,
 )
+from accounts.redirects import login_path_for
 from phonecodes.codes import phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import number_ending
 from practice.models import Practice
 
 INVALID_CODE_MESSAGE = "Invalid code. Enter the latest code we sent, or send a new one."
-
-
-def _login_url(user) -> str:
-    return reverse("accounts:practice_login", kwargs={"code": user.practice.code})
 
 
 def _from_practice(request) -> Practice | None:
@@ -166,7 +164,7 @@ def _reset_password_step(request, user, token: str):
             link_forget(request, PASSWORD_RESET)
         # Never signed in here: the next sign-in asks for the second factor as always.
         messages.success(request, "Your password is changed. Sign in with your new password.")
-        return redirect(_login_url(user))
+        return redirect(login_path_for(user))
     return render(
         request,
         "accounts/password_reset/password.html",

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.emailed_links import EmailedLink, link_forget, link_secret_keep
-from accounts.forms import EmailedLinkForm
+from accounts.forms.signin import EmailedLinkForm
 
 
 @sensitive_post_parameters("link")

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from accounts.forms import password_field
+from accounts.forms.fields import password_field
 from accounts.models import User
 from accounts.password_rules import MAX_PASSWORD_LENGTH
 from accounts.profile import PROFILE_FIELDS

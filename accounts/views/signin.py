@@ -1,4 +1,5 @@
-"""HTTP glue for signing in and out and registering. The rules live in the service modules."""
+"""HTTP glue for signing in and out. The rules live in the service modules (accounts.signin and its
+stages)."""
 
 import secrets
 
@@ -8,27 +9,18 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.emailed_links import INVITATION, link_forget, link_secret
 from accounts.emergency import emergency_declare, emergency_pending
-from accounts.forms import (
-    CodeForm,
-    EmergencyForm,
-    PasswordChangeForm,
-    SetPasswordForm,
-    SignInForm,
-    password_checklist,
-)
-from accounts.gateway import verify as gateway_verify
-from accounts.invitations import invitation_accept, invitation_for_token
+from accounts.forms.passwords import PasswordChangeForm, password_checklist
+from accounts.forms.signin import CodeForm, EmergencyForm, SignInForm
 from accounts.lockout import failure_record
-from accounts.middleware import activity_touch, login_path_for
+from accounts.middleware import activity_touch
 from accounts.passwords import password_set
 from accounts.profile import phone_verify, registration_phone_pending
-from accounts.redirects import safe_next
+from accounts.redirects import login_path_for, safe_next
 from accounts.sessions import EMERGENCY_HOURS, session_end_current
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
@@ -50,6 +42,8 @@ from practice.policy import effective_policy
 from practice.vocabulary import SessionEndReason, SignInFailure
 
 PRACTICE_CODE_COOKIE = "practice_code"
+
+
 PRACTICE_CODE_COOKIE_AGE = 365 * 24 * 60 * 60
 
 
@@ -240,42 +234,3 @@ def keepalive_view(request):
     activity_touch(request)
     minutes = effective_policy(request.user).idle_timeout_minutes
     return JsonResponse({"signed_in": True, "idle_seconds": minutes * 60})
-
-
-# Not CSRF-protected: the proxy asks with the method of the request it is about (nginx's auth
-# request of a form POST is a POST), and the answer changes nothing a forged request could want.
-@csrf_exempt
-@never_cache
-def auth_verify_view(request):
-    """For a reverse proxy's auth request (nginx auth_request, Traefik forwardAuth, Caddy
-    forward_auth): 200 with who and where, 401 not signed in, 403 not allowed now, with the
-    reason (accounts.gateway). A session that must end is ended by SessionGuardMiddleware,
-    which answers the 403 on this URL.
-    """
-    return gateway_verify(request)
-
-
-@sensitive_post_parameters("new_password1", "new_password2")
-@csrf_protect
-@never_cache
-def invitation_view(request):
-    # The link's page (accounts.emailed_links) put the token into the session: never in a URL.
-    invitation = invitation_for_token(link_secret(request, INVITATION))
-    if invitation is None:
-        return render(request, "accounts/invitation_invalid.html", status=400)
-    user = invitation.user
-    request.practice = user.practice
-    form = SetPasswordForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation_accept(
-                invitation=invitation, password=form.cleaned_data["new_password1"], request=request
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            link_forget(request, INVITATION)
-            messages.success(request, "Your password is set. Sign in to continue.")
-            return redirect("accounts:practice_login", code=user.practice.code)
-    context = {"form": form, "invited": user, "rules": password_checklist(user, form)}
-    return render(request, "accounts/invitation.html", context)
