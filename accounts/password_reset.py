@@ -8,7 +8,6 @@ Support staff never set a password: they can only have the link emailed to the u
 """
 
 import logging
-import secrets
 import time
 
 from django.core.exceptions import ValidationError
@@ -27,11 +26,17 @@ from accounts.permissions import authority_check
 from accounts.sessions import sessions_end
 from accounts.tokens import PASSWORD_RESET_SECONDS, password_reset_tokens
 from accounts.usernames import normalize_username
-from phonecodes.codes import phone_code_verify, phone_codes_available
+from phonecodes.codes import code_purpose, phone_code_verify, phone_codes_available
 from practice import ratelimit
 from practice.audit import audit_record
 from practice.network import client_ip, throttle_key
-from practice.vocabulary import AuditAction, LockChange, SessionEndReason, SignInFailure
+from practice.vocabulary import (
+    AuditAction,
+    CodePurpose,
+    LockChange,
+    SessionEndReason,
+    SignInFailure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +187,7 @@ def reset_needs_phone_code(user: User) -> bool:
 
 def reset_code_purpose() -> str:
     """A fresh purpose for one opening of a reset link: its codes verify for it only."""
-    return f"password-reset:{secrets.token_urlsafe(12)}"
+    return code_purpose(CodePurpose.PASSWORD_RESET)
 
 
 def reset_code_verify(*, user: User, purpose: str, code: str, request=None) -> bool:

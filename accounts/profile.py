@@ -5,8 +5,6 @@ Plain details change at once. The email address changes only once the new mailbo
 only once a code sent to the new number comes back. Practice details are not the user's to edit.
 """
 
-import secrets
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -16,11 +14,11 @@ from accounts.emailed_links import EMAIL_CHANGE, emailed_link
 from accounts.models import User
 from accounts.notices import email_send, notice_send
 from accounts.tokens import EMAIL_CHANGE_SECONDS, email_change_read, email_change_token
-from phonecodes.codes import phone_code_verify, phone_codes_available
+from phonecodes.codes import code_purpose, phone_code_verify, phone_codes_available
 from phonecodes.numbers import number_ending
 from practice import ratelimit
 from practice.audit import audit_record
-from practice.vocabulary import AuditAction
+from practice.vocabulary import AuditAction, CodePurpose
 
 # What a user may change directly on their profile. Email and mobile phone go through their
 # own confirmation; nothing else (role, practice, access) is the user's to change.
@@ -139,7 +137,7 @@ def email_change_confirm(*, token: str, request=None) -> User:
 
 def phone_change_purpose() -> str:
     """A fresh purpose for one phone change: its codes verify for that change only."""
-    return f"phone-change:{secrets.token_urlsafe(12)}"
+    return code_purpose(CodePurpose.PHONE_CHANGE)
 
 
 def phone_change_confirm(*, user: User, number: str, purpose: str, code: str, request=None) -> None:

@@ -20,7 +20,7 @@ from accounts.notices import acted_on_notify
 from accounts.permissions import authority_check, may_act_on
 from practice.audit import audit_record, clean_user_agent
 from practice.network import client_ip
-from practice.vocabulary import ActedOn, AuditAction, SessionEndReason, Zone
+from practice.vocabulary import ActedOn, AuditAction, FactorKind, SessionEndReason, Zone
 
 
 def _store():
@@ -43,18 +43,20 @@ def session_stamp(
     *,
     zone: Zone,
     second_factor: str = "",
+    second_factor_kind: FactorKind | str = "",
     emergency: bool = False,
     ip: str | None = None,
 ) -> None:
-    """Mark the session as signed in through the pipeline: zone, time, the factor used, whether
-    it is an emergency session (which the guard ends after EMERGENCY_HOURS), and the client
-    address the zone was decided for (the gateway decides again for any other address; None:
-    not known, the zone stands)."""
+    """Mark the session as signed in through the pipeline: zone, time, the factor used (its
+    device's persistent id, "" for none) and its kind, whether it is an emergency session
+    (which the guard ends after EMERGENCY_HOURS), and the client address the zone was decided
+    for (the gateway decides again for any other address; None: not known, the zone stands)."""
     now = time.time()
     request.session[AUTH_SESSION_KEY] = {
         "zone": zone,
         "at": now,
         "second_factor": second_factor,
+        "second_factor_kind": second_factor_kind,
         "emergency": emergency,
         "ip": ip,
     }

@@ -274,9 +274,7 @@ def signin_step(stage_key: str, *, done: bool = False, json: bool = False):
                         client_ip(request),
                     )
                 if json:
-                    return JsonResponse(
-                        {"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403
-                    )
+                    return signin_timed_out_json()
                 return signin_stop(request, pending, SIGNIN_TIMED_OUT)
             signin = SignIn(request, pending)
             request.practice = signin.user.practice
@@ -285,6 +283,11 @@ def signin_step(stage_key: str, *, done: bool = False, json: bool = False):
         return wrapper
 
     return decorator
+
+
+def signin_timed_out_json() -> JsonResponse:
+    """ "Timed out" for a step's JSON call (a security key's) that is not at its step."""
+    return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
 
 
 def at_step(pending: PendingSignIn | None, stage_key: str, *, done: bool = False) -> bool:
@@ -390,16 +393,21 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
         signin.attempt_to_refund = None
         # login() has saved the session under its new key; session_record() needs that key.
         device_id = device.persistent_id if device is not None else ""
+        # The device's FactorKind, as the second-factor stage recorded it (for a sign-in pending
+        # since before the stage did, the device's model: the audit's words still read that).
+        stage = signin.state.get(SECOND_FACTOR_STAGE) or {}
+        kind = (stage.get("kind") or device_id.split("/")[0]) if device is not None else ""
         emergency = signin.emergency_reason
         session_stamp(
             request,
             zone=pending.zone,
             second_factor=device_id,
+            second_factor_kind=kind,
             emergency=emergency is not None,
             ip=client_ip(request),
         )
         session_record(user=user, request=request, zone=pending.zone, emergency_reason=emergency)
-        details = {"zone": pending.zone, "second_factor": device_id.split("/")[0]}
+        details = {"zone": pending.zone, "second_factor": kind}
         if emergency is not None:
             details["emergency"] = emergency
         audit_record(

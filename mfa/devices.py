@@ -13,10 +13,10 @@ from accounts.models import User
 from accounts.notices import notice_send
 from accounts.permissions import authority_check
 from mfa.models import RecoveryCodeDevice
-from mfa.selectors import KIND_LABELS, Factor, user_factors
+from mfa.selectors import Factor, user_factors
 from practice.audit import audit_record
 from practice.policy import effective_policy
-from practice.vocabulary import AuditAction
+from practice.vocabulary import AuditAction, FactorKind
 
 LAST_FACTOR_MESSAGE = (
     "Your practice requires two-factor authentication. Add another method before you remove "
@@ -25,7 +25,9 @@ LAST_FACTOR_MESSAGE = (
 NAME_MAX_LENGTH = Device._meta.get_field("name").max_length
 
 
-def device_added(*, user: User, device: Device, kind: str, actor: User | None, request) -> None:
+def device_added(
+    *, user: User, device: Device, kind: FactorKind, actor: User | None, request
+) -> None:
     """Audit a confirmed new factor. Call inside the confirming transaction; notice after."""
     audit_record(
         action=AuditAction.MFA_DEVICE_ADDED,
@@ -36,12 +38,12 @@ def device_added(*, user: User, device: Device, kind: str, actor: User | None, r
     )
 
 
-def device_added_notice(*, user: User, kind: str, name: str) -> None:
+def device_added_notice(*, user: User, kind: FactorKind, name: str) -> None:
     notice_send(
         user=user,
         subject="PracticeGate: a sign-in method was added to your account",
         template="emails/mfa_device_added.txt",
-        context={"kind_label": KIND_LABELS[kind], "name": name},
+        context={"kind_label": FactorKind(kind).label, "name": name},
     )
 
 

@@ -20,7 +20,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.reauth import reauth_is_recent, reauth_required
-from accounts.signin import SIGNIN_TIMED_OUT, SignIn, signin_step, signin_stop
+from accounts.signin import (
+    SIGNIN_TIMED_OUT,
+    SignIn,
+    signin_step,
+    signin_stop,
+    signin_timed_out_json,
+)
 from mfa.selectors import recovery_codes_left
 from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
 from mfa.verification import (
@@ -167,7 +173,7 @@ def signin_enrollment_json(view):
     @wraps(view)
     def wrapper(request, signin: SignIn, *args, **kwargs):
         if not at_setup(signin) or signin.state[STATE_KEY].get("identity_confirmed") is False:
-            return _json_error(SIGNIN_TIMED_OUT, 403)
+            return signin_timed_out_json()
         return view(request, Enrollment(user=signin.user, signin=signin), *args, **kwargs)
 
     return wrapper

@@ -4,7 +4,7 @@ are (counted towards the lockout, throttled)."""
 
 from django.contrib import messages
 
-from accounts.lockout import failure_record, lock_refresh
+from accounts.lockout import lock_refresh
 from accounts.models import User
 from accounts.signin import SignIn
 from mfa.email.flows import EmailCodeError, email_code_send, email_device
@@ -17,16 +17,16 @@ from mfa.verification import (
     email_code_is_ours,
     email_code_ours,
     mask_email,
+    second_factor_failed,
     seconds_text,
     signin_purpose,
     throttle_seconds,
-    wrong_code_message,
 )
 from phonecodes.codes import PhoneCodeError, phone_code_send, phone_code_verify
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import mask_number
 from practice.audit import audit_record
-from practice.vocabulary import AuditAction, SignInFailure
+from practice.vocabulary import AuditAction, CodePurpose, SignInFailure
 
 
 def identity_channels(user: User) -> list[str]:
@@ -57,7 +57,7 @@ def identity_code_send(signin: SignIn, channel: str) -> bool:
                 user=user,
                 number=user.mobile_phone,
                 channel=PhoneChannel.SMS,
-                purpose=signin_purpose(signin, "signin-setup"),
+                purpose=signin_purpose(signin, CodePurpose.SIGNIN_SETUP),
                 request=request,
             ).expires_at
     except (PhoneCodeError, EmailCodeError) as exc:
@@ -86,16 +86,12 @@ def identity_code_check(signin: SignIn, code: str) -> CheckResult:
             and device_code_verify(device, code, purpose="") is not None
         )
     elif channel:
-        ok = phone_code_verify(user=user, purpose=signin_purpose(signin, "signin-setup"), code=code)
+        purpose = signin_purpose(signin, CodePurpose.SIGNIN_SETUP)
+        ok = phone_code_verify(user=user, purpose=purpose, code=code)
     else:
         ok = False
     if not ok:
-        locked = failure_record(
-            user=user, request=request, reason=SignInFailure.SECOND_FACTOR_SETUP
-        )
-        if locked or lock_refresh(user=user, request=request):
-            return CheckResult(locked=True)
-        return CheckResult(message=wrong_code_message(user))
+        return second_factor_failed(signin, reason=SignInFailure.SECOND_FACTOR_SETUP)
     state["identity_confirmed"] = True
     state.pop("expires_at", None)
     audit_record(

@@ -16,11 +16,11 @@ from accounts.notices import acted_on_notify, takeover_watch
 from accounts.permissions import may_act_on
 from mfa.models import AuthenticatorApp, PhoneDevice
 from mfa.phone.flows import phone_setup_start, setup_purpose
-from mfa.selectors import KIND_LABELS, has_second_factor
+from mfa.selectors import has_second_factor
 from mfa.totp.flows import default_title, totp_setup_start
 from phonecodes.models import PhoneChannel
 from practice.audit import audit_record
-from practice.vocabulary import ActedOn, AuditAction
+from practice.vocabulary import ActedOn, AuditAction, FactorKind
 
 
 def in_person_refusal(*, user: User, actor: User) -> ValidationError | None:
@@ -105,10 +105,10 @@ def in_person_setup_confirm(
         _refuse(user=user, actor=actor)
         if isinstance(device, PhoneDevice):
             ok = device.verify_token(code, purpose=setup_purpose(device))
-            kind = "text"
+            kind = FactorKind.TEXT
         else:
             ok = device.verify_token(code)
-            kind = "app"
+            kind = FactorKind.APP
         if not ok:
             return False
         device.confirmed = True
@@ -125,7 +125,7 @@ def in_person_setup_confirm(
             user=user,
             actor=actor,
             what=ActedOn.SECOND_FACTOR_IN_PERSON,
-            kind_label=KIND_LABELS[kind],
+            kind_label=kind.label,
             name=device.name,
         )
         takeover_watch(user=user, actor=actor, done=AuditAction.MFA_DEVICE_SET_UP_IN_PERSON)

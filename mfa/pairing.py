@@ -12,10 +12,11 @@ from accounts.models import TwoFactorSetup, User
 from accounts.notices import acted_on_notify, notice_send
 from accounts.permissions import authority_check
 from accounts.sessions import sessions_end
+from mfa.selectors import factor_kind
 from practice.audit import audit_record
 from practice.models import TwoFactorPolicy
 from practice.policy import effective_policy
-from practice.vocabulary import ActedOn, AuditAction, SessionEndReason
+from practice.vocabulary import ActedOn, AuditAction, FactorKind, SessionEndReason
 
 
 def _devices_delete(user: User) -> tuple[int, list[str]]:
@@ -23,7 +24,11 @@ def _devices_delete(user: User) -> tuple[int, list[str]]:
     devices = list(devices_for_user(user, confirmed=None))
     for device in devices:
         device.delete()
-    return len(devices), sorted({device._meta.label_lower for device in devices})
+    # FactorKind values in the vocabulary's order; a device of a model we do not offer (none
+    # should exist) is named by its model.
+    kinds = {factor_kind(device) or device._meta.label_lower for device in devices}
+    known = [kind for kind in FactorKind.values if kind in kinds]
+    return len(devices), known + sorted(kinds - set(known))
 
 
 @transaction.atomic

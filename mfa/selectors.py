@@ -14,18 +14,28 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from mfa.models import AuthenticatorApp, PhoneDevice, RecoveryCodeDevice
 from phonecodes.models import PhoneChannel
+from practice.vocabulary import FactorKind
 
-# A device model's label -> the kind shown to administrators. Factors that are only fallbacks
-# (email codes, recovery codes) are not listed: they do not make a user "have 2FA" on their own.
+# A device model's label -> its kind, for the models that count as a second factor of their
+# own (the user list's "Second factor", has_second_factor). Fallbacks (email codes, recovery
+# codes) do not make a user "have 2FA": they are in FALLBACK_KIND_BY_MODEL.
 KIND_BY_MODEL = {
-    "otp_totp.totpdevice": "app",
-    "django_otp_webauthn.webauthncredential": "key",
+    "otp_totp.totpdevice": FactorKind.APP,
+    "django_otp_webauthn.webauthncredential": FactorKind.KEY,
 }
 # Models whose kind depends on a field: label -> (field, {value: kind}).
 KIND_FIELD_BY_MODEL = {
-    "mfa.phonedevice": ("method", {PhoneChannel.SMS: "text", PhoneChannel.VOICE: "voice"}),
+    "mfa.phonedevice": (
+        "method",
+        {PhoneChannel.SMS: FactorKind.TEXT, PhoneChannel.VOICE: FactorKind.VOICE},
+    ),
 }
-KIND_ORDER = ["app", "text", "voice", "key"]
+FALLBACK_KIND_BY_MODEL = {
+    "mfa.recoverycodedevice": FactorKind.RECOVERY,
+    "otp_email.emaildevice": FactorKind.EMAIL,
+}
+# The kinds that count as a second factor, in the order they are listed.
+PRIMARY_KINDS = (FactorKind.APP, FactorKind.TEXT, FactorKind.VOICE, FactorKind.KEY)
 REF_BY_MODEL = {
     "mfa.authenticatorapp": "app",
     "mfa.phonedevice": "phone",
@@ -33,19 +43,22 @@ REF_BY_MODEL = {
     "mfa.recoverycodedevice": "recovery",
     "otp_email.emaildevice": "email",
 }
-KIND_LABELS = {
-    "app": "Authenticator app",
-    "text": "Text message",
-    "voice": "Voice call",
-    "key": "Security key or passkey",
-    "recovery": "Recovery code",
-    "email": "Email",
-}
+
+
+def factor_kind(device: Device) -> FactorKind | None:
+    """The kind of any device of ours (an AuthenticatorApp is its TOTPDevice table's); None
+    for a model we do not offer."""
+    label = device._meta.concrete_model._meta.label_lower
+    if label in KIND_FIELD_BY_MODEL:
+        field, kind_of = KIND_FIELD_BY_MODEL[label]
+        return kind_of.get(getattr(device, field))
+    return KIND_BY_MODEL.get(label) or FALLBACK_KIND_BY_MODEL.get(label)
 
 
 def second_factor_kinds(user_ids) -> dict[int, list[str]]:
-    """{user_id: ["app", "text", ...]} for confirmed devices of the counted kinds: one query
-    (a UNION over the device tables), whatever the number of users or of device models."""
+    """{user_id: ["app", "text", ...]} (FactorKind values) for confirmed devices of the counted
+    kinds: one query (a UNION over the device tables), whatever the number of users or of
+    device models."""
     ids = list(user_ids)
     if not ids:
         return {}
@@ -69,7 +82,7 @@ def second_factor_kinds(user_ids) -> dict[int, list[str]]:
     kinds: dict[int, set[str]] = defaultdict(set)
     for user_id, kind in parts[0].union(*parts[1:]):
         kinds[user_id].add(kind)
-    return {user_id: sorted(found, key=KIND_ORDER.index) for user_id, found in kinds.items()}
+    return {user_id: sorted(found, key=PRIMARY_KINDS.index) for user_id, found in kinds.items()}
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,7 @@ class Factor:
     """One confirmed second factor of a user, as the pages show it."""
 
     device: Device
-    kind: str  # app, text, voice, key, recovery, email
+    kind: FactorKind
 
     @property
     def persistent_id(self) -> str:
@@ -90,7 +103,7 @@ class Factor:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return self.kind.label
 
     @property
     def name(self) -> str:
@@ -106,7 +119,7 @@ class Factor:
 
     @property
     def is_primary(self) -> bool:
-        return self.kind in KIND_ORDER
+        return self.kind in PRIMARY_KINDS
 
 
 def user_factors(user, *, include_fallbacks: bool = False) -> list[Factor]:
@@ -115,25 +128,25 @@ def user_factors(user, *, include_fallbacks: bool = False) -> list[Factor]:
     Apps are loaded as AuthenticatorApp (our one-step-back check), never as bare TOTPDevice.
     """
     factors = [
-        Factor(device, "app")
+        Factor(device, FactorKind.APP)
         for device in AuthenticatorApp.objects.filter(user=user, confirmed=True)
     ]
     factors += [
-        Factor(device, "voice" if device.method == PhoneChannel.VOICE else "text")
+        Factor(device, factor_kind(device))
         for device in PhoneDevice.objects.filter(user=user, confirmed=True)
     ]
     factors += [
-        Factor(device, "key")
+        Factor(device, FactorKind.KEY)
         for device in WebAuthnCredential.objects.filter(user=user, confirmed=True)
     ]
     factors.sort(key=lambda f: (f.created_at is None, f.created_at, f.kind))
     if include_fallbacks:
         factors += [
-            Factor(device, "recovery")
+            Factor(device, FactorKind.RECOVERY)
             for device in RecoveryCodeDevice.objects.filter(user=user, confirmed=True)
         ]
         factors += [
-            Factor(device, "email")
+            Factor(device, FactorKind.EMAIL)
             for device in EmailDevice.objects.filter(user=user, confirmed=True)
         ]
     return factors

@@ -3,7 +3,8 @@ them (wrong codes count on the sign-in failure counter, which only a completed s
 and finishing the stage.
 
 The stage's working state lives in the pending sign-in under STATE_KEY; when the stage passes it
-is replaced by {"device": <persistent id>}, which signin_complete hands to django-otp.
+is replaced by {"device": <persistent id>, "kind": <FactorKind>}: signin_complete hands the device
+to django-otp, and records the kind in the session's stamp and the audit.
 """
 
 import math
@@ -23,16 +24,17 @@ from accounts.signin import SECOND_FACTOR_STAGE, SignIn, signin_continue
 from mfa.email.flows import EmailCodeError, email_code_send, email_device
 from mfa.models import PhoneDevice, RecoveryCodeDevice
 from mfa.recovery_codes.flows import recovery_code_used_notice
-from mfa.selectors import user_factors
-from phonecodes.codes import PhoneCodeError
+from mfa.selectors import PRIMARY_KINDS, factor_kind, user_factors
+from phonecodes.codes import PhoneCodeError, code_purpose
 from phonecodes.numbers import mask_number, number_ending
 from practice.audit import audit_record
-from practice.vocabulary import AuditAction, SignInFailure
+from practice.vocabulary import AuditAction, CodePurpose, FactorKind, SignInFailure
 
 STATE_KEY = SECOND_FACTOR_STAGE  # the stage keeps its working state under its own key
-KEY_METHOD = "key"
-EMAIL_METHOD = "email"
-RECOVERY_METHOD = "recovery"
+# The keys of the methods that are not one device: all of the user's keys, email, recovery codes.
+KEY_METHOD = FactorKind.KEY.value
+EMAIL_METHOD = FactorKind.EMAIL.value
+RECOVERY_METHOD = FactorKind.RECOVERY.value
 
 WRONG_CODE_MESSAGE = "Invalid code. Check the code and try again."
 # From this many tries left, a wrong code says how many remain before the account locks.
@@ -45,41 +47,42 @@ class Method:
     """One way to pass the second factor: an app, a phone, the keys, recovery codes, email."""
 
     key: str  # a device's persistent id, or KEY_METHOD / EMAIL_METHOD / RECOVERY_METHOD
-    kind: str  # app, text, voice, key, recovery, email
+    kind: FactorKind
     label: str
     device: Device | None = None
 
     @property
     def sends_code(self) -> bool:
-        return self.kind in ("text", "voice", "email")
+        return self.kind in (FactorKind.TEXT, FactorKind.VOICE, FactorKind.EMAIL)
 
     @property
     def takes_code(self) -> bool:
-        return self.kind != "key"
+        return self.kind != FactorKind.KEY
 
 
 def methods_for(user: User) -> list[Method]:
     """The user's methods, best first: apps, phones, keys; then recovery codes and email."""
     methods: list[Method] = []
     factors = user_factors(user)
-    apps = [f for f in factors if f.kind == "app"]
+    apps = [f for f in factors if f.kind == FactorKind.APP]
     for factor in apps:
-        label = "Authenticator app"
+        label = FactorKind.APP.label
         if len(apps) > 1:
             label += f" ({factor.name})"
-        methods.append(Method(factor.persistent_id, "app", label, factor.device))
+        methods.append(Method(factor.persistent_id, FactorKind.APP, label, factor.device))
     for factor in factors:
-        if factor.kind in ("text", "voice"):
-            verb = "Text message" if factor.kind == "text" else "Voice call"
-            label = f"{verb} to {mask_number(factor.device.number)}"
+        if factor.kind in (FactorKind.TEXT, FactorKind.VOICE):
+            label = f"{factor.kind.label} to {mask_number(factor.device.number)}"
             methods.append(Method(factor.persistent_id, factor.kind, label, factor.device))
-    if any(f.kind == "key" for f in factors):
-        methods.append(Method(KEY_METHOD, "key", "Security key or passkey"))
+    if any(f.kind == FactorKind.KEY for f in factors):
+        methods.append(Method(KEY_METHOD, FactorKind.KEY, FactorKind.KEY.label))
     recovery = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
     if recovery is not None and recovery.codes_left:
-        methods.append(Method(RECOVERY_METHOD, "recovery", "Recovery code", recovery))
+        kind = FactorKind.RECOVERY
+        methods.append(Method(RECOVERY_METHOD, kind, kind.label, recovery))
     if user.email and methods:
-        methods.append(Method(EMAIL_METHOD, "email", f"Email to {mask_email(user.email)}"))
+        label = f"Email to {mask_email(user.email)}"
+        methods.append(Method(EMAIL_METHOD, FactorKind.EMAIL, label))
     return methods
 
 
@@ -91,14 +94,12 @@ def method_for(user: User, key: str) -> Method | None:
 def default_method(user: User) -> Method:
     """The primary method used last (what this user is used to), else the first one."""
     methods = methods_for(user)
-    primary = [m for m in methods if m.kind in ("app", "text", "voice", "key")]
+    primary = [m for m in methods if m.kind in PRIMARY_KINDS]
 
     def last_used(method: Method):
-        if method.kind == "key":
-            return max(
-                (f.last_used_at for f in user_factors(user) if f.kind == "key" and f.last_used_at),
-                default=None,
-            )
+        if method.kind == FactorKind.KEY:
+            keys = [f for f in user_factors(user) if f.kind == FactorKind.KEY]
+            return max((f.last_used_at for f in keys if f.last_used_at), default=None)
         return getattr(method.device, "last_used_at", None)
 
     used = [(last_used(m), m) for m in primary]
@@ -113,8 +114,10 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
-def signin_purpose(signin: SignIn, prefix: str = "signin") -> str:
-    return f"{prefix}:{signin.state[STATE_KEY]['nonce']}"
+def signin_purpose(signin: SignIn, purpose: CodePurpose = CodePurpose.SIGNIN) -> str:
+    """What this sign-in's phone codes are bound to: its own nonce (another sign-in's code,
+    sent to the same phone, does not work here)."""
+    return code_purpose(purpose, signin.state[STATE_KEY]["nonce"])
 
 
 def method_start(signin: SignIn, method: Method) -> None:
@@ -147,7 +150,7 @@ def code_send(signin: SignIn, method: Method) -> bool:
     state = signin.state[STATE_KEY]
     now = timezone.now().timestamp()
     try:
-        if method.kind == "email":
+        if method.kind == FactorKind.EMAIL:
             expires_at = email_code_send(user=user, request=request)
             email_code_ours(signin, expires_at)
         else:
@@ -174,7 +177,7 @@ class CodeStatus:
     `wait_seconds`: how long until a new code can be asked for (0: now).
     """
 
-    kind: str
+    kind: FactorKind
     destination: str
     sent_at: datetime | None
     expires_at: datetime | None
@@ -210,11 +213,11 @@ class CodeStatus:
             return f"The code we sent at {at} has expired."
         minutes = self.seconds_valid // 60
         still = f"{minutes} minute{'' if minutes == 1 else 's'}" if minutes else "under a minute"
-        if self.kind == "voice":
+        if self.kind == FactorKind.VOICE:
             return (
                 f"We called {self.destination} with a code at {at}; it is still valid for {still}."
             )
-        verb = "emailed" if self.kind == "email" else "sent"
+        verb = "emailed" if self.kind == FactorKind.EMAIL else "sent"
         return f"We {verb} a code to {self.destination} at {at}; it is still valid for {still}."
 
     @property
@@ -233,12 +236,13 @@ def code_status(signin: SignIn, method: Method) -> CodeStatus:
     if sent is not None:
         sent_at = datetime.fromtimestamp(sent[0], tz=UTC)
         expires_at = datetime.fromtimestamp(sent[1], tz=UTC)
-        if method.kind == "email" and not email_code_is_ours(signin, email_device(signin.user)):
+        email = method.kind == FactorKind.EMAIL
+        if email and not email_code_is_ours(signin, email_device(signin.user)):
             # Another sign-in asked for an email code since: ours was replaced.
             expires_at, replaced = now, True
     wait_until = (state.get(WAIT_KEY) or {}).get(method.key)
     wait = max(0, math.ceil(wait_until - now.timestamp())) if wait_until else 0
-    if method.kind == "email":
+    if method.kind == FactorKind.EMAIL:
         destination = mask_email(signin.user.email)
     else:
         destination = f"••{number_ending(method.device.number)}"
@@ -321,21 +325,19 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
     request, user = signin.request, signin.user
     if lock_refresh(user=user, request=request):
         return CheckResult(locked=True)
-    device = email_device(user) if method.kind == "email" else method.device
+    email = method.kind == FactorKind.EMAIL
+    device = email_device(user) if email else method.device
     seconds = throttle_seconds(device)
     if seconds:
         # Not counted as a failure: the code was not even looked at.
         return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
-    if method.kind == "email" and not email_code_is_ours(signin, device):
+    if email and not email_code_is_ours(signin, device):
         device = None
     else:
         device = device_code_verify(device, code, purpose=signin_purpose(signin))
     if device is None:
-        locked = failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR)
-        if locked or lock_refresh(user=user, request=request):
-            return CheckResult(locked=True)
-        return CheckResult(message=wrong_code_message(user))
-    if method.kind == "recovery":
+        return second_factor_failed(signin)
+    if method.kind == FactorKind.RECOVERY:
         audit_record(
             action=AuditAction.MFA_RECOVERY_CODE_USED,
             actor=user,
@@ -345,6 +347,20 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
         )
         recovery_code_used_notice(user=user, codes_left=device.codes_left)
     return CheckResult(ok=True, device=device)
+
+
+def second_factor_failed(
+    signin: SignIn, *, reason: SignInFailure = SignInFailure.SECOND_FACTOR
+) -> CheckResult:
+    """A wrong code, or a security key's answer that does not check out: one more failure on
+    the sign-in failure counter, which locks the account at the practice's threshold (and only
+    a completed sign-in clears). Locked now (by this failure, or by another meanwhile), or what
+    to tell the user."""
+    request, user = signin.request, signin.user
+    locked = failure_record(user=user, request=request, reason=reason)
+    if locked or lock_refresh(user=user, request=request):
+        return CheckResult(locked=True)
+    return CheckResult(message=wrong_code_message(user))
 
 
 def wrong_code_message(user: User) -> str:
@@ -369,11 +385,12 @@ def device_code_verify(device: Device, code: str, *, purpose: str) -> Device | N
 
 
 def second_factor_mark(signin: SignIn, device: Device) -> None:
-    """The stage is done: remember the device, for django-otp once the sign-in completes.
+    """The stage is done: remember the device, for django-otp once the sign-in completes, and
+    its kind, for the session's stamp and the audit of the sign-in.
 
     The count of failed attempts is not cleared here: only a completed sign-in clears it.
     """
-    signin.state[STATE_KEY] = {"device": device.persistent_id}
+    signin.state[STATE_KEY] = {"device": device.persistent_id, "kind": factor_kind(device) or ""}
     signin.pending.mark_passed(STATE_KEY)
     signin.save()
 

@@ -2,6 +2,8 @@
 security page (list, rename, remove, reset pairing). Each factor's own setup pages live in its
 package (totp/, phone/, webauthn/, recovery_codes/)."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
 from accounts.forms.signin import CodeForm
-from accounts.lockout import failure_record, lock_refresh
+from accounts.lockout import lock_refresh
 from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required
 from accounts.redirects import login_path_for
@@ -27,6 +29,7 @@ from accounts.signin import (
     signin_continue,
     signin_step,
     signin_stop,
+    signin_timed_out_json,
 )
 from accounts.stages import LOCKED
 from mfa.devices import device_remove, device_rename
@@ -53,6 +56,7 @@ from mfa.verification import (
     method_for,
     method_start,
     methods_for,
+    second_factor_failed,
     second_factor_passed,
     second_factor_skipped,
 )
@@ -61,7 +65,7 @@ from mfa.webauthn.flows import key_authenticate_begin, key_authenticate_complete
 from mfa.webauthn.views import api_error, json_body, script_config
 from phonecodes.codes import phone_codes_available
 from practice.policy import effective_policy
-from practice.vocabulary import SignInFailure
+from practice.vocabulary import FactorKind
 
 # --- Sign-in: verify -----------------------------------------------------------------------
 
@@ -83,7 +87,7 @@ def signin_verify(request, signin: SignIn):
         return signin_stop(request, signin.pending, SIGNIN_TIMED_OUT)
     state = signin.state[STATE_KEY]
     method = method_for(user, state.get("method", "")) or default_method(user)
-    form = CodeForm(numeric=method.kind != "recovery")
+    form = CodeForm(numeric=method.kind != FactorKind.RECOVERY)
 
     if request.method == "POST":
         action = request.POST.get("action", "verify")
@@ -98,7 +102,7 @@ def signin_verify(request, signin: SignIn):
                 code_send(signin, method)
                 signin.save()
             return redirect("mfa:signin_verify")
-        form = CodeForm(request.POST, numeric=method.kind != "recovery")
+        form = CodeForm(request.POST, numeric=method.kind != FactorKind.RECOVERY)
         status = code_status(signin, method) if method.sends_code else None
         if status is not None and not status.valid:
             # Nothing to check: this sign-in has no live code for this method (one sent to the
@@ -120,14 +124,16 @@ def signin_verify(request, signin: SignIn):
     others = [m for m in methods_for(user) if m.key != method.key]
     context = {
         "method": method,
-        "other_methods": [m for m in others if not (m.kind == "key" and passkey_unavailable)],
+        "other_methods": [
+            m for m in others if not (m.kind == FactorKind.KEY and passkey_unavailable)
+        ],
         "passkey_unavailable": passkey_unavailable,
-        "key_hidden": bool(passkey_unavailable) and any(m.kind == "key" for m in others),
+        "key_hidden": bool(passkey_unavailable) and any(m.kind == FactorKind.KEY for m in others),
         "form": form,
         "code_status": status,
         "countdown": countdown_of(status.seconds_valid) if status and status.valid else None,
     }
-    if method.kind == "key":
+    if method.kind == FactorKind.KEY:
         context["key_config"] = script_config(
             request,
             begin_url=reverse("mfa:signin_verify_key_begin"),
@@ -137,38 +143,43 @@ def signin_verify(request, signin: SignIn):
     return render(request, "mfa/signin_verify.html", context)
 
 
-def _timed_out_json() -> JsonResponse:
-    return JsonResponse({"detail": SIGNIN_TIMED_OUT, "code": "timed_out"}, status=403)
+def _verify_key_step(view):
+    """A security key's JSON call at the verify step; anything else is "timed out"."""
+
+    @require_POST
+    @csrf_protect
+    @never_cache
+    @signin_step(STATE_KEY, json=True)
+    @wraps(view)
+    def wrapper(request, signin: SignIn):
+        if not _at_verify(signin):
+            return signin_timed_out_json()
+        return view(request, signin)
+
+    return wrapper
 
 
-@require_POST
-@csrf_protect
-@never_cache
-@signin_step(STATE_KEY, json=True)
+def _locked_json(request) -> JsonResponse:
+    pending_clear(request)
+    return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
+
+
+@_verify_key_step
 def signin_verify_key_begin(request, signin: SignIn):
-    if not _at_verify(signin):
-        return _timed_out_json()
     return JsonResponse(key_authenticate_begin(request=request, user=signin.user))
 
 
-@require_POST
-@csrf_protect
-@never_cache
-@signin_step(STATE_KEY, json=True)
+@_verify_key_step
 def signin_verify_key_complete(request, signin: SignIn):
-    if not _at_verify(signin):
-        return _timed_out_json()
     user = signin.user
     if lock_refresh(user=user, request=request):
-        pending_clear(request)
-        return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
+        return _locked_json(request)
     try:
         device = key_authenticate_complete(request=request, user=user, data=json_body(request))
     except OTPWebAuthnApiError as exc:
         # A signature that does not check out counts like a wrong code.
-        if failure_record(user=user, request=request, reason=SignInFailure.SECOND_FACTOR):
-            pending_clear(request)
-            return JsonResponse({"detail": LOCKED, "code": "locked"}, status=403)
+        if second_factor_failed(signin).locked:
+            return _locked_json(request)
         return api_error(exc)
     response = second_factor_passed(signin, device)
     return JsonResponse({"id": device.pk, "redirect_url": response.url})

@@ -4,8 +4,9 @@ The one door for every phone code, below both accounts and mfa: the text/voice s
 enrollment, the remote first-setup check, the registration phone step, password reset and the
 profile's phone change all send with `phone_code_send` (or `phone_code_send_and_tell`, which also
 says on the next page what happened) and check with `phone_code_verify`. Callers bind a code to
-what asked for it with `purpose` ("signin:<nonce>", "password-reset:<nonce>", ...): a code only
-verifies for the purpose it was sent for.
+what asked for it with `purpose`, made by `code_purpose` from a CodePurpose and a nonce
+("signin:<nonce>", "password-reset:<nonce>", ...): a code only verifies for the purpose it was
+sent for.
 
 Rules:
 - 6 digits, valid 10 minutes, single use; a new code for the same purpose replaces the old one
@@ -23,6 +24,7 @@ Rules:
 
 import math
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,7 +61,7 @@ from phonecodes.senders import SendError, SmsMessage, VoiceMessage, send_message
 from practice import ratelimit
 from practice.audit import audit_record
 from practice.policy import effective_policy
-from practice.vocabulary import AuditAction, CodeRefusal
+from practice.vocabulary import AuditAction, CodePurpose, CodeRefusal
 
 CODE_DIGITS = 6
 MAX_WRONG_CODES = 5
@@ -173,6 +175,16 @@ def number_check(*, user, number: str, channel: str = PhoneChannel.SMS) -> str:
 def _places(regions: tuple[str, ...]) -> str:
     names = ", ".join(region_name(region) for region in regions)
     return f"these countries: {names}" if len(regions) > 1 else f"this country: {names}"
+
+
+def code_purpose(purpose: CodePurpose, nonce: str | int | None = None) -> str:
+    """The purpose a code is bound to: what asked for it and which one ("signin:<nonce>").
+
+    Without a nonce, a fresh random one: the codes of one opening of a page verify for it only.
+    """
+    if nonce is None:
+        nonce = secrets.token_urlsafe(12)
+    return f"{CodePurpose(purpose).value}:{nonce}"
 
 
 def phone_code_send(
@@ -423,7 +435,7 @@ def _record_failure(*, row: PhoneCode, error: SendError, request) -> None:
 
 
 def _audit_details(row: PhoneCode) -> dict:
-    # The purpose's prefix says what asked ("signin", "password-reset"); the rest is a nonce.
+    # The purpose's prefix (a CodePurpose) says what asked; the rest is a nonce.
     return {
         "channel": row.channel,
         "number": mask_number(row.number),

@@ -24,7 +24,9 @@ from django.core.exceptions import FieldDoesNotExist
 from practice.models import Practice
 from practice.vocabulary import (
     AuditAction,
+    CodePurpose,
     CodeRefusal,
+    FactorKind,
     GatewayRefusal,
     LockChange,
     RemoteAccessRemoval,
@@ -33,33 +35,18 @@ from practice.vocabulary import (
     Zone,
 )
 
-# How a second factor is named, by its kind ("app") or its device model ("mfa.phonedevice",
-# the first part of django-otp's persistent id, which a successful sign-in records).
-FACTOR_NAMES = {
-    "app": "Authenticator app",
-    "text": "Text message",
-    "voice": "Voice call",
-    "phone": "Text or voice code",
-    "key": "Security key or passkey",
-    "recovery": "Recovery code",
-    "email": "Email code",
-    "otp_totp.totpdevice": "Authenticator app",
-    "mfa.authenticatorapp": "Authenticator app",
+# A second factor is stored as its FactorKind. Rows written before named the device's model
+# instead (a sign-in's "second_factor", the first part of django-otp's persistent id; a pairing
+# reset's "kinds"): their words. A phone's model does not say whether it took texts or calls.
+STORED_DEVICE_MODELS = {
+    "otp_totp.totpdevice": FactorKind.APP.label,
+    "mfa.authenticatorapp": FactorKind.APP.label,
     "mfa.phonedevice": "Text or voice code",
-    "django_otp_webauthn.webauthncredential": "Security key or passkey",
-    "mfa.recoverycodedevice": "Recovery code",
-    "otp_email.emaildevice": "Email code",
+    "django_otp_webauthn.webauthncredential": FactorKind.KEY.label,
+    "mfa.recoverycodedevice": FactorKind.RECOVERY.label,
+    "otp_email.emaildevice": FactorKind.EMAIL.label,
 }
 CHANNELS = {"sms": "text message", "voice": "voice call", "email": "email"}
-# What asked for a phone code (the purpose's prefix).
-PURPOSES = {
-    "signin": "sign-in",
-    "signin-setup": "confirming identity before a first two-factor setup",
-    "password-reset": "password reset",
-    "enroll": "adding a phone",
-    "registration": "registration",
-    "phone-change": "changing the mobile phone",
-}
 # Detail keys, as field names. A key not listed is shown with its underscores as spaces.
 KEY_LABELS = {
     "reason": "Reason",
@@ -267,11 +254,13 @@ def _words(value, zone: ZoneInfo, *, key: str, action: str, short: bool, depth: 
     if key == "zone":
         return label_of(Zone, value).lower()
     if key in ("second_factor", "kind"):
-        return FACTOR_NAMES.get(value.lower(), value)
+        name = value.lower()
+        return label_of(FactorKind, name, STORED_DEVICE_MODELS.get(name, value))
     if key == "channel":
         return CHANNELS.get(value, value)
     if key == "purpose":
-        return PURPOSES.get(value, value)
+        purpose = _labels(CodePurpose).get(value)
+        return _lower_first(purpose) if purpose else value
     if key == "fields":
         return value.replace("_", " ")
     return _when(value, zone, short=short)

@@ -1,6 +1,7 @@
 """The words the audit log and the sign-in speak, as types shared by writer, reader and labels.
 
-Every audit action, zone, sign-in failure reason and session end reason is a member here. The
+Every audit action, zone, sign-in failure reason, session end reason, kind of second factor and
+purpose of a phone code is a member here. The
 code that writes an event names a member (audit_record refuses anything else); the console's
 filter offers every member; the pages show the member's label. A new action is added here once,
 and is then known everywhere.
@@ -159,6 +160,32 @@ class Zone(models.TextChoices):
 
     OFFICE = "office", "Office"
     REMOTE = "remote", "Remote"
+
+
+class FactorKind(models.TextChoices):
+    """A kind of second factor: what the user holds (an app, a phone for texts or calls, a key)
+    or falls back on (recovery codes, a code by email). The value is what is stored (audit
+    details "kind", "kinds" and a sign-in's "second_factor"; the session's stamp); the label is
+    what a person reads."""
+
+    APP = "app", "Authenticator app"
+    TEXT = "text", "Text message"
+    VOICE = "voice", "Voice call"
+    KEY = "key", "Security key or passkey"
+    RECOVERY = "recovery", "Recovery code"
+    EMAIL = "email", "Email code"
+
+
+class CodePurpose(models.TextChoices):
+    """What asked for a text or voice code. A code is bound to its purpose and a nonce
+    ("signin:<nonce>", phonecodes.codes.code_purpose); the audit keeps the purpose ("For")."""
+
+    SIGNIN = "signin", "Sign-in"
+    SIGNIN_SETUP = "signin-setup", "Confirming identity before a first two-factor setup"
+    PHONE_SETUP = "phone-setup", "Adding a phone"
+    REGISTRATION = "registration", "Registration"
+    PASSWORD_RESET = "password-reset", "Password reset"
+    PHONE_CHANGE = "phone-change", "Changing the mobile phone"
 
 
 class SignInFailure(models.TextChoices):

@@ -1,8 +1,6 @@
 """HTTP glue for signing in and out. The rules live in the service modules (accounts.signin and its
 stages)."""
 
-import secrets
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -34,12 +32,12 @@ from accounts.signin import (
     signin_stop,
 )
 from accounts.stages import LOCKED
-from phonecodes.codes import phone_code_send_and_tell
+from phonecodes.codes import code_purpose, phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import number_ending
 from practice.models import Practice
 from practice.policy import effective_policy
-from practice.vocabulary import SessionEndReason, SignInFailure
+from practice.vocabulary import CodePurpose, SessionEndReason, SignInFailure
 
 PRACTICE_CODE_COOKIE = "practice_code"
 
@@ -164,7 +162,7 @@ PHONE_STATE_KEY = "registration_phone"
 
 def _registration_code_send(signin: SignIn, channel: str) -> None:
     state = signin.state.setdefault(PHONE_STATE_KEY, {})
-    state.setdefault("purpose", f"registration:{secrets.token_urlsafe(12)}")
+    state.setdefault("purpose", code_purpose(CodePurpose.REGISTRATION))
     signin.save()
     phone_code_send_and_tell(
         signin.request,

@@ -8,13 +8,15 @@ from django.utils import timezone
 from accounts.models import User
 from mfa.devices import device_added, device_added_notice
 from mfa.models import PhoneDevice
-from phonecodes.codes import cooldown_refusal, number_check
+from mfa.selectors import factor_kind
+from phonecodes.codes import code_purpose, cooldown_refusal, number_check
 from phonecodes.models import RESEND_COOLDOWN_SECONDS, PhoneChannel
 from phonecodes.numbers import mask_number
+from practice.vocabulary import CodePurpose
 
 
 def setup_purpose(device: PhoneDevice) -> str:
-    return f"phone-setup:{device.pk}"
+    return code_purpose(CodePurpose.PHONE_SETUP, device.pk)
 
 
 def phone_setup_start(*, user: User, number: str, method: str, request=None) -> PhoneDevice:
@@ -73,7 +75,7 @@ def phone_setup_confirm(
             return False
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        kind = "voice" if device.method == PhoneChannel.VOICE else "text"
+        kind = factor_kind(device)
         device_added(user=device.user, device=device, kind=kind, actor=actor, request=request)
     device_added_notice(user=device.user, kind=kind, name=device.name)
     return True

@@ -15,6 +15,16 @@ from phonecodes.numbers import mask_number
 SETUP_SESSION_KEY = "_mfa_phone_setup"
 
 
+def setup_code_resend(request, device: PhoneDevice, form) -> str:
+    """ "Send a new code" at a new phone's code step (My Account, the sign-in's first setup,
+    the administrator's desk): what was sent, for the page to say; a refusal goes on the form."""
+    try:
+        return phone_setup_resend(device=device, request=request)
+    except PhoneCodeError as exc:
+        form.add_error(None, exc.message)
+        return ""
+
+
 def phone_add(request, enrollment: Enrollment):
     if not phone_codes_available():
         # SMS_BACKEND="none": text and voice codes are not offered on this server.
@@ -47,10 +57,7 @@ def phone_confirm(request, enrollment: Enrollment):
     form = CodeForm()
     notice = ""
     if request.method == "POST" and "resend" in request.POST:
-        try:
-            notice = phone_setup_resend(device=device, request=request)
-        except PhoneCodeError as exc:
-            form.add_error(None, exc.message)
+        notice = setup_code_resend(request, device, form)
     elif request.method == "POST":
         form = CodeForm(request.POST)
         if form.is_valid():

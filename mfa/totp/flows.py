@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.models import User
 from mfa.devices import NAME_MAX_LENGTH, device_added, device_added_notice
 from mfa.models import AuthenticatorApp
+from practice.vocabulary import FactorKind
 
 
 def default_title(user: User) -> str:
@@ -46,8 +47,10 @@ def totp_setup_confirm(
             return False
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        device_added(user=device.user, device=device, kind="app", actor=actor, request=request)
-    device_added_notice(user=device.user, kind="app", name=device.name)
+        device_added(
+            user=device.user, device=device, kind=FactorKind.APP, actor=actor, request=request
+        )
+    device_added_notice(user=device.user, kind=FactorKind.APP, name=device.name)
     return True
 
 

@@ -17,6 +17,7 @@ from django_otp_webauthn.utils import rewrite_exceptions
 
 from accounts.models import User
 from mfa.devices import device_added, device_added_notice
+from practice.vocabulary import FactorKind
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ def key_register_complete(
             device = helper.register_complete(user=user, state=state, data=data)
         device.name = "Passkey" if device.discoverable else "Security key"
         device.save(update_fields=["name"])
-        device_added(user=user, device=device, kind="key", actor=actor, request=request)
-    device_added_notice(user=user, kind="key", name=device.name)
+        device_added(user=user, device=device, kind=FactorKind.KEY, actor=actor, request=request)
+    device_added_notice(user=user, kind=FactorKind.KEY, name=device.name)
     return device
 
 

@@ -117,7 +117,7 @@ def test_set_up_two_factor_now_at_the_desk_then_the_user_signs_in_with_it(
         user_page.get_by_role("button", name="Verify").click()
         expect(user_page.get_by_role("button", name="Sign out")).to_be_visible()
     signed_in = AuditEvent.objects.filter(action="signin.succeeded", target=sam).first()
-    assert signed_in.details["second_factor"] == "mfa.authenticatorapp"
+    assert signed_in.details["second_factor"] == "app"
 
 
 def test_the_setup_page_asks_for_the_administrators_own_second_factor(

@@ -105,7 +105,7 @@ def test_a_user_with_an_app_is_asked_for_a_code_and_signs_in_with_it(client, off
     assert client.session[SESSION_KEY] == str(member.pk)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
     event = AuditEvent.objects.get(action="signin.succeeded")
-    assert event.details["second_factor"] == "mfa.authenticatorapp"
+    assert event.details["second_factor"] == "app"
 
 
 def test_a_wrong_code_says_invalid_code_and_counts_as_a_failure(client, office, member):

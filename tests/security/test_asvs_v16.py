@@ -210,7 +210,7 @@ def test_v16_3_1_every_way_of_proving_who_you_are_is_logged(client, office, memb
         ("signout", "signed_out"),
     ]
     succeeded = AuditEvent.objects.get(action="signin.succeeded")
-    assert succeeded.details == {"zone": "office", "second_factor": "mfa.authenticatorapp"}
+    assert succeeded.details == {"zone": "office", "second_factor": "app"}
 
 
 def test_v16_3_1_a_wrong_code_during_a_password_reset_is_logged(client, member, sms_outbox):

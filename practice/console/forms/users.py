@@ -22,7 +22,7 @@ from accounts.permissions import may_act_on, may_give_role, permissions_of
 from practice.console.forms.fields import BoundedDateField
 from practice.console.selectors.user_list import SORTS
 from practice.models import PracticeRole, Provider
-from practice.vocabulary import Permission
+from practice.vocabulary import FactorKind, Permission
 
 TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -382,8 +382,9 @@ class ConfirmPasswordForm(forms.Form):
     password = password_field("Password", "current-password")
 
 
-IN_PERSON_APP = "app"
-IN_PERSON_TEXT = "text"
+# The two kinds a user can set up at the desk.
+IN_PERSON_APP = FactorKind.APP.value
+IN_PERSON_TEXT = FactorKind.TEXT.value
 
 
 class InPersonSetupForm(ConfirmPasswordForm):

@@ -25,7 +25,7 @@ from mfa.in_person import (
     text_number,
 )
 from mfa.models import AuthenticatorApp, PhoneDevice
-from mfa.phone.flows import phone_setup_resend
+from mfa.phone.views import setup_code_resend
 from mfa.totp.flows import provisioning_uri, qr_code_data_uri, secret_for_typing
 from mfa.verification import THROTTLED_MESSAGE, WRONG_CODE_MESSAGE, seconds_text, throttle_seconds
 from phonecodes.codes import PhoneCodeError, phone_codes_available
@@ -132,10 +132,7 @@ def user_two_factor_setup_code(request, user_id):
     notice = ""
     status = 200
     if request.method == "POST" and "resend" in request.POST and isinstance(device, PhoneDevice):
-        try:
-            notice = phone_setup_resend(device=device, request=request)
-        except PhoneCodeError as exc:
-            form.add_error(None, exc.message)
+        notice = setup_code_resend(request, device, form)
     elif request.method == "POST":
         form = CodeForm(request.POST)
         if form.is_valid():
