@@ -45,11 +45,13 @@ def session_stamp(
     second_factor: str = "",
     emergency: bool = False,
     ip: str | None = None,
+    setup: bool = False,
 ) -> None:
     """Mark the session as signed in through the pipeline: zone, time, the factor used, whether
     it is an emergency session (which the guard ends after EMERGENCY_HOURS), and the client
     address the zone was decided for (the gateway decides again for any other address; None:
-    not known, the zone stands)."""
+    not known, the zone stands). `setup`: let in from outside to set up a practice that has
+    no office network yet (accounts.setup_access)."""
     now = time.time()
     request.session[AUTH_SESSION_KEY] = {
         "zone": zone,
@@ -58,6 +60,8 @@ def session_stamp(
         "emergency": emergency,
         "ip": ip,
     }
+    if setup:
+        request.session[AUTH_SESSION_KEY]["setup"] = True
     request.session[ACTIVITY_SESSION_KEY] = now
 
 
