@@ -10,20 +10,31 @@ daily email of what support changed, and the overview's count of it.
 import io
 import re
 import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
+from accounts.lockout import user_lock, user_unlock
 from accounts.models import User
 from accounts.remote_access import remote_access_grant
 from accounts.sessions import AUTH_SESSION_KEY
+from accounts.support_digest import _claim as digest_claim
+from accounts.support_digest import support_digests_due
 from mfa.models import AuthenticatorApp
 from practice.models import AuditEvent, Practice
 from practice.services import practice_settings_update
+from practice.vocabulary import LockChange
 from tests.factories import PASSWORD, AdminFactory, OfficeNetworkFactory, UserFactory
 from tests.mfa.helpers import app_code, app_device, totp_for
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -274,3 +285,134 @@ def test_item1_a_bad_invitation_says_why_and_changes_nothing(staff_client, solo)
     assert response.status_code == 200 and "Enter a valid email address." in html
     assert not User.objects.filter(practice=solo).exists()
     assert not AuditEvent.objects.filter(pk__gt=since).exists()
+
+
+# --- Item 3: support's changes are announced ---------------------------------------------------
+
+NY = ZoneInfo("America/New_York")
+LA = ZoneInfo("America/Los_Angeles")
+TUESDAY = datetime(2026, 6, 2, 10, 15, tzinfo=NY)
+WEDNESDAY_EARLY = datetime(2026, 6, 3, 0, 5, tzinfo=NY)
+
+
+def run_scheduled() -> str:
+    out = io.StringIO()
+    call_command("run_scheduled", stdout=out)
+    return out.getvalue()
+
+
+def digests() -> list:
+    return [m for m in mail.outbox if "what support changed" in m.subject]
+
+
+def support_unlocks(user, staff) -> None:
+    user_lock(user=user, actor=None, reason=LockChange.FAILED_ATTEMPTS)
+    user_unlock(user=user, actor=staff, reason=LockChange.SUPPORT)
+
+
+def test_item3_the_administrators_get_one_email_a_day_of_what_support_changed(
+    practice, admin_user, member, staff
+):
+    second_admin = AdminFactory(practice=practice, username="bea", email="bea@example.test")
+    with time_machine.travel(TUESDAY, tick=False) as clock:
+        support_unlocks(member, staff)
+        # The practice's own changes are not support's.
+        user_lock(user=member, actor=admin_user, reason=LockChange.ADMINISTRATOR)
+        mail.outbox.clear()
+        # The day is not over: nothing yet, however often the job runs.
+        run_scheduled()
+        assert digests() == []
+        clock.move_to(WEDNESDAY_EARLY)
+        output = run_scheduled()
+        run_scheduled()
+        clock.move_to(WEDNESDAY_EARLY + timedelta(hours=9))
+        run_scheduled()
+    assert "Daily emails of what support changed: 1" in output
+    sent = digests()
+    assert sorted(m.to[0] for m in sent) == sorted([admin_user.email, second_admin.email])
+    body = sent[0].body
+    assert "on Tuesday, June 2, 2026" in body and "(times in America/New York)" in body
+    assert "10:15, support (support), about nina: Unlocked by support" in body
+    assert "Locked by an administrator" not in body
+    assert "/console/audit/?by=support" in body
+    assert member.email not in [m.to[0] for m in sent]
+
+
+def test_item3_nothing_is_sent_for_a_day_support_changed_nothing(practice, admin_user, member):
+    with time_machine.travel(TUESDAY, tick=False) as clock:
+        user_lock(user=member, actor=admin_user, reason=LockChange.ADMINISTRATOR)
+        clock.move_to(WEDNESDAY_EARLY)
+        mail.outbox.clear()
+        assert "Daily emails of what support changed: 0" in run_scheduled()
+    assert digests() == []
+    practice.refresh_from_db()
+    assert practice.support_digest_sent_for == TUESDAY.date()
+
+
+def test_item3_the_day_and_its_times_are_the_practices(practice, admin_user, member, staff):
+    Practice.objects.filter(pk=practice.pk).update(time_zone="America/Los_Angeles")
+    member.practice.refresh_from_db()
+    late_tuesday = datetime(2026, 6, 2, 23, 30, tzinfo=LA)  # Wednesday 06:30 UTC
+    with time_machine.travel(late_tuesday, tick=False) as clock:
+        support_unlocks(member, staff)
+        # Wednesday already in New York and in UTC, still Tuesday at the practice.
+        clock.move_to(datetime(2026, 6, 2, 23, 55, tzinfo=LA))
+        mail.outbox.clear()
+        run_scheduled()
+        assert digests() == []
+        clock.move_to(datetime(2026, 6, 3, 0, 10, tzinfo=LA))
+        run_scheduled()
+    (sent,) = digests()
+    assert "on Tuesday, June 2, 2026" in sent.body and "(times in America/Los Angeles)" in sent.body
+    assert "23:30, support (support), about nina: Unlocked by support" in sent.body
+
+
+def test_item3_each_days_email_is_claimed_once(practice, admin_user, member, staff):
+    with time_machine.travel(TUESDAY, tick=False):
+        support_unlocks(member, staff)
+    # A run that read the practice before another claimed the day sends nothing.
+    stale = Practice.objects.get(pk=practice.pk)
+    mail.outbox.clear()
+    assert support_digests_due(now=WEDNESDAY_EARLY) == 1
+    assert stale.support_digest_sent_for is None
+    assert digest_claim(stale, TUESDAY.date()) is False
+    assert support_digests_due(now=WEDNESDAY_EARLY + timedelta(hours=1)) == 0
+    assert len(digests()) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_item3_runs_at_the_same_moment_send_the_day_once(practice, admin_user, member, staff):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locking")
+    with time_machine.travel(TUESDAY, tick=False):
+        support_unlocks(member, staff)
+    mail.outbox.clear()
+    results, errors = run_together(3, lambda i: support_digests_due(now=WEDNESDAY_EARLY))
+    assert errors == [] and sorted(results) == [0, 0, 1]
+    assert [m.to for m in digests()] == [[admin_user.email]]
+
+
+def test_item3_the_overview_counts_support_changes_of_the_week_and_links_to_them(
+    console, practice, admin_user, member, staff
+):
+    html = console.get("/console/").content.decode()
+    assert "<strong>0</strong> changes by support in the last 7 days" in html
+    assert "Latest changes by support" not in html
+    with time_machine.travel(timezone.now() - timedelta(days=8)):
+        support_unlocks(member, staff)  # more than a week ago: not counted
+    support_unlocks(member, staff)
+    user_lock(user=member, actor=admin_user, reason=LockChange.ADMINISTRATOR)
+    cache.clear()
+    html = console.get("/console/").content.decode()
+    assert "<strong>1</strong> change by support in the last 7 days" in html
+    assert 'href="/console/audit/?by=support"' in html
+    assert "Latest changes by support" in html
+    assert "Unlocked by support (nina), by support (support)" in html
+    # The audit log filtered to them: support's events only.
+    page = console.get("/console/audit/?by=support").content.decode()
+    rows = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert rows.count("Unlocked by support") == 2 and rows.count("<tr>") == 2
+    assert '<option value="support" selected>Support staff</option>' in page
+    export = b"".join(console.get("/console/audit/export.csv?by=support").streaming_content)
+    assert b"Locked by an administrator" not in export and b"Unlocked by support" in export
