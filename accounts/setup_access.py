@@ -32,6 +32,8 @@ def setup_access_allowed(user: User) -> bool:
     """May `user` sign in (and stay signed in) from outside to set the practice up?"""
     if user.practice_id is None or not user.is_active:
         return False
+    # SECURITY: no office network at all (one network, however small, and the rule is back for
+    # everyone), and only who may manage roles: anyone else still needs the grant.
     return not user.practice.office_cidrs and has_permission(user, Permission.MANAGE_ROLES)
 
 

@@ -55,7 +55,7 @@ def _lines(practice: Practice, start: datetime, end: datetime) -> list[DigestLin
     ]
 
 
-def _claim(practice: Practice, day: date) -> bool:
+def support_digest_claim(practice: Practice, day: date) -> bool:
     """Take the practice's digest up to `day` for this run; False if another run has."""
     return bool(
         Practice.objects.filter(pk=practice.pk)
@@ -81,7 +81,7 @@ def support_digests_due(*, now: datetime | None = None) -> int:
             continue
         first = yesterday if last is None else last + timedelta(days=1)
         first = max(first, yesterday - timedelta(days=CATCH_UP_DAYS - 1))
-        if not _claim(practice, yesterday):
+        if not support_digest_claim(practice, yesterday):
             continue
         zone = practice.zone
         start = datetime.combine(first, time.min, tzinfo=zone)

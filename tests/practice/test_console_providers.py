@@ -9,12 +9,16 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.test.utils import CaptureQueriesContext
 
+from accounts.lifecycle import provider_set
 from accounts.models import User
 from practice.models import AuditEvent, Provider
+from practice.validators import npi_is_valid
 from tests.factories import ProviderFactory, UserFactory
 from tests.practice.test_console_user import form_of
 from tests.signin_helpers import sign_in
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +187,45 @@ def test_item2_a_linked_provider_is_not_removed_and_says_who_holds_it(console, p
     assert provider_events(practice) == []
     # The list says who is linked.
     assert "Nina Reyes" in page(console.get("/console/providers/"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_item2_two_users_linked_to_one_provider_at_once_one_wins(practice, admin_user):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locking")
+    provider = ProviderFactory(practice=practice, name="Dr. Ada Park")
+    users = [UserFactory(practice=practice, username=name) for name in ("ann", "bob")]
+
+    def link(index):
+        return provider_set(user=users[index], actor=admin_user, provider=provider)
+
+    results, errors = run_together(2, link)
+    assert (results, len(errors)) == ([True], 1)
+    assert errors[0].error_dict["provider"][0].code == "provider_taken"
+    assert User.objects.filter(provider=provider).count() == 1
+    assert AuditEvent.objects.filter(action="user.provider_changed").count() == 1
+
+
+def test_item2_the_list_costs_the_same_queries_for_1_or_20_providers(console, practice):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert console.get("/console/providers/").status_code == 200
+        return len(queries)
+
+    ProviderFactory(practice=practice, npi=NPI)
+    few = count()
+    for number in range(19):
+        user = UserFactory(practice=practice, username=f"doc{number}")
+        user.provider = Provider.objects.create(
+            practice=practice, name=f"Dr. {number}", npi=npi_with_check_digit(f"1{number:08d}")
+        )
+        user.save()
+    assert count() == few
+
+
+def npi_with_check_digit(first_nine: str) -> str:
+    return next(first_nine + digit for digit in "0123456789" if npi_is_valid(first_nine + digit))
 
 
 # --- The migration that made it one user a provider ------------------------------------------

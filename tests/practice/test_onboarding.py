@@ -26,8 +26,7 @@ from accounts.lockout import user_lock, user_unlock
 from accounts.models import User
 from accounts.remote_access import remote_access_grant
 from accounts.sessions import AUTH_SESSION_KEY
-from accounts.support_digest import _claim as digest_claim
-from accounts.support_digest import support_digests_due
+from accounts.support_digest import support_digest_claim, support_digests_due
 from mfa.models import AuthenticatorApp
 from practice.models import AuditEvent, Practice
 from practice.services import practice_settings_update
@@ -375,7 +374,7 @@ def test_item3_each_days_email_is_claimed_once(practice, admin_user, member, sta
     mail.outbox.clear()
     assert support_digests_due(now=WEDNESDAY_EARLY) == 1
     assert stale.support_digest_sent_for is None
-    assert digest_claim(stale, TUESDAY.date()) is False
+    assert support_digest_claim(stale, TUESDAY.date()) is False
     assert support_digests_due(now=WEDNESDAY_EARLY + timedelta(hours=1)) == 0
     assert len(digests()) == 1
 
