@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.access_end import access_end_set
 from accounts.lockout import user_lock, user_unlock
@@ -155,17 +155,49 @@ def two_factor_setup_set(*, user: User, actor: User, setup: str, request=None) -
 
 @transaction.atomic
 def provider_set(*, user: User, actor: User, provider: Provider | None, request=None) -> bool:
+    """Link the user to a provider of their practice (None: unlink). A provider is one person:
+    linked to one user at most (the database holds to it too)."""
     if provider is not None and provider.practice_id != user.practice_id:
         # SECURITY: a provider id of another practice is refused, never linked.
         raise ValidationError({"provider": "Choose a provider of this practice."})
-    return _field_set(
-        user=user,
-        actor=actor,
-        request=request,
-        field_name="provider",
-        value=provider,
-        action=AuditAction.USER_PROVIDER_CHANGED,
-    )
+    if provider is not None and provider.pk != user.provider_id:
+        # The provider's row, locked: a removal at the same moment waits (practice.providers).
+        if not Provider.objects.select_for_update().filter(pk=provider.pk).exists():
+            raise ValidationError({"provider": "Choose a provider of this practice."})
+        _refuse_taken(provider, user)
+    try:
+        with transaction.atomic():
+            return _field_set(
+                user=user,
+                actor=actor,
+                request=request,
+                field_name="provider",
+                value=provider,
+                action=AuditAction.USER_PROVIDER_CHANGED,
+            )
+    except IntegrityError:
+        # Linked to someone else at the same moment.
+        _refuse_taken(provider, user)
+        raise
+
+
+def _refuse_taken(provider: Provider, user: User) -> None:
+    holder = User.objects.filter(provider=provider).exclude(pk=user.pk).first()
+    if holder is not None:
+        raise ValidationError(
+            {
+                "provider": ValidationError(
+                    "%(provider)s is already linked to %(holder)s (%(username)s): a provider is "
+                    "one person. Unlink them on their page first.",
+                    code="provider_taken",
+                    params={
+                        "provider": provider.name,
+                        "holder": holder.get_full_name() or holder.username,
+                        "username": holder.username,
+                    },
+                )
+            }
+        )
 
 
 @transaction.atomic

@@ -79,6 +79,11 @@ END_MESSAGES = {
     End.EMERGENCY_ACCESS_REMOVED: (
         "You were signed out: your account is no longer an emergency access account."
     ),
+    End.SETUP_ENDED: (
+        "You were signed out: your practice has an office network now, and from outside it "
+        "your account needs remote access. Sign in at the office, or allow yourself remote "
+        "access on your user page there first."
+    ),
 }
 DEFAULT_END_MESSAGE = "Your session has ended. Please sign in again."
 

@@ -179,6 +179,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(two_factor_setup__in=TwoFactorSetup.values),
                 name="user_two_factor_setup_valid",
             ),
+            # A provider is one person: linked to one user at most (accounts.lifecycle says so
+            # in words first).
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=Q(provider__isnull=False),
+                name="user_provider_once",
+            ),
         ]
         # The console's list reads one page in one of its sort orders: each has an index that
         # gives it in that order, so the page is read straight off the index however many

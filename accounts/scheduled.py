@@ -10,6 +10,7 @@ from accounts.access_end import access_end_notices_due, access_ends_due
 from accounts.dormancy import dormant_digests_due, dormant_due
 from accounts.remote_access import remote_access_lapse_due
 from accounts.reviews import reviews_lapse_due, reviews_start_due
+from accounts.support_digest import support_digests_due
 
 
 @dataclass
@@ -22,6 +23,7 @@ class ScheduledRun:
     dormant_digests: int
     reviews_started: int
     review_items_lapsed: int
+    support_digests: int
 
     def lines(self) -> list[str]:
         return [
@@ -33,6 +35,7 @@ class ScheduledRun:
             f"Weekly digests of unused accounts sent: {self.dormant_digests}",
             f"Access reviews started: {self.reviews_started}",
             f"Review items removed, not reviewed in time: {self.review_items_lapsed}",
+            f"Daily emails of what support changed: {self.support_digests}",
         ]
 
 
@@ -48,4 +51,5 @@ def run_scheduled() -> ScheduledRun:
         dormant_digests=dormant_digests_due(now=now),
         reviews_started=reviews_start_due(now=now),
         review_items_lapsed=reviews_lapse_due(now=now),
+        support_digests=support_digests_due(now=now),
     )

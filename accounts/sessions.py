@@ -46,11 +46,14 @@ def session_stamp(
     second_factor_kind: FactorKind | str = "",
     emergency: bool = False,
     ip: str | None = None,
+    setup: bool = False,
 ) -> None:
     """Mark the session as signed in through the pipeline: zone, time, the factor used (its
     device's persistent id, "" for none) and its kind, whether it is an emergency session
     (which the guard ends after EMERGENCY_HOURS), and the client address the zone was decided
-    for (the gateway decides again for any other address; None: not known, the zone stands)."""
+    for (the gateway decides again for any other address; None: not known, the zone stands).
+    `setup`: let in from outside to set up a practice that has no office network yet
+    (accounts.setup_access)."""
     now = time.time()
     request.session[AUTH_SESSION_KEY] = {
         "zone": zone,
@@ -60,6 +63,8 @@ def session_stamp(
         "emergency": emergency,
         "ip": ip,
     }
+    if setup:
+        request.session[AUTH_SESSION_KEY]["setup"] = True
     request.session[ACTIVITY_SESSION_KEY] = now
 
 

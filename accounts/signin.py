@@ -63,6 +63,8 @@ REQUIRED_STAGES = ("credentials", "login_times", "network", "second_factor", "re
 SECOND_FACTOR_STAGE = "second_factor"
 # Where an emergency declared during this sign-in is kept (accounts.emergency).
 EMERGENCY_STATE = "emergency"
+# Set when the network stage let this sign-in in to set up its practice (accounts.setup_access).
+SETUP_ACCESS_STATE = "setup_access"
 
 
 @dataclass
@@ -405,6 +407,7 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
             second_factor_kind=kind,
             emergency=emergency is not None,
             ip=client_ip(request),
+            setup=bool(signin.state.get(SETUP_ACCESS_STATE)),
         )
         session_record(user=user, request=request, zone=pending.zone, emergency_reason=emergency)
         details = {"zone": pending.zone, "second_factor": kind}

@@ -26,8 +26,10 @@ from accounts.models import User
 from accounts.passwords import password_is_expired
 from accounts.profile import registration_phone_pending
 from accounts.remote_access import remote_access_allowed
+from accounts.setup_access import setup_access_allowed, setup_access_record
 from accounts.signin import (
     INVALID,
+    SETUP_ACCESS_STATE,
     Passed,
     Refused,
     SignIn,
@@ -199,7 +201,8 @@ class LoginTimesStage(SignInStage):
 
 
 class NetworkStage(SignInStage):
-    """Office or remote: inside an office network, or anywhere else (needs the grant)."""
+    """Office or remote: inside an office network, or anywhere else (needs the grant, or, for the
+    first administrator of a practice without an office network, accounts.setup_access)."""
 
     key = "network"
 
@@ -209,6 +212,12 @@ class NetworkStage(SignInStage):
         office = signin.pending.zone == Zone.OFFICE
         # Support staff belong to no practice and always sign in remotely, with a second factor.
         if office or user.practice_id is None or remote_access_allowed(user, request=request):
+            return Passed()
+        if setup_access_allowed(user):
+            # The first administrator of a practice without an office network: let in to set
+            # it up, audited; the second factor is still asked (a remote sign-in's rule).
+            signin.state[SETUP_ACCESS_STATE] = True
+            setup_access_record(user=user, request=request)
             return Passed()
         return emergency_or_refuse(
             signin, stage=self.key, reason=SignInFailure.REMOTE_ACCESS, message=REMOTE_NOT_ENABLED

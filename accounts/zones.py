@@ -10,6 +10,7 @@ sign-in from outside would have been.
 
 from accounts.models import User
 from accounts.remote_access import remote_access_allowed
+from accounts.setup_access import setup_access_allowed
 from practice.models import Practice
 from practice.network import in_networks
 from practice.vocabulary import SessionEndReason as End
@@ -42,12 +43,18 @@ def zone_end_reason(user: User, stamp: dict, zone: str, *, request=None) -> End 
     remote-access grant, live now, and a second factor passed at sign-in. A session that signed
     in at the office without them (a password alone, at the front desk) is not carried home, or
     to an attacker, by its cookie. An emergency session (accounts.emergency) was let past the
-    remote-access rule by its declaration, never past the second factor. Support staff belong
+    remote-access rule by its declaration, and a first setup's (accounts.setup_access) while its
+    practice has no office network; neither ever past the second factor. Support staff belong
     to no practice, have no office, and always sign in with a second factor.
     """
     if zone != Zone.REMOTE or user.practice_id is None:
         return None
-    if not stamp.get("emergency") and not remote_access_allowed(user, request=request):
+    if stamp.get("setup"):
+        # Let in to set up a practice without an office network (accounts.setup_access): only
+        # while it still has none, unless the user has been given remote access since.
+        if not setup_access_allowed(user) and not remote_access_allowed(user, request=request):
+            return End.SETUP_ENDED
+    elif not stamp.get("emergency") and not remote_access_allowed(user, request=request):
         return End.REMOTE_ACCESS if stamp.get("zone") == Zone.REMOTE else End.OUTSIDE_OFFICE
     if not stamp.get("second_factor"):
         return End.OUTSIDE_WITHOUT_SECOND_FACTOR

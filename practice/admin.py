@@ -2,7 +2,8 @@
 
 One write path: a practice is created by practice_create and its policy changed by
 practice_settings_update, the same services as the command and the console, so every change is
-audited with the staff member as its actor and appears in the practice's own audit log.
+audited with the staff member as its actor and appears in the practice's own audit log. Its
+providers are shown, not changed: the practice manages them in the console.
 """
 
 from django import forms
@@ -21,26 +22,29 @@ from practice.services import (
 from practice.validators import normalize_regions
 
 
-class ProviderFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        # The form cannot see the practice (the inline's key), so the database's "one NPI per
-        # practice" would only speak at save, as an error page: say it on the row instead.
-        for form in self.forms:
-            npi = form.cleaned_data.get("npi") if form.has_changed() else None
-            if not npi or form.cleaned_data.get("DELETE"):
-                continue
-            taken = Provider.objects.filter(practice=self.instance, npi=npi)
-            if form.instance.pk:
-                taken = taken.exclude(pk=form.instance.pk)
-            if self.instance.pk and taken.exists():
-                form.add_error("npi", "This practice already has a provider with this NPI.")
-
-
 class ProviderInline(admin.TabularInline):
+    """The practice's providers, to look at: the practice manages them in the console
+    (/console/providers/, practice.providers, audited), so support changes none here."""
+
     model = Provider
-    formset = ProviderFormSet
     extra = 0
+    fields = ["name", "npi", "linked_user"]
+    readonly_fields = ["name", "npi", "linked_user"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Linked user")
+    def linked_user(self, provider: Provider) -> str:
+        user = provider.users.first()
+        return f"{user.get_username()} ({user.practice.code})" if user is not None else "nobody"
 
 
 class PracticeForm(forms.ModelForm):

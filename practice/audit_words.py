@@ -4,12 +4,11 @@ My Account's sign-in history and the CSV export all show.
 `audit_describe(action, details, time_zone=...)` answers the action as a person would say it
 ("Signed in (office)", "Remote access granted until 6 Dec") and the details as labelled fields
 ("Reason: Too many failed attempts", "Expires: 4 Dec 2026, 13:02"), with every time in the
-practice's zone. It takes the stored code and details, not a model, so the CSV export can call
-it on the rows it streams. The codes stay in the database, the JSON log line and the CSV's
-"action" column, for machines. Nothing stored may make a page fail: details hold any JSON, and
-text anyone typed (a username tried, a reason) may look like a date and not be one
-("2024-13-45"). Every stored value becomes words in `plain()`, whose guard shows it as stored
-when it cannot be read.
+practice's zone. It takes the stored code and details, not a model, so the CSV export can call it
+on the rows it streams. The codes stay in the database, the JSON log line and the CSV's "action"
+column, for machines. Nothing stored may make a page fail: details hold any JSON, and text anyone
+typed (a username tried, a reason) may look like a date and not be one ("2024-13-45"). Every stored
+value becomes words in `plain()`, whose guard shows it as stored when it cannot be read.
 """
 
 import json
@@ -109,6 +108,7 @@ KEY_LABELS = {
     "invitations": "Invitations voided",
     "reset_links": "Reset links voided",
     "provider_kept": "Provider link kept",
+    "npi": "NPI",
 }
 # The vocabulary a "reason" holds, by action.
 REASONS = {

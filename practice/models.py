@@ -111,6 +111,9 @@ class Practice(models.Model):
         "also deactivate dormant administrators and emergency access accounts", default=False
     )
     dormant_digest_sent_on = models.DateField(null=True, blank=True, editable=False)
+    # The last day (in the practice's zone) whose email of support's changes went out, or had
+    # nothing to say (accounts.support_digest): each day's is sent once.
+    support_digest_sent_for = models.DateField(null=True, blank=True, editable=False)
     access_review_days = models.PositiveSmallIntegerField(
         "access review every (days)", default=0, help_text="0 = no periodic review."
     )
@@ -251,6 +254,10 @@ class AuditEventQuerySet(models.QuerySet):
 
     def delete(self):
         raise TypeError("Audit events are append-only.")
+
+    def by_support(self):
+        """The events support staff did (their actor belongs to no practice)."""
+        return self.filter(actor__isnull=False, actor__practice__isnull=True)
 
 
 class StoredJSONField(models.JSONField):

@@ -16,6 +16,10 @@ class AuditAction(models.TextChoices):
     SIGNIN_FAILED = "signin.failed", "Sign-in refused"
     SIGNED_OUT = "signout", "Signed out"
     SESSIONS_ENDED = "sessions.ended", "Sessions ended"
+    SIGNIN_SETUP_ACCESS = (
+        "signin.setup_access",
+        "Let in from outside to set up the practice (no office network yet)",
+    )
     # The user's account, changed by an administrator or support
     USER_CREATED = "user.created", "User added"
     USER_INVITED = "user.invited", "Invitation sent"
@@ -92,6 +96,9 @@ class AuditAction(models.TextChoices):
     ROLE_CREATED = "role.created", "Role added"
     ROLE_CHANGED = "role.changed", "Role changed (name or permissions)"
     ROLE_COPIED = "role.copied", "Role copied from another practice by support"
+    PROVIDER_ADDED = "provider.added", "Provider added"
+    PROVIDER_CHANGED = "provider.changed", "Provider changed"
+    PROVIDER_REMOVED = "provider.removed", "Provider removed"
 
 
 class Permission(models.TextChoices):
@@ -133,7 +140,7 @@ AUDIT_ACTION_AREAS = (
     ("Passwords", ("password.",)),
     ("Profile", ("profile.", "email.", "phone.")),
     ("Second factors", ("mfa.",)),
-    ("Practice", ("practice.",)),
+    ("Practice", ("practice.", "provider.")),
     ("Roles", ("role.",)),
 )
 
@@ -252,6 +259,7 @@ class SessionEndReason(models.TextChoices):
     EMERGENCY_ACCESS_REMOVED = "emergency_access_removed", "No longer an emergency access account"
     ACCESS_ENDED = "access_ended", "Access ended (end date reached)"
     OFFBOARDED = "offboarded", "Offboarded"
+    SETUP_ENDED = "setup_ended", "First setup from outside ended (the office network is set)"
 
 
 class RemoteAccessRemoval(models.TextChoices):

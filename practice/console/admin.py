@@ -28,6 +28,7 @@ from accounts.roles import role_copy
 from mfa.pairing import pairing_reset
 from mfa.selectors import second_factor_kinds
 from practice.admin_readonly import ReadOnlyModelAdmin
+from practice.console import admin_practices  # noqa: F401 (practices' actions: the first admin)
 from practice.models import Practice, PracticeRole
 from practice.vocabulary import LockChange, Permission
 

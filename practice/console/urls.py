@@ -6,6 +6,7 @@ from practice.console.views import (
     audit,
     invitations,
     lifecycle,
+    providers,
     roles,
     settings,
     two_factor,
@@ -51,6 +52,14 @@ urlpatterns = [
     path("roles/new/", roles.role_new, name="role_new"),
     path("roles/<int:role_id>/", roles.role_detail, name="role"),
     path("settings/", settings.practice_settings, name="settings"),
+    path("providers/", providers.providers_list, name="providers"),
+    path("providers/new/", providers.provider_new, name="provider_new"),
+    path("providers/<int:provider_id>/", providers.provider_detail, name="provider"),
+    path(
+        "providers/<int:provider_id>/remove/",
+        providers.provider_remove_view,
+        name="provider_remove",
+    ),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
 ]

@@ -26,7 +26,7 @@ from accounts.roles import role_create
 from accounts.tokens import email_change_token, password_reset_tokens
 from phonecodes import senders
 from practice.vocabulary import LockChange, Permission
-from tests.factories import PASSWORD, OfficeNetworkFactory, UserFactory
+from tests.factories import PASSWORD, OfficeNetworkFactory, ProviderFactory, UserFactory
 from tests.mfa.helpers import app_device, code_in, phone_device
 from tests.signin_helpers import signed_in_client
 
@@ -51,6 +51,7 @@ class Site:
     no_factor: object
     admin_device: object
     email_token: str
+    provider: object
 
 
 def make_site(practice, admin_user, member) -> Site:
@@ -144,6 +145,7 @@ def make_site(practice, admin_user, member) -> Site:
         # The administrator's own authenticator, for pages that need a session that passed it.
         admin_device=TOTPDevice.objects.create(user=admin_user, name="Admin phone", confirmed=True),
         email_token=email_change_token(user=member, new_email="nina.reyes@example.test"),
+        provider=ProviderFactory(practice=practice, name="Dr. Ada Park"),
     )
 
 
@@ -366,6 +368,10 @@ def _console_new_pages(page, base_url: str, site: Site):
         f"/console/users/{split}/",
         "/console/audit/?q=remote",
         "/console/audit/?action=role.created",
+        "/console/audit/?by=support",
+        "/console/providers/",
+        "/console/providers/new/",
+        f"/console/providers/{site.provider.pk}/",
         # Without the administrator's own second factor in this session: refused, saying why.
         f"/console/users/{site.no_factor.pk}/set-up-2fa/",
     ):
@@ -376,6 +382,11 @@ def _console_new_pages(page, base_url: str, site: Site):
     page.get_by_role("button", name="Save role").click()
     expect(page.locator("[data-error-summary]")).to_be_visible()
     yield "role page, failed save"
+    page.goto(f"{base_url}/console/providers/new/")
+    page.get_by_label("NPI").fill("1234567890")
+    page.get_by_role("button", name="Add provider").click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    yield "add provider, failed save"
     page.goto(f"{base_url}/console/users/{split}/")
     page.get_by_label("Monday second start").fill("11:00")
     page.get_by_role("button", name="Save", exact=True).click()

@@ -307,18 +307,35 @@ def test_a_practice_code_cannot_be_changed_and_practices_are_never_deleted(staff
     assert Practice.objects.filter(pk=practice.pk).exists()
 
 
-def test_providers_are_kept_per_practice(staff_client, practice):
+def test_providers_are_kept_per_practice(staff_client, practice, member, other_practice):
+    # Support sees each practice's providers (and who is linked) and changes none of them: the
+    # practice manages its providers in the console, through practice.providers, audited.
+    provider = Provider.objects.create(practice=practice, name="Dr. Ada Park", npi="1234567893")
+    Provider.objects.create(practice=other_practice, name="Dr. Other", npi="1234567893")
+    member.provider = provider
+    member.save()
+    page = staff_client.get(f"/admin/practice/practice/{practice.pk}/change/").content.decode()
+    assert "Dr. Ada Park" in page and "nina" in page and "Dr. Other" not in page
+    assert 'name="providers-0-name"' not in page
     data = practice_form(
         practice,
         **{
-            "providers-TOTAL_FORMS": "1",
-            "providers-0-name": "Dr. Ada Park",
-            "providers-0-npi": "1234567893",
+            "providers-TOTAL_FORMS": "2",
+            "providers-INITIAL_FORMS": "1",
+            "providers-0-id": str(provider.pk),
+            "providers-0-name": "Dr. Renamed",
+            "providers-0-npi": "1003000126",
+            "providers-0-DELETE": "on",
+            "providers-1-name": "Dr. Added",
+            "providers-1-npi": "1245319599",
         },
     )
-    response = staff_client.post(f"/admin/practice/practice/{practice.pk}/change/", data)
-    assert response.status_code == 302
-    assert Provider.objects.get(practice=practice).name == "Dr. Ada Park"
+    since = last_event_id()
+    staff_client.post(f"/admin/practice/practice/{practice.pk}/change/", data)
+    assert list(Provider.objects.filter(practice=practice).values_list("name", "npi")) == [
+        ("Dr. Ada Park", "1234567893")
+    ]
+    assert not AuditEvent.objects.filter(pk__gt=since, action__startswith="provider.").exists()
 
 
 # --- Support staff's own password and sign-in ---------------------------------------------

@@ -231,8 +231,9 @@ def count_queries(client, url: str) -> int:
     ["/console/", "/console/?filtered=1&without_2fa=on&sort=-last_sign_in&page=2&q=seed"],
 )
 def test_the_list_costs_the_same_queries_for_10_or_1000_users(console, practice, url):
-    """At most 8 queries with the overview to compute (right after a change in the practice),
-    5 while it is kept; the same for 10 users or 1,000."""
+    """At most 9 queries with the overview to compute (right after a change in the practice;
+    the ninth, support's changes of the week), 5 while it is kept; the same for 10 users or
+    1,000."""
     seed(practice, 10)
     cache.clear()
     small_cold = count_queries(console, url)
@@ -244,7 +245,7 @@ def test_the_list_costs_the_same_queries_for_10_or_1000_users(console, practice,
     cache.clear()
     assert count_queries(console, url) == small_cold
     assert count_queries(console, url) == small_warm
-    assert small_cold <= 8 and small_warm <= 5
+    assert small_cold <= 9 and small_warm <= 5
 
 
 def test_an_audited_change_in_the_practice_refreshes_the_overview_at_once(

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AccessReview, UserSession
 from accounts.reviews import review_start
 from practice.console import urls as console_urls
-from practice.models import PracticeRole
+from practice.models import PracticeRole, Provider
 from practice.roles import effective_permissions, roles_seed
 from practice.vocabulary import Permission, RoleKind
 from tests.factories import AdminFactory, UserFactory
@@ -73,6 +73,12 @@ PERMISSION_LIST = {
     ("role", "POST"): {P.MANAGE_ROLES},
     ("settings", "GET"): {P.SETTINGS},
     ("settings", "POST"): {P.SETTINGS},
+    ("providers", "GET"): {P.SETTINGS},
+    ("provider_new", "GET"): {P.SETTINGS},
+    ("provider_new", "POST"): {P.SETTINGS},
+    ("provider", "GET"): {P.SETTINGS},
+    ("provider", "POST"): {P.SETTINGS},
+    ("provider_remove", "POST"): {P.SETTINGS},
     ("audit", "GET"): {P.AUDIT},
     ("audit_export", "GET"): {P.AUDIT},
 }
@@ -104,6 +110,8 @@ def console_routes() -> list[Route]:
 
 
 ROUTES = console_routes()
+# NPIs with a right check digit, for the providers the provider pages are asked about.
+NPIS = ["1234567893", "1003000126", "1245319599", "1679576722", "1497758544"]
 # The three starting roles, and one custom role for each permission alone.
 ROLES = [f"seeded:{kind.value}" for kind in RoleKind] + [f"only:{p.value}" for p in Permission]
 
@@ -156,6 +164,12 @@ def _url(route: Route, practice, admin) -> str:
     if "role_id" in route.arguments:
         kwargs["role_id"] = PracticeRole.objects.create(
             practice=practice, name=f"Target {PracticeRole.objects.count()}", permissions=[]
+        ).pk
+    if "provider_id" in route.arguments:
+        used = set(Provider.objects.filter(practice=practice).values_list("npi", flat=True))
+        npi = next(npi for npi in NPIS if npi not in used)
+        kwargs["provider_id"] = Provider.objects.create(
+            practice=practice, name=f"Dr. Matrix {npi}", npi=npi
         ).pk
     if route.name == "reviews":
         _open_review(practice, admin)  # its POST finishes the open review

@@ -1176,6 +1176,7 @@ RAW_TARGETS = {
     "/console/users/<invited>/invitation/": "admin",
     "/console/users/new/": "admin",
     "/console/settings/": "admin",
+    "/console/providers/new/": "admin",
     "/admin/practice/practice/<practice>/change/": "staff",
     "/admin/accounts/user/<member>/change/": "staff",
 }

@@ -1,9 +1,12 @@
-"""The audit log's filters (GET): free text, user, action (grouped by area), dates."""
+"""The audit log's filters (GET): free text, user, action (grouped by area), by whom, dates."""
 
 from django import forms
 
 from practice.console.forms.fields import BoundedDateField
 from practice.vocabulary import audit_action_choices
+
+# The "By" filter's value for support staff's changes (the overview links to it).
+BY_SUPPORT = "support"
 
 
 class AuditFilterForm(forms.Form):
@@ -11,6 +14,9 @@ class AuditFilterForm(forms.Form):
     username = forms.CharField(label="User", required=False, max_length=150)
     action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "Any action"), *audit_action_choices()]
+    )
+    by = forms.ChoiceField(
+        label="By", required=False, choices=[("", "Anyone"), (BY_SUPPORT, "Support staff")]
     )
     date_from = BoundedDateField(label="From", required=False)
     date_to = BoundedDateField(label="To", required=False)

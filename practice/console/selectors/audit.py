@@ -56,6 +56,8 @@ class AuditFilters:
     date_from: date | None = None
     date_to: date | None = None
     search: str = ""
+    # Only what support staff did (the actor is a user of no practice).
+    by_support: bool = False
 
 
 # The vocabularies whose codes the details hold: a search for a label ("wrong password") also
@@ -114,6 +116,8 @@ def audit_events(*, practice: Practice, filters: AuditFilters) -> QuerySet:
         events = events.filter(target=filters.user)
     if filters.action:
         events = events.filter(action=filters.action)
+    if filters.by_support:
+        events = events.by_support()
     if filters.search:
         events = audit_search(events, practice=practice, text=filters.search)
     zone = practice.zone

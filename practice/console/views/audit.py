@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from practice.console.access import console_view, practice_users, user_for_admin
-from practice.console.forms.audit import AuditFilterForm
+from practice.console.forms.audit import BY_SUPPORT, AuditFilterForm
 from practice.console.selectors import audit as selectors
 from practice.console.views.common import query_string
 from practice.vocabulary import Permission
@@ -32,6 +32,7 @@ def _audit_filters(request, form):
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         search=(data.get("q") or "").strip(),
+        by_support=data.get("by") == BY_SUPPORT,
     )
     return filters, user
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from accounts.setup_access import is_setup_session
 from practice.console.access import console_view
 from practice.console.forms.settings import SettingsForm
 from practice.console.views.common import add_errors
@@ -56,6 +57,7 @@ def practice_settings(request):
             "in_office": in_office,
             "excludes_me": excludes_me,
             "wide_networks": wide_networks(current_networks),
+            "setup_session": is_setup_session(request),
             "practice": practice,
             "console_section": "settings",
         },

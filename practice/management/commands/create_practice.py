@@ -40,6 +40,17 @@ class Command(BaseCommand):
             raise CommandError(_messages(exc)) from None
         self.stdout.write(f"Created practice {practice.name} ({practice.code}).")
         self.stdout.write(f"Sign-in page: /p/{practice.code}/login/")
+        if not networks:
+            self.stderr.write(NO_OFFICE_NETWORK)
+
+
+NO_OFFICE_NETWORK = (
+    "Warning: no office network given. Until the practice has one, every sign-in counts as "
+    "from outside the office: only its administrators may sign in (from anywhere, with a "
+    "second factor) to set it up, and everyone else is refused unless given remote access. "
+    "Add the office networks in the console's Settings, or create the practice with "
+    "--office-network CIDR."
+)
 
 
 def _messages(exc: ValidationError) -> str:

@@ -5,14 +5,15 @@ from datetime import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.lifecycle import emergency_access_set, pm_username_set
+from accounts.lifecycle import emergency_access_set, pm_username_set, provider_set
 from accounts.lockout import user_lock
 from accounts.login_times import login_windows_set
 from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
 from accounts.users import user_create
-from practice.models import Practice
+from practice.models import Practice, Provider
+from practice.providers import provider_create
 from practice.services import practice_create
 from practice.vocabulary import LockChange
 
@@ -20,6 +21,8 @@ DEMO_CODE = "demo"
 # Demo-only credentials, printed on purpose: this command is for a laptop, never production.
 DEMO_PASSWORD = "Harbor-Light-42!"  # noqa: S105
 DEMO_TEMPORARY = "Welcome-Aboard-7!"  # noqa: S105
+# The demo's provider (CMS's example NPI, whose check digit is right), linked to "doctor".
+DEMO_PROVIDER = ("Dr. Dana Okafor", "1234567893", "doctor")
 
 USERS = [
     # username, first, last, role, state
@@ -64,6 +67,7 @@ class Command(BaseCommand):
                 self._apply_state(user, state)
             password = DEMO_TEMPORARY if state == "temporary" else DEMO_PASSWORD
             rows.append((username, password, state))
+        self._seed_provider(practice)
         self.stdout.write(f"\nDemo practice: {practice.name}, code “{practice.code}”")
         self.stdout.write(f"Sign in at http://localhost:8000/p/{practice.code}/login/\n")
         self.stdout.write(f"{'username':<12} {'password':<18} state")
@@ -87,3 +91,14 @@ class Command(BaseCommand):
         elif state == "login_times":
             weekdays = {day: (time(7, 0), time(19, 0)) for day in range(5)}
             login_windows_set(user=user, actor=admin, restricted=True, windows=weekdays)
+
+    def _seed_provider(self, practice: Practice) -> None:
+        """A provider, linked to one demo user, through the console's services (once)."""
+        name, npi, username = DEMO_PROVIDER
+        if Provider.objects.filter(practice=practice, npi=npi).exists():
+            return
+        admin = User.objects.get(practice=practice, username="admin")
+        provider = provider_create(practice=practice, actor=admin, name=name, npi=npi)
+        user = User.objects.with_username(username).filter(practice=practice).first()
+        if user is not None and user.provider_id is None:
+            provider_set(user=user, actor=admin, provider=provider)
