@@ -151,9 +151,17 @@ def peaks(pids: list[int]) -> dict[int, int]:
 
 @contextmanager
 def gunicorn(
-    *, env: dict, log_dir: Path, workers: int = 2, timeout: int | None = None
+    *,
+    env: dict,
+    log_dir: Path,
+    workers: int = 2,
+    timeout: int | None = None,
+    deployed: bool = False,
 ) -> Iterator[Server]:
-    """`gunicorn config.wsgi` on a free port of 127.0.0.1, stopped when the block ends."""
+    """`gunicorn config.wsgi` on a free port of 127.0.0.1, stopped when the block ends.
+
+    `deployed`: gunicorn.conf.py alone decides the workers (WEB_CONCURRENCY), as in production;
+    `workers` is then only how many to wait for."""
     port = free_port()
     command = [
         sys.executable,
@@ -162,8 +170,7 @@ def gunicorn(
         "config.wsgi",
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
+        *([] if deployed else ["--workers", str(workers)]),
         # Not the one control socket in ~/.gunicorn/ that every gunicorn of this user shares.
         "--no-control-socket",
     ]

@@ -55,6 +55,8 @@ class Pair:
     b_ms: float
     a_cpu_ms: float
     b_cpu_ms: float
+    # The median per-pair difference of CPU times, a - b: what a costs beyond b.
+    overhead_cpu_ms: float
 
 
 def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warmup: int) -> Pair:
@@ -62,7 +64,7 @@ def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warm
     for _ in range(warmup):
         a()
         b()
-    a_times, b_times, a_cpu, b_cpu, ratios, cpu_ratios = [], [], [], [], [], []
+    a_times, b_times, a_cpu, b_cpu, ratios, cpu_ratios, beyond = [], [], [], [], [], [], []
     for i in range(pairs):
         if i % 2 == 0:
             ta, ca = _wall_and_cpu(a)
@@ -76,6 +78,7 @@ def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warm
         b_cpu.append(cb)
         ratios.append(ta / tb)
         cpu_ratios.append(ca / cb if cb else float("inf"))
+        beyond.append(ca - cb)
     return Pair(
         ratio=statistics.median(ratios),
         cpu_ratio=statistics.median(cpu_ratios),
@@ -83,4 +86,5 @@ def paired(a: Callable[[], object], b: Callable[[], object], *, pairs: int, warm
         b_ms=statistics.median(b_times) * 1000,
         a_cpu_ms=statistics.median(a_cpu) * 1000,
         b_cpu_ms=statistics.median(b_cpu) * 1000,
+        overhead_cpu_ms=statistics.median(beyond) * 1000,
     )

@@ -20,11 +20,16 @@ from collections.abc import Callable
 
 from django.db import connection
 
-from bench.measures import audit, export, plans, request_checks, signin, user_list
+from bench.measures import audit, export, plans, request_checks, rush, signin, user_list
 from bench.measures.base import MAIN_PRACTICE, Bench, Options, scale_label
 
-# In the order they run and their rows show.
-MEASURES = [signin, user_list, audit, export, request_checks]
+# In the order they run and their rows show. A measure with `wanted(options)` runs only when
+# that says so (the rush, with --rush).
+MEASURES = [signin, user_list, audit, export, request_checks, rush]
+
+
+def measures_wanted(options: Options) -> list:
+    return [m for m in MEASURES if getattr(m, "wanted", lambda options: True)(options)]
 
 
 def run(options: Options, say: Callable[[str], None]) -> tuple[dict, dict, dict]:
@@ -34,7 +39,7 @@ def run(options: Options, say: Callable[[str], None]) -> tuple[dict, dict, dict]
     load_before = os.getloadavg()[0]
     bench = Bench(options, say)
     bench.seed()
-    for measure in MEASURES:
+    for measure in measures_wanted(options):
         measure.measure(bench)
     if options.explain:
         plans.explain(bench, MAIN_PRACTICE)
@@ -48,6 +53,7 @@ def run(options: Options, say: Callable[[str], None]) -> tuple[dict, dict, dict]
         "repeat": options.repeat,
         "warmup": options.warmup,
         "scales": options.scales,
+        "rush_seconds": options.rush,
         "database": connection.vendor,
         "database_version": ".".join(map(str, connection.get_database_version())),
         "seed_seconds": round(bench.seed_seconds, 1),
@@ -60,11 +66,11 @@ def run(options: Options, say: Callable[[str], None]) -> tuple[dict, dict, dict]
     return bench.results, sizes, bench.detail
 
 
-def table_keys(scales: list[int]) -> list[tuple[str, str, str]]:
-    """The table's rows, (key, unit, what it is): every measure's, then the list's again for
-    each of --scales."""
-    rows = [row for measure in MEASURES for row in measure.KEYS]
-    for users in scales:
+def table_keys(options: Options) -> list[tuple[str, str, str]]:
+    """The table's rows, (key, unit, what it is): every measure's that runs, then the list's
+    again for each of --scales."""
+    rows = [row for measure in measures_wanted(options) for row in measure.KEYS]
+    for users in options.scales:
         label = scale_label(users)
         rows += [
             (f"{key}_{label}", unit, f"{text}, {users:,} users")

@@ -33,6 +33,7 @@ class Options:
     warmup: int
     scales: list[int] = field(default_factory=list)  # more user counts for the list
     explain: bool = False
+    rush: int = 0  # seconds of the morning rush at its knee (0: no rush)
 
 
 def expect_ok(response) -> None:

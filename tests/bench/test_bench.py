@@ -41,6 +41,14 @@ REQUIRED = [
     "list_vs_admin_ratio_60",
     "list_queries_60",
     "list_growth_60",
+    "signin_overhead_cpu_ms",
+    "audit_search_user_ms",
+    "audit_search_none_ms",
+    "rush_signins_per_second",
+    "rush_ceiling_per_second",
+    "rush_ratio",
+    "rush_p95_ms",
+    "rush_errors",
 ]
 
 
@@ -64,7 +72,7 @@ def test_bench_writes_every_figure_as_a_number(tmp_path):
     result = run_bench(
         tmp_path,
         *("--users", "40", "--events", "300", "--repeat", "2", "--warmup", "1"),
-        *("--scales", "60", "--json", str(out)),
+        *("--scales", "60", "--rush", "4", "--json", str(out)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(out.read_text())
@@ -78,6 +86,12 @@ def test_bench_writes_every_figure_as_a_number(tmp_path):
     assert sizes["scales"] == [60]
     assert figures["signin_ratio"] > 0
     assert figures["list_queries"] > 0
+    # The rush: whole sign-ins through two servers, none failed, none without its audit row
+    # and session, and not faster than what the same cores can hash.
+    assert figures["rush_signins_per_second"] > 0 and figures["rush_errors"] == 0
+    assert figures["rush_lost"] == 0
+    assert 0 < figures["rush_ratio"] < 1.5
+    assert [level["clients"] for level in detail["rush"]["levels"]][:2] == [1, 2]
     # The stream through gunicorn carried every event, and the transaction control was counted.
     assert figures["csv_complete_gunicorn"] == 1
     assert figures["csv_rows_gunicorn"] >= 300

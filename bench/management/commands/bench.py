@@ -80,10 +80,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--explain", action="store_true", help="print the query plans of the list and log"
         )
+        parser.add_argument(
+            "--rush",
+            type=int,
+            default=0,
+            metavar="SECONDS",
+            help="the morning rush: whole sign-ins through 2 gunicorn servers at the knee "
+            "for this long, against the bare Argon2 ceiling (bench.measures.rush)",
+        )
 
     def handle(self, *args, json_path=None, **options):
         if options["users"] < 1 or options["events"] < 1 or options["repeat"] < 1:
             raise CommandError("--users, --events and --repeat must be at least 1.")
+        if options["rush"] < 0:
+            raise CommandError("--rush takes a number of seconds.")
         if options["warmup"] < 0:
             raise CommandError("--warmup cannot be negative.")
         if options["postgres"] and connections["default"].vendor != "postgresql":
@@ -109,6 +119,7 @@ class Command(BaseCommand):
             warmup=options["warmup"],
             scales=options["scales"],
             explain=options["explain"],
+            rush=options["rush"],
         )
         with bench_database(), override_settings(**overrides), quiet():
             self.stdout.write(
@@ -141,7 +152,7 @@ class Command(BaseCommand):
     def table(self, results: dict, options: Options) -> None:
         self.stdout.write("")
         self.stdout.write(f"{'figure':<36} {'value':>12}  what")
-        for key, unit, text in table_keys(options.scales):
+        for key, unit, text in table_keys(options):
             value = results[key]
             shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
             self.stdout.write(f"{key:<36} {shown:>12} {unit:<6} {text}")
