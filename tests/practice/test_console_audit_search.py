@@ -173,7 +173,7 @@ def test_a_rare_word_and_a_users_name_are_found_from_indexes_not_by_reading_ever
 ):
     """At a million events, reading them all for a word that is nowhere took 820-970 ms. The
     search's every branch is one an index answers: the details' trigram index (migration
-    practice 0007), and the target and actor indexes for the named users' ids. (Committed and
+    practice 0008), and the target and actor indexes for the named users' ids. (Committed and
     vacuumed, as a live log's index is: in a test's open transaction a GIN index's new entries
     wait in its pending list, and the planner prices it accordingly.)"""
     if connection.vendor != "postgresql":

@@ -75,7 +75,7 @@ def audit_search(events: QuerySet, *, practice: Practice, text: str) -> QuerySet
     words); the matching users first, by one query on the practice's own users, so that each
     branch of the condition is one an index answers: the action index, the target and actor
     indexes for a handful of ids, and on PostgreSQL the details' trigram index (migration
-    practice 0007). A rare word or one user's name is then found from the indexes (a few ms at
+    practice 0008). A rare word or one user's name is then found from the indexes (a few ms at
     a million events) instead of by reading every event; a common word still walks the
     (practice, -created_at, -id) index newest first and stops at a page. More than
     USER_IDS_AT_MOST users match a word that common: they stay a subquery.

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("practice", "0006_practice_sms_regions"),
+        ("practice", "0007_practice_support_digest"),
     ]
 
     operations = [
