@@ -2,9 +2,11 @@
 minutes is right; once a day is enough). Every step is idempotent: running it twice, or two at
 once, does each thing once."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.access_end import access_end_notices_due, access_ends_due
 from accounts.dormancy import dormant_digests_due, dormant_due
@@ -22,6 +24,8 @@ class ScheduledRun:
     dormant_digests: int
     reviews_started: int
     review_items_lapsed: int
+    # The lines of the steps that live above accounts (settings.SCHEDULED_STEPS).
+    more: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
@@ -33,6 +37,7 @@ class ScheduledRun:
             f"Weekly digests of unused accounts sent: {self.dormant_digests}",
             f"Access reviews started: {self.reviews_started}",
             f"Review items removed, not reviewed in time: {self.review_items_lapsed}",
+            *self.more,
         ]
 
 
@@ -48,4 +53,5 @@ def run_scheduled() -> ScheduledRun:
         dormant_digests=dormant_digests_due(now=now),
         reviews_started=reviews_start_due(now=now),
         review_items_lapsed=reviews_lapse_due(now=now),
+        more=[import_string(path)(now=now) for path in getattr(settings, "SCHEDULED_STEPS", [])],
     )

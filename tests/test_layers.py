@@ -1,6 +1,7 @@
 """The apps depend on each other one way, and no modules import each other in a circle.
 
-From the bottom: practice (the tenant core) <- phonecodes <- accounts <- mfa <- practice.console.
+From the bottom: practice (the tenant core) <- phonecodes <- accounts <- mfa <- oidc <-
+practice.console.
 A module may import its own app and the apps below it, never one above (accounts never imports
 mfa: the second factor joins the sign-in as a stage named in settings). Imports inside functions
 count too: a late import is still a dependency.
@@ -10,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["practice", "phonecodes", "accounts", "mfa", "practice.console"]
+LAYERS = ["practice", "phonecodes", "accounts", "mfa", "oidc", "practice.console"]
 
 
 def module_name(path: Path) -> str:
@@ -31,7 +32,7 @@ def layer_of(module: str) -> str | None:
 
 def project_modules() -> dict[str, Path]:
     modules = {}
-    for top in ("practice", "phonecodes", "accounts", "mfa"):
+    for top in ("practice", "phonecodes", "accounts", "mfa", "oidc"):
         for path in (ROOT / top).rglob("*.py"):
             if "migrations" not in path.parts:
                 modules[module_name(path)] = path
