@@ -26,6 +26,7 @@ CONSOLE_ENTRIES = [
     (Permission.SETTINGS, "/console/settings/"),
     (Permission.AUDIT, "/console/audit/"),
     (Permission.REVIEWS, "/console/reviews/"),
+    (Permission.MANAGE_APPS, "/console/apps/"),
 ]
 
 

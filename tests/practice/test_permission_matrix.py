@@ -16,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccessReview, UserSession
 from accounts.reviews import review_start
+from oidc.applications import application_create
+from oidc.models import Application
 from practice.console import urls as console_urls
 from practice.models import PracticeRole
 from practice.roles import effective_permissions, roles_seed
@@ -75,6 +77,14 @@ PERMISSION_LIST = {
     ("settings", "POST"): {P.SETTINGS},
     ("audit", "GET"): {P.AUDIT},
     ("audit_export", "GET"): {P.AUDIT},
+    ("applications", "GET"): {P.MANAGE_APPS},
+    ("application_new", "GET"): {P.MANAGE_APPS},
+    ("application_new", "POST"): {P.MANAGE_APPS},
+    ("application", "GET"): {P.MANAGE_APPS},
+    ("application", "POST"): {P.MANAGE_APPS},
+    ("application_secret", "POST"): {P.MANAGE_APPS},
+    ("application_switch", "POST"): {P.MANAGE_APPS},
+    ("user_applications_sign_out", "POST"): {P.ACTIVATE},
 }
 
 
@@ -157,6 +167,13 @@ def _url(route: Route, practice, admin) -> str:
         kwargs["role_id"] = PracticeRole.objects.create(
             practice=practice, name=f"Target {PracticeRole.objects.count()}", permissions=[]
         ).pk
+    if "application_id" in route.arguments:
+        kwargs["application_id"] = application_create(
+            practice=practice,
+            actor=None,
+            name=f"Application {Application.objects.count()}",
+            redirect_uris=["https://app.example.test/callback"],
+        ).application.pk
     if route.name == "reviews":
         _open_review(practice, admin)  # its POST finishes the open review
     return reverse(f"console:{route.name}", kwargs=kwargs)
