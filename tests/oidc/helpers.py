@@ -1,7 +1,9 @@
 """Applications and the code flow, as a relying party drives them, for the OpenID Connect tests.
 
-These helpers speak HTTP through Django's test client, as an application and a browser would;
-the end-to-end tests (test_relying_parties.py) use real relying parties instead.
+These helpers speak HTTP through Django's test client, as an application and a browser would:
+the browser with its session cookie (the authorize request), the application's server without
+any (the token and userinfo requests, the JWKS). The end-to-end tests
+(test_relying_parties.py) use real relying parties instead.
 """
 
 import base64
@@ -10,6 +12,7 @@ import json
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from django.test import Client
 from jwcrypto import jwk, jwt
 
 from oidc.applications import application_create
@@ -56,17 +59,22 @@ def code_from(response) -> str:
     return query["code"]
 
 
-def token_request(client, registered, code, *, verifier=None, redirect_uri=REDIRECT):
+def application() -> Client:
+    """The application's server: no browser's cookies."""
+    return Client()
+
+
+def token_request(registered, code, *, verifier=None, redirect_uri=REDIRECT):
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     data["client_id"] = registered.application.client_id
     if registered.secret:
         data["client_secret"] = registered.secret
     if verifier:
         data["code_verifier"] = verifier
-    return client.post("/o/token/", data)
+    return application().post("/o/token/", data)
 
 
-def refresh_request(client, registered, refresh_token):
+def refresh_request(registered, refresh_token):
     data = {
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,
@@ -74,7 +82,7 @@ def refresh_request(client, registered, refresh_token):
     }
     if registered.secret:
         data["client_secret"] = registered.secret
-    return client.post("/o/token/", data)
+    return application().post("/o/token/", data)
 
 
 def sign_in_to(client, registered, **extra) -> dict:
@@ -90,26 +98,26 @@ def sign_in_to(client, registered, **extra) -> dict:
         )
     )
     code = code_from(response)
-    tokens = token_request(client, registered, code, verifier=verifier)
+    tokens = token_request(registered, code, verifier=verifier)
     assert tokens.status_code == 200, tokens.content
     return tokens.json()
 
 
-def jwks(client) -> jwk.JWKSet:
-    return jwk.JWKSet.from_json(client.get("/o/.well-known/jwks.json").content)
+def jwks() -> jwk.JWKSet:
+    return jwk.JWKSet.from_json(application().get("/o/.well-known/jwks.json").content)
 
 
-def verified_claims(client, token: str, *, audience: str) -> dict:
+def verified_claims(token: str, *, audience: str) -> dict:
     """The claims of a JWT after checking its signature against the published JWKS, its issuer,
     audience and expiry (as a relying party must)."""
     checked = jwt.JWT(
         jwt=token,
-        key=jwks(client),
+        key=jwks(),
         check_claims={"iss": "http://testserver/o", "aud": audience, "exp": None},
         expected_type="JWS",
     )
     return json.loads(checked.claims)
 
 
-def userinfo(client, access_token: str):
-    return client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+def userinfo(access_token: str):
+    return application().get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access_token}")

@@ -58,7 +58,7 @@ class Receiver:
         return self.tokens
 
 
-def logout_claims(client, token: str, *, audience: str, issuer: str = "http://testserver/o"):
+def logout_claims(token: str, *, audience: str, issuer: str = "http://testserver/o"):
     """The claims of a logout token, checked as the application must check them."""
     header = jws.JWS()
     header.deserialize(token)
@@ -66,7 +66,7 @@ def logout_claims(client, token: str, *, audience: str, issuer: str = "http://te
     assert header.jose_header["alg"] == "RS256"
     checked = jwt.JWT(
         jwt=token,
-        key=jwks(client),
+        key=jwks(),
         check_claims={"iss": issuer, "aud": audience, "exp": None, "iat": None, "jti": None},
         expected_type="JWS",
     )

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 def test_item3_code_flow_echoes_the_nonce_and_signs_the_id_token(client, member, charts):
     sign_in(client, member)
     tokens = sign_in_to(client, charts, nonce="n-0S6_WzA2Mj")
-    claims = verified_claims(client, tokens["id_token"], audience=charts.application.client_id)
+    claims = verified_claims(tokens["id_token"], audience=charts.application.client_id)
     assert claims["nonce"] == "n-0S6_WzA2Mj"
     assert tokens["token_type"] == "Bearer"
 
@@ -67,7 +67,7 @@ def test_item3_a_public_client_without_pkce_is_refused(client, member, practice)
     response = client.get(
         authorize_url(spa.application, code_challenge=challenge, code_challenge_method="S256")
     )
-    tokens = token_request(client, spa, code_from(response), verifier=verifier)
+    tokens = token_request(spa, code_from(response), verifier=verifier)
     assert tokens.status_code == 200
 
 
@@ -79,8 +79,8 @@ def test_item3_a_public_clients_code_without_its_verifier_is_refused(client, mem
         authorize_url(spa.application, code_challenge=challenge, code_challenge_method="S256")
     )
     code = code_from(response)
-    assert token_request(client, spa, code).status_code == 400
-    assert token_request(client, spa, code, verifier=pkce()[0]).status_code == 400
+    assert token_request(spa, code).status_code == 400
+    assert token_request(spa, code, verifier=pkce()[0]).status_code == 400
 
 
 def test_item3_pkce_plain_is_refused(client, member, practice):
@@ -122,7 +122,7 @@ def test_item3_a_redirect_uri_not_registered_exactly_is_never_redirected_to(clie
 def test_item3_the_token_request_must_name_the_same_redirect_uri(client, member, charts):
     sign_in(client, member)
     code = code_from(client.get(authorize_url(charts.application)))
-    response = token_request(client, charts, code, redirect_uri="https://app.example.test/other")
+    response = token_request(charts, code, redirect_uri="https://app.example.test/other")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request" or response.json()["error"] == (
         "invalid_grant"
@@ -132,15 +132,15 @@ def test_item3_the_token_request_must_name_the_same_redirect_uri(client, member,
 def test_item3_a_code_works_once(client, member, charts):
     sign_in(client, member)
     code = code_from(client.get(authorize_url(charts.application)))
-    assert token_request(client, charts, code).status_code == 200
-    assert token_request(client, charts, code).json()["error"] == "invalid_grant"
+    assert token_request(charts, code).status_code == 200
+    assert token_request(charts, code).json()["error"] == "invalid_grant"
 
 
 def test_item3_a_wrong_client_secret_is_refused(client, member, charts):
     sign_in(client, member)
     code = code_from(client.get(authorize_url(charts.application)))
     charts.secret = "not-the-secret"
-    assert token_request(client, charts, code).json()["error"] == "invalid_client"
+    assert token_request(charts, code).json()["error"] == "invalid_client"
 
 
 def test_item3_access_tokens_live_ten_minutes(client, member, charts):
@@ -148,25 +148,23 @@ def test_item3_access_tokens_live_ten_minutes(client, member, charts):
     tokens = sign_in_to(client, charts)
     assert tokens["expires_in"] <= 600
     with time_machine.travel(timezone.now() + timedelta(seconds=599)):
-        assert userinfo(client, tokens["access_token"]).status_code == 200
+        assert userinfo(tokens["access_token"]).status_code == 200
     with time_machine.travel(timezone.now() + timedelta(seconds=601)):
-        assert userinfo(client, tokens["access_token"]).status_code == 401
+        assert userinfo(tokens["access_token"]).status_code == 401
 
 
 def test_item3_refresh_tokens_are_rotated_and_a_replay_ends_the_family(client, member, charts):
     sign_in(client, member)
     tokens = sign_in_to(client, charts)
-    renewed = refresh_request(client, charts, tokens["refresh_token"]).json()
+    renewed = refresh_request(charts, tokens["refresh_token"]).json()
     assert renewed["refresh_token"] != tokens["refresh_token"]
     assert renewed["access_token"] != tokens["access_token"]
-    assert userinfo(client, tokens["access_token"]).status_code == 401
-    assert userinfo(client, renewed["access_token"]).status_code == 200
+    assert userinfo(tokens["access_token"]).status_code == 401
+    assert userinfo(renewed["access_token"]).status_code == 200
     # The old refresh token again (stolen and replayed): refused, and the family ends.
-    assert refresh_request(client, charts, tokens["refresh_token"]).json()["error"] == (
-        "invalid_grant"
-    )
-    assert userinfo(client, renewed["access_token"]).status_code == 401
-    assert refresh_request(client, charts, renewed["refresh_token"]).status_code == 400
+    assert refresh_request(charts, tokens["refresh_token"]).json()["error"] == ("invalid_grant")
+    assert userinfo(renewed["access_token"]).status_code == 401
+    assert refresh_request(charts, renewed["refresh_token"]).status_code == 400
 
 
 def test_item3_prompt_login_asks_for_a_new_sign_in(client, office, member, charts):
@@ -186,7 +184,7 @@ def test_item3_prompt_login_asks_for_a_new_sign_in(client, office, member, chart
     )
     assert signed_in["Location"] == back
     code = code_from(client.get(back))
-    tokens = token_request(client, charts, code).json()
+    tokens = token_request(charts, code).json()
     assert "id_token" in tokens
 
 
@@ -217,8 +215,8 @@ def test_item3_the_openid_scope_is_required(client, member, charts):
 def test_item4_claims_in_the_id_token_and_from_userinfo(client, member, charts):
     sign_in(client, member)
     tokens = sign_in_to(client, charts)
-    claims = verified_claims(client, tokens["id_token"], audience=charts.application.client_id)
-    info = userinfo(client, tokens["access_token"]).json()
+    claims = verified_claims(tokens["id_token"], audience=charts.application.client_id)
+    info = userinfo(tokens["access_token"]).json()
     for said in (claims, info):
         assert said["preferred_username"] == "nina"
         assert said["name"] == "Nina Reyes"
@@ -234,7 +232,7 @@ def test_item4_claims_in_the_id_token_and_from_userinfo(client, member, charts):
     # The same user, another sign-in: the same sub.
     again = sign_in_to(client, charts)
     assert (
-        verified_claims(client, again["id_token"], audience=charts.application.client_id)["sub"]
+        verified_claims(again["id_token"], audience=charts.application.client_id)["sub"]
         == claims["sub"]
     )
 
@@ -242,16 +240,16 @@ def test_item4_claims_in_the_id_token_and_from_userinfo(client, member, charts):
 def test_item4_the_scopes_limit_the_claims(client, member, charts):
     sign_in(client, member)
     tokens = sign_in_to(client, charts, scope="openid")
-    claims = verified_claims(client, tokens["id_token"], audience=charts.application.client_id)
+    claims = verified_claims(tokens["id_token"], audience=charts.application.client_id)
     assert {"sub", "amr"} <= set(claims)
     assert not {"email", "preferred_username", "roles", "practice"} & set(claims)
-    assert set(userinfo(client, tokens["access_token"]).json()) == {"sub", "amr"}
+    assert set(userinfo(tokens["access_token"]).json()) == {"sub", "amr"}
 
 
 def test_item4_roles_are_the_practices_role_names(client, admin_user, charts):
     sign_in(client, admin_user)
     tokens = sign_in_to(client, charts)
-    assert userinfo(client, tokens["access_token"]).json()["roles"] == ["Practice administrator"]
+    assert userinfo(tokens["access_token"]).json()["roles"] == ["Practice administrator"]
 
 
 def test_item4_an_address_the_user_proved_is_verified(client, practice, charts):
@@ -261,14 +259,14 @@ def test_item4_an_address_the_user_proved_is_verified(client, practice, charts):
     invited.refresh_from_db()
     sign_in(client, invited)
     tokens = sign_in_to(client, charts)
-    assert userinfo(client, tokens["access_token"]).json()["email_verified"] is True
+    assert userinfo(tokens["access_token"]).json()["email_verified"] is True
 
 
 def test_item4_amr_says_which_second_factor(client, member, charts):
     device = app_device(member)
     sign_in(client, member, device=device)
     tokens = sign_in_to(client, charts)
-    claims = verified_claims(client, tokens["id_token"], audience=charts.application.client_id)
+    claims = verified_claims(tokens["id_token"], audience=charts.application.client_id)
     assert claims["amr"] == ["pwd", "otp", "mfa"]
 
 

@@ -72,7 +72,7 @@ def test_item2_without_a_session_the_practices_own_signin_page_then_back(client,
     signed_in = client.post(login, {"username": "nina", "password": PASSWORD})
     assert signed_in["Location"] == url
     code = code_from(client.get(url))
-    assert token_request(client, charts, code).status_code == 200
+    assert token_request(charts, code).status_code == 200
     event = AuditEvent.objects.filter(action="app.signed_in").get()
     assert event.details["application"] == "Charts" and event.details["zone"] == "office"
 
@@ -200,8 +200,8 @@ def test_item2_an_application_can_ask_for_a_second_factor_even_in_the_office(
     assert signed_in["Location"] == "/login/verify/"
     verified = client.post("/login/verify/", {"code": app_code(device)})
     assert verified["Location"] == url
-    tokens = token_request(client, strict, code_from(client.get(url))).json()
-    claims = verified_claims(client, tokens["id_token"], audience=strict.application.client_id)
+    tokens = token_request(strict, code_from(client.get(url))).json()
+    claims = verified_claims(tokens["id_token"], audience=strict.application.client_id)
     assert claims["amr"] == ["pwd", "otp", "mfa"]
 
 
