@@ -7,6 +7,7 @@ server of its own) receives a logout token it verifies against the published JWK
 user (`sub`) and the session (`sid`) of the ID token it had.
 """
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -92,7 +93,7 @@ def test_item5_an_end_date_reached(member, charts, receiver, ends):
         access_ends_on=timezone.localdate() - timedelta(days=1)
     )
     with ends():
-        call_command("run_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("run_scheduled", stdout=io.StringIO())
     assert_ended(browser, charts, tokens, claims, receiver, reason="access_ended")
 
 
@@ -147,7 +148,7 @@ def test_item5_a_time_limited_grant_running_out(admin_user, member, charts, rece
     browser, tokens, claims = signed_in_to_charts(member, charts, zone="remote")
     User.objects.filter(pk=member.pk).update(remote_access_until=timezone.now())
     with ends():
-        call_command("run_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("run_scheduled", stdout=io.StringIO())
     assert_ended(browser, charts, tokens, claims, receiver, reason="remote_access")
 
 
@@ -267,12 +268,12 @@ def test_item5_a_failed_logout_token_is_retried_with_back_off_and_audited(
     failed = AuditEvent.objects.get(action="app.logout_failed")
     assert failed.details["error"] == "answered HTTP 500" and failed.details["retry"] is True
     # Not yet due: the scheduled job leaves it.
-    call_command("run_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("run_scheduled", stdout=io.StringIO())
     assert LogoutDelivery.objects.get().attempts == 1
     # After the first wait (60 s here), the scheduled job tries again; this time it arrives.
     receiver.status = 200
     time_machine.move_to(timezone.now() + timedelta(seconds=61))
-    call_command("run_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("run_scheduled", stdout=io.StringIO())
     delivery.refresh_from_db()
     assert delivery.attempts == 2 and delivery.delivered_at is not None
     assert len(receiver.tokens) == 2
@@ -290,7 +291,7 @@ def test_item5_a_logout_token_nobody_takes_is_given_up_after_the_last_wait(
         browser.post("/logout/")
     for wait in (60, 300):
         time_machine.move_to(timezone.now() + timedelta(seconds=wait + 1))
-        call_command("run_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("run_scheduled", stdout=io.StringIO())
     delivery = LogoutDelivery.objects.get()
     assert delivery.attempts == 3 and delivery.given_up_at is not None
     assert AuditEvent.objects.filter(action="app.logout_failed").count() == 3

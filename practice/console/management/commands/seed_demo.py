@@ -12,6 +12,9 @@ from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
 from accounts.users import user_create
+from oidc.applications import application_create, application_secret_rotate
+from oidc.discovery import discovery_url, issuer
+from oidc.models import Application
 from practice.models import Practice
 from practice.services import practice_create
 from practice.vocabulary import LockChange
@@ -20,6 +23,11 @@ DEMO_CODE = "demo"
 # Demo-only credentials, printed on purpose: this command is for a laptop, never production.
 DEMO_PASSWORD = "Harbor-Light-42!"  # noqa: S105
 DEMO_TEMPORARY = "Welcome-Aboard-7!"  # noqa: S105
+
+# The example application (single sign-on, docs/oidc.md): nothing listens at its redirect URI;
+# the browser shows the code there, and the printed command exchanges it.
+DEMO_APPLICATION = "Demo notes"
+DEMO_REDIRECT = "http://127.0.0.1:8001/callback"
 
 USERS = [
     # username, first, last, role, state
@@ -69,6 +77,43 @@ class Command(BaseCommand):
         self.stdout.write(f"{'username':<12} {'password':<18} state")
         for username, password, state in rows:
             self.stdout.write(f"{username:<12} {password:<18} {state}")
+        self._application(practice)
+
+    def _application(self, practice: Practice) -> None:
+        """The example application; its secret is replaced at each run, to print it (only a
+        hash of it is kept)."""
+        application = Application.objects.filter(practice=practice, name=DEMO_APPLICATION).first()
+        if application is None:
+            registered = application_create(
+                practice=practice,
+                actor=None,
+                name=DEMO_APPLICATION,
+                redirect_uris=[DEMO_REDIRECT],
+            )
+        else:
+            registered = application_secret_rotate(application=application, actor=None)
+        client_id, secret = registered.application.client_id, registered.secret
+        authorize = (
+            f"{issuer()}/authorize/?response_type=code&client_id={client_id}"
+            f"&redirect_uri={DEMO_REDIRECT}&scope=openid+profile+email&state=demo&nonce=demo"
+        )
+        self.stdout.write(
+            f"\nSingle sign-on (OpenID Connect): the example application {DEMO_APPLICATION}"
+        )
+        self.stdout.write(f"discovery:     {discovery_url()}")
+        self.stdout.write(f"client_id:     {client_id}")
+        self.stdout.write(f"client_secret: {secret}  (new at each seed_demo)")
+        self.stdout.write(f"redirect URI:  {DEMO_REDIRECT}")
+        self.stdout.write("Try it: open this, sign in (nurse), and copy the code from the address")
+        self.stdout.write("the browser is sent to (nothing answers there):")
+        self.stdout.write(f"  {authorize}")
+        self.stdout.write(
+            "then exchange it for the tokens (the ID token is a JWT: its middle part, the claims):"
+        )
+        self.stdout.write(
+            f"  curl -s -u '{client_id}:{secret}' -d grant_type=authorization_code "
+            f"-d redirect_uri={DEMO_REDIRECT} -d code=CODE {issuer()}/token/"
+        )
 
     def _apply_state(self, user: User, state: str) -> None:
         # The same services as the console, with the demo's administrator as the actor.
