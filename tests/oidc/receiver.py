@@ -28,11 +28,14 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the name http.server calls
+                # The answer is decided before the token is kept: a test that changes it once
+                # it sees the token changes the next answer, never this one.
+                status = receiver.status
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 time.sleep(receiver.delay)
                 form = parse_qs(body)
                 receiver.tokens.extend(form.get("logout_token", []))
-                self.send_response(receiver.status)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
