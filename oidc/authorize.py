@@ -264,6 +264,14 @@ class AuthorizeView(OAuthLibMixin, View):
             except OAuthToolkitError as error:
                 transaction.set_rollback(True)
                 return self.invalid(request, error)
+        if request.headers.get("Sec-Fetch-Site") == "same-origin":
+            # The browser comes from one of our own pages, straight after the sign-in's form
+            # (the password, the code): our Content-Security-Policy's form-action 'self' holds
+            # for that form's whole chain of redirects, and the browser would refuse the last
+            # one, to the application. A page of ours sends it on instead, as a navigation of
+            # its own (an instant refresh, and a link for whoever has refreshes turned off).
+            context = {"application": application, "url": uri}
+            return render(request, "oidc/continue.html", context)
         return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
 
     def invalid(self, request, error: OAuthToolkitError):

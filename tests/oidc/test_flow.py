@@ -282,3 +282,19 @@ def test_item4_discovery_says_what_is_offered(client):
     assert data["backchannel_logout_supported"] is True
     assert {"sub", "amr", "roles", "practice", "email_verified"} <= set(data["claims_supported"])
     assert Application.objects.count() == 0
+
+
+def test_item3_after_the_signin_form_a_page_of_ours_sends_the_browser_on(client, member, charts):
+    # The browser comes from our own sign-in form: a redirect to the application would be
+    # refused by the browser (CSP form-action 'self'), so a page of ours sends it on.
+    sign_in(client, member)
+    response = client.get(authorize_url(charts.application), HTTP_SEC_FETCH_SITE="same-origin")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    body = response.content.decode()
+    url = body.split('<meta http-equiv="refresh" content="0;url=', 1)[1].split('"', 1)[0]
+    assert url.replace("&amp;", "&").startswith(REDIRECT + "?code=")
+    assert f'href="{url}"' in body and "Continue to Charts" in body
+    # Sent from the application (another site): the plain redirect.
+    response = client.get(authorize_url(charts.application), HTTP_SEC_FETCH_SITE="cross-site")
+    assert response.status_code == 302

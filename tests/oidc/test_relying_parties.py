@@ -12,14 +12,8 @@ The browser is a requests session that keeps cookies per host (PracticeGate on l
 application on 127.0.0.1).
 """
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from html import unescape
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -33,10 +27,10 @@ from joserfc.jwk import KeySet
 from tests.factories import OfficeNetworkFactory, PracticeFactory, UserFactory
 from tests.oidc.helpers import make_application
 from tests.oidc.receiver import Receiver, logout_claims
+from tests.oidc.rp.server import relying_party_served
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "http://127.0.0.1:9/callback"  # never reached: the browser's redirect is read
 PASSWORD = "Correct-Horse-9!"
 
@@ -175,54 +169,13 @@ def test_e2e_signing_out_of_practicegate_reaches_the_application(issuer, live_se
 # --- mozilla-django-oidc, an application of its own --------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def relying_party(issuer, valley, tmp_path):
-    """The mozilla-django-oidc application (tests/oidc/rp/), registered with PracticeGate and
-    served on a port of its own; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    registered = make_application(
-        valley, name="Mozilla RP", redirect_uris=[f"{base}/oidc/callback/"]
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.oidc.rp.settings",
-        "PYTHONPATH": str(ROOT),
-        "RP_DATABASE": str(tmp_path / "rp.sqlite3"),
-        "RP_ISSUER": issuer,
-        "RP_CLIENT_ID": registered.application.client_id,
-        "RP_CLIENT_SECRET": registered.secret,
-    }
-    env.pop("DATABASE_URL", None)
-    django = [sys.executable, "-m", "django"]
-    subprocess.run([*django, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    server = subprocess.Popen(  # noqa: S603
-        [*django, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/failed/", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    """The mozilla-django-oidc application (tests/oidc/rp/), served by its own server."""
+    with relying_party_served(
+        issuer=issuer, practice=valley, database=tmp_path / "rp.sqlite3"
+    ) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_e2e_mozilla_django_oidc_signs_in_through_the_practices_page(

@@ -33,7 +33,7 @@ class ApplicationForm(forms.Form):
         "ended, so it signs them out at once.",
     )
     post_logout_redirect_uris = forms.CharField(
-        label="Post-logout redirect URIs",
+        label="Sign-out return addresses",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Optional, one a line: where the application may send the browser after it "
