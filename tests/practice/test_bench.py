@@ -41,6 +41,10 @@ REQUIRED = [
     "list_vs_admin_ratio_60",
     "list_queries_60",
     "list_growth_60",
+    "oidc_token_ms",
+    "oidc_token_queries",
+    "oidc_userinfo_ms",
+    "oidc_userinfo_queries",
 ]
 
 

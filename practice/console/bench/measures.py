@@ -38,6 +38,7 @@ from accounts.models import UserSession
 from accounts.sessions import session_stamp
 from practice.console.bench import seed, server
 from practice.console.bench.database import database_url
+from practice.console.bench.oidc import oidc_figures
 from practice.console.bench.statements import Statements, statements_sent
 from practice.console.bench.timing import median_ms, paired, timed
 from practice.console.bench.urls import changelist_url
@@ -96,6 +97,7 @@ class Bench:
         self.user_list()
         self.audit()
         self.request_checks()
+        self.figures(**oidc_figures(self))
         self.export_through_gunicorn()
         if self.options.explain:
             self.explain(MAIN_PRACTICE)

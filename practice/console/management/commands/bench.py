@@ -20,6 +20,7 @@ from django.test.utils import override_settings
 from config import settings as production_settings
 from practice.console.bench.database import bench_database
 from practice.console.bench.measures import Bench, Options, scale_label
+from practice.console.bench.oidc import KEYS as OIDC_KEYS
 from practice.console.bench.statements import Statements
 
 # (key, unit, what it is), in the order of the table.
@@ -68,6 +69,7 @@ KEYS = [
     ("page_checks_extra_queries", "", "statements the guard adds to a page"),
     ("request_checks_extra_queries", "", "= page_checks_extra_queries (the older name)"),
     ("request_checks_throughput_ratio", "x", "= page_checks_ratio (the older name)"),
+    *OIDC_KEYS,
 ]
 # The list's figures, again for each of --scales (the key with a suffix: list_ms_100k).
 SCALE_KEYS = [
