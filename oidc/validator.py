@@ -24,7 +24,13 @@ from oidc.models import ApplicationSignIn
 from oidc.signins import refusal_for
 from practice.vocabulary import SessionEndReason
 
-SIGNIN_RELATED = ("application", "session", "user__practice", "user__practice_role")
+SIGNIN_RELATED = (
+    "application",
+    "session",
+    "user__practice",
+    "user__practice_role",
+    "user__oidc_subject",
+)
 
 
 def signin_stop_reason(signin: ApplicationSignIn | None, now=None) -> str | None:
@@ -134,7 +140,7 @@ class PracticeValidator(OAuth2Validator):
             return None
         # The sign-in the token came from, with everything the rule and the claims read.
         access_token.application_signin = (
-            ApplicationSignIn.objects.select_related(*SIGNIN_RELATED, "user__oidc_subject")
+            ApplicationSignIn.objects.select_related(*SIGNIN_RELATED)
             .filter(
                 token_family=Subquery(
                     RefreshToken.objects.filter(access_token=access_token).values("token_family")[
