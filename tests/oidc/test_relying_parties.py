@@ -46,6 +46,24 @@ def issuer(live_server, settings):
     return f"{live_server.url}/o"
 
 
+@pytest.fixture(autouse=True)
+def closed_at_the_end(monkeypatch):
+    """Every HTTP session a test opens is closed when it ends: a kept-alive connection keeps
+    its live-server thread, and that thread's database connection, open past the test (and
+    PostgreSQL then refuses to drop the test database)."""
+    opened = []
+    original = requests.Session.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(requests.Session, "__init__", init)
+    yield
+    for session in opened:
+        session.close()
+
+
 @pytest.fixture
 def valley(db):
     practice = PracticeFactory(code="valley", name="Valley Pediatrics")
