@@ -357,6 +357,7 @@ OAUTH2_PROVIDER = {
 # Back-channel logout (OpenID Back-Channel Logout 1.0): how long an application has to answer
 # one attempt, and the waits (seconds) before each retry after a failed one. The first retries
 # happen in the background right away; the longer ones by `manage.py run_scheduled`.
+OIDC_BACKCHANNEL_IN_BACKGROUND = True
 OIDC_BACKCHANNEL_TIMEOUT_SECONDS = 5
 OIDC_BACKCHANNEL_RETRY_SECONDS = [2, 10, 60, 300, 1800]
 

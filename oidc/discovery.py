@@ -13,6 +13,7 @@ class DiscoveryView(ConnectDiscoveryInfoView):
     def get(self, request, *args, **kwargs):
         data = json.loads(super().get(request, *args, **kwargs).content)
         data.update(
+            claims_supported=sorted(data["claims_supported"]),
             id_token_signing_alg_values_supported=["RS256"],
             response_modes_supported=["query"],
             grant_types_supported=["authorization_code", "refresh_token"],

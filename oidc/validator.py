@@ -51,6 +51,8 @@ def signin_stop_reason(signin: ApplicationSignIn | None, now=None) -> str | None
         return session.end_reason or SessionEndReason.SIGNED_OUT
     if now - session.created_at > timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS):
         return SessionEndReason.ABSOLUTE
+    if session.emergency_until is not None and now >= session.emergency_until:
+        return SessionEndReason.EMERGENCY_ENDED
     return refusal_for(
         signin.user,
         signin.application,

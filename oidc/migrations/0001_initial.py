@@ -17,9 +17,10 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # The fewest dependencies it needs (the user and the practice tables), so that a test may
+    # take another app back to an earlier migration with this one applied.
     dependencies = [
-        ('accounts', '0011_login_windows_per_day'),
-        ('practice', '0005_practice_roles'),
+        ('practice', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
     run_before = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('oidc', '0001_initial'),
-        ('accounts', '0011_login_windows_per_day'),
+        ('accounts', '0001_initial'),
         ('oauth2_provider', '0022_refreshtoken_token_family_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

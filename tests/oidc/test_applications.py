@@ -15,6 +15,7 @@ from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from jwcrypto import jwk
 
 from accounts.lockout import user_lock
@@ -178,12 +179,19 @@ def test_item1_the_administrator_role_may_manage_applications(practice, client, 
     assert client.get("/console/apps/").status_code == 403
 
 
+def _migrated(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
+
+
 @pytest.mark.django_db(transaction=True)
 def test_item1_existing_administrator_roles_get_manage_applications():
-    executor = MigrationExecutor(connection)
+    latest = MigrationLoader(None).graph.leaf_nodes()
+    before = [("oidc", "0002_signins") if app == "oidc" else (app, name) for app, name in latest]
     try:
-        executor.migrate([("oidc", "0002_signins")])
-        old = MigrationExecutor(connection).loader.project_state([("oidc", "0002_signins")]).apps
+        old = _migrated(before)
         Practice = old.get_model("practice", "Practice")
         PracticeRole = old.get_model("practice", "PracticeRole")
         practice = Practice.objects.create(code="older", name="Older Practice")
@@ -192,17 +200,13 @@ def test_item1_existing_administrator_roles_get_manage_applications():
             permissions=["roles.manage", "users.view"],
         )  # fmt: skip
         own = PracticeRole.objects.create(practice=practice, name="Own", permissions=["audit.read"])
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        _migrated(latest)
         admin.refresh_from_db()
         own.refresh_from_db()
         assert admin.permissions == ["apps.manage", "roles.manage", "users.view"]
         assert own.permissions == ["audit.read"]
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        _migrated(MigrationLoader(None).graph.leaf_nodes())
 
 
 # --- Item 1: the command ---------------------------------------------------------------------

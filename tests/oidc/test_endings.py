@@ -329,3 +329,20 @@ def test_item5_a_password_change_ends_the_other_sessions_applications(
             },
         )
     assert_ended(browser, charts, tokens, claims, receiver, reason="password_changed")
+
+
+def test_item5_an_emergency_sessions_applications_end_with_its_four_hours(
+    member, charts, receiver, ends
+):
+    browser, tokens, claims = signed_in_to_charts(member, charts)
+    # The session was an emergency one, and its four hours are up.
+    UserSession.objects.filter(user=member).update(
+        emergency_until=timezone.now() - timedelta(minutes=1)
+    )
+    with ends():
+        assert refresh_request(charts, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert userinfo(tokens["access_token"]).status_code == 401
+    logout = logout_claims(receiver.tokens[0], audience=charts.application.client_id)
+    assert logout["sid"] == claims["sid"]
+    event = AuditEvent.objects.filter(action="app.signed_out").latest("id")
+    assert event.details == {"application": "Charts", "reason": "emergency_ended"}

@@ -4,6 +4,7 @@ Through HTTP, as an application (the token and userinfo requests) and its user's
 authorize request) make them.
 """
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -298,3 +299,28 @@ def test_item3_after_the_signin_form_a_page_of_ours_sends_the_browser_on(client,
     # Sent from the application (another site): the plain redirect.
     response = client.get(authorize_url(charts.application), HTTP_SEC_FETCH_SITE="cross-site")
     assert response.status_code == 302
+
+
+def test_item3_no_code_or_token_reaches_the_log(client, member, charts, caplog):
+    caplog.set_level(logging.DEBUG)
+    sign_in(client, member)
+    verifier, challenge = pkce()
+    response = client.get(
+        authorize_url(charts.application, code_challenge=challenge, code_challenge_method="S256")
+    )
+    code = code_from(response)
+    tokens = token_request(charts, code, verifier=verifier).json()
+    renewed = refresh_request(charts, tokens["refresh_token"]).json()
+    userinfo(renewed["access_token"])
+    refresh_request(charts, tokens["refresh_token"])  # a replay, refused
+    logged = caplog.text
+    for secret in (
+        code,
+        charts.secret,
+        verifier,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        renewed["refresh_token"],
+        tokens["id_token"],
+    ):
+        assert secret not in logged

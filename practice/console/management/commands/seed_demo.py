@@ -1,6 +1,10 @@
-"""The demo practice: an administrator and users in the states worth showing. Idempotent."""
+"""The demo practice: an administrator and users in the states worth showing, and an example
+application of single sign-on. Idempotent."""
 
+import base64
+import hashlib
 from datetime import time
+from urllib.parse import urlencode
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -12,7 +16,7 @@ from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
 from accounts.users import user_create
-from oidc.applications import application_create, application_secret_rotate
+from oidc.applications import application_create
 from oidc.discovery import discovery_url, issuer
 from oidc.models import Application
 from practice.models import Practice
@@ -28,6 +32,8 @@ DEMO_TEMPORARY = "Welcome-Aboard-7!"  # noqa: S105
 # the browser shows the code there, and the printed command exchanges it.
 DEMO_APPLICATION = "Demo notes"
 DEMO_REDIRECT = "http://127.0.0.1:8001/callback"
+# PKCE's verifier for trying it by hand (a demo value: it protects nothing but the demo).
+DEMO_VERIFIER = "demo-verifier-for-trying-single-sign-on-by-hand-0123456789"
 
 USERS = [
     # username, first, last, role, state
@@ -80,39 +86,50 @@ class Command(BaseCommand):
         self._application(practice)
 
     def _application(self, practice: Practice) -> None:
-        """The example application; its secret is replaced at each run, to print it (only a
-        hash of it is kept)."""
+        """The example application: public (no secret, so each run prints the same), signed in
+        with PKCE and the demo's fixed verifier."""
         application = Application.objects.filter(practice=practice, name=DEMO_APPLICATION).first()
         if application is None:
-            registered = application_create(
+            application = application_create(
                 practice=practice,
                 actor=None,
                 name=DEMO_APPLICATION,
                 redirect_uris=[DEMO_REDIRECT],
-            )
-        else:
-            registered = application_secret_rotate(application=application, actor=None)
-        client_id, secret = registered.application.client_id, registered.secret
-        authorize = (
-            f"{issuer()}/authorize/?response_type=code&client_id={client_id}"
-            f"&redirect_uri={DEMO_REDIRECT}&scope=openid+profile+email&state=demo&nonce=demo"
+                public=True,
+            ).application
+        client_id = application.client_id
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(DEMO_VERIFIER.encode()).digest())
+            .rstrip(b"=")
+            .decode()
         )
-        self.stdout.write(
-            f"\nSingle sign-on (OpenID Connect): the example application {DEMO_APPLICATION}"
+        authorize = f"{issuer()}/authorize/?" + urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": DEMO_REDIRECT,
+                "scope": "openid profile email",
+                "state": "demo",
+                "nonce": "demo",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
         )
-        self.stdout.write(f"discovery:     {discovery_url()}")
-        self.stdout.write(f"client_id:     {client_id}")
-        self.stdout.write(f"client_secret: {secret}  (new at each seed_demo)")
-        self.stdout.write(f"redirect URI:  {DEMO_REDIRECT}")
-        self.stdout.write("Try it: open this, sign in (nurse), and copy the code from the address")
-        self.stdout.write("the browser is sent to (nothing answers there):")
-        self.stdout.write(f"  {authorize}")
-        self.stdout.write(
+        write = self.stdout.write
+        write(f"\nSingle sign-on (OpenID Connect): the example application {DEMO_APPLICATION}")
+        write(f"discovery:    {discovery_url()}")
+        write(f"client_id:    {client_id}  (public: no secret, PKCE)")
+        write(f"redirect URI: {DEMO_REDIRECT}")
+        write("Try it: open this, sign in (nurse), and copy the code from the address the")
+        write("browser is sent to (nothing answers there):")
+        write(f"  {authorize}")
+        write(
             "then exchange it for the tokens (the ID token is a JWT: its middle part, the claims):"
         )
-        self.stdout.write(
-            f"  curl -s -u '{client_id}:{secret}' -d grant_type=authorization_code "
-            f"-d redirect_uri={DEMO_REDIRECT} -d code=CODE {issuer()}/token/"
+        write(
+            f"  curl -s -d grant_type=authorization_code -d client_id={client_id} "
+            f"-d code_verifier={DEMO_VERIFIER} -d redirect_uri={DEMO_REDIRECT} "
+            f"-d code=CODE {issuer()}/token/"
         )
 
     def _apply_state(self, user: User, state: str) -> None:
