@@ -10,16 +10,17 @@
   A refresh that fails that ends the sign-in for everyone (oidc.endings).
 """
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from oauth2_provider.models import RefreshToken, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from oidc.claims import CLAIM_SCOPES, user_claims
-from oidc.endings import APPLICATION_OFF, signin_refused_at_refresh
+from oidc.endings import APPLICATION_OFF, signin_refused_at_refresh, signins_end
 from oidc.models import ApplicationSignIn
 from oidc.signins import refusal_for
 from practice.vocabulary import SessionEndReason
@@ -133,6 +134,24 @@ class PracticeValidator(OAuth2Validator):
                 token_family=refresh_token.token_family
             )
         return refresh_token
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        """The application revokes its token (RFC 7009; access and refresh tokens go together
+        here): the sign-in they belong to ends, without a logout token to the application that
+        asked."""
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        families = list(
+            RefreshToken.objects.filter(
+                Q(token_checksum=checksum) | Q(access_token__token_checksum=checksum),
+                application_id=getattr(request.client, "pk", None),
+            ).values_list("token_family", flat=True)
+        )
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        signins_end(
+            signins=ApplicationSignIn.objects.filter(token_family__in=families),
+            reason=SessionEndReason.SIGNED_OUT,
+            tell=False,
+        )
 
     # --- Tokens used at userinfo ---------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from practice.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory, starting_role
 from tests.mfa.helpers import app_device, reauth
 from tests.oidc.helpers import (
+    application,
     authorize_url,
     make_application,
     pkce,
@@ -346,3 +347,28 @@ def test_item5_an_emergency_sessions_applications_end_with_its_four_hours(
     assert logout["sid"] == claims["sid"]
     event = AuditEvent.objects.filter(action="app.signed_out").latest("id")
     assert event.details == {"application": "Charts", "reason": "emergency_ended"}
+
+
+@pytest.mark.parametrize("which", ["refresh_token", "access_token"])
+def test_item5_an_application_revoking_its_token_ends_that_sign_in_only(
+    member, charts, receiver, ends, which
+):
+    browser, tokens, _claims = signed_in_to_charts(member, charts)
+    _other_browser, other_tokens, _ = signed_in_to_charts(member, charts)
+    with ends():
+        response = application().post(
+            "/o/revoke_token/",
+            {
+                "token": tokens[which],
+                "token_type_hint": which,
+                "client_id": charts.application.client_id,
+                "client_secret": charts.secret,
+            },
+        )
+    assert response.status_code == 200
+    assert userinfo(tokens["access_token"]).status_code == 401
+    assert refresh_request(charts, tokens["refresh_token"]).status_code == 400
+    # It asked: no logout token to it; the user's other sign-in goes on.
+    assert receiver.tokens == []
+    assert userinfo(other_tokens["access_token"]).status_code == 200
+    assert ApplicationSignIn.objects.filter(ended_at__isnull=True).count() == 1
