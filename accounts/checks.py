@@ -61,3 +61,24 @@ def gateway_cookie_check(app_configs, **kwargs):
             id="accounts.W001",
         )
     ]
+
+
+@register
+def upper_layer_hooks_check(app_configs, **kwargs):
+    """The functions accounts calls in the layers above it (ACCESS_END_HANDLERS,
+    SESSION_ENDED_ANSWERS, SCHEDULED_STEPS) must exist: a name that does not import would
+    otherwise fail only when someone's access ends."""
+    problems = []
+    for setting in ("ACCESS_END_HANDLERS", "SESSION_ENDED_ANSWERS", "SCHEDULED_STEPS"):
+        for path in getattr(settings, setting, []):
+            try:
+                found = import_string(path)
+            except ImportError as exc:
+                found, why = None, str(exc)
+            else:
+                why = "not a function"
+            if not callable(found):
+                problems.append(
+                    Error(f"{setting}: cannot use {path!r} ({why}).", id="accounts.E004")
+                )
+    return problems

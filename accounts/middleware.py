@@ -8,6 +8,7 @@ sign-in, and `/auth/verify` hears the same answer as every page (accounts.gatewa
 """
 
 import time
+from functools import cache
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.contrib.auth import SESSION_KEY as AUTH_USER_SESSION_KEY
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.access_end import access_end_carry_out, access_has_ended
 from accounts.gateway import session_ended
@@ -160,6 +162,12 @@ class SessionGuardMiddleware:
         if request.path == reverse("accounts:auth_verify"):
             # The reverse proxy's question: signed in, but not allowed now, and why.
             return session_ended(request, user, reason)
+        for answer in session_ended_answers():
+            # A page of a layer above that answers for itself (settings.SESSION_ENDED_ANSWERS):
+            # an application's sign-in hears "access_denied", and the user why.
+            response = answer(request, user, reason)
+            if response is not None:
+                return response
         minutes = effective_policy(user).idle_timeout_minutes if user is not None else 0
         messages.info(request, _end_message(reason, minutes))
         if request.method == "GET" and request.path != login_path:
@@ -196,6 +204,11 @@ class SessionGuardMiddleware:
         path = reverse("accounts:practice_login", kwargs={"code": code})
         response["Location"] = path + (f"?{location.query}" if location.query else "")
         return response
+
+
+@cache
+def session_ended_answers() -> tuple:
+    return tuple(import_string(path) for path in getattr(settings, "SESSION_ENDED_ANSWERS", []))
 
 
 def _end_message(reason: str, minutes: int) -> str:

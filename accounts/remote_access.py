@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access_ended import remote_access_ended_announce
 from accounts.models import User
 from accounts.permissions import authority_check
 from practice.audit import audit_record
@@ -85,6 +86,7 @@ def remote_access_revoke(
         request=request,
         details={"reason": reason},
     )
+    remote_access_ended_announce(user=user)
 
 
 def remote_access_allowed(user: User, *, request=None) -> bool:
@@ -130,5 +132,6 @@ def remote_access_lapse_due(*, now: datetime | None = None) -> int:
                     "grant_reason": candidate.remote_access_reason,
                 },
             )
+            remote_access_ended_announce(user=candidate)
         lapsed += 1
     return lapsed

@@ -2,9 +2,11 @@
 minutes is right; once a day is enough). Every step is idempotent: running it twice, or two at
 once, does each thing once."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.access_end import access_end_notices_due, access_ends_due
 from accounts.dormancy import dormant_digests_due, dormant_due
@@ -24,6 +26,8 @@ class ScheduledRun:
     reviews_started: int
     review_items_lapsed: int
     support_digests: int
+    # The lines of the steps that live above accounts (settings.SCHEDULED_STEPS).
+    more: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
@@ -36,6 +40,7 @@ class ScheduledRun:
             f"Access reviews started: {self.reviews_started}",
             f"Review items removed, not reviewed in time: {self.review_items_lapsed}",
             f"Daily emails of what support changed: {self.support_digests}",
+            *self.more,
         ]
 
 
@@ -52,4 +57,5 @@ def run_scheduled() -> ScheduledRun:
         reviews_started=reviews_start_due(now=now),
         review_items_lapsed=reviews_lapse_due(now=now),
         support_digests=support_digests_due(now=now),
+        more=[import_string(path)(now=now) for path in getattr(settings, "SCHEDULED_STEPS", [])],
     )

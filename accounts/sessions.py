@@ -15,6 +15,7 @@ from django.contrib.auth import logout, update_session_auth_hash
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access_ended import access_ended_announce
 from accounts.models import User, UserSession
 from accounts.notices import acted_on_notify
 from accounts.permissions import authority_check, may_act_on
@@ -131,6 +132,8 @@ def sessions_end(
     UserSession.objects.filter(pk__in=[s.pk for s in ended]).update(
         ended_at=timezone.now(), end_reason=reason
     )
+    # What the user signed in to through these sessions ends with them, once this commits.
+    access_ended_announce(user_id=user.pk, session_ids=[s.pk for s in ended], reason=reason)
     audit_record(
         action=(
             AuditAction.SIGNED_OUT

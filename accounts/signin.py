@@ -65,6 +65,11 @@ SECOND_FACTOR_STAGE = "second_factor"
 EMERGENCY_STATE = "emergency"
 # Set when the network stage let this sign-in in to set up its practice (accounts.setup_access).
 SETUP_ACCESS_STATE = "setup_access"
+# An application that asks for a second factor even where the practice would not (an OpenID
+# Connect application's "Always ask for a second factor") marks the browser's next sign-in:
+# when it was asked, in the session; then in the pending sign-in's state.
+SECOND_FACTOR_DEMAND_KEY = "_pg_second_factor_demanded"
+SECOND_FACTOR_DEMANDED = "second_factor_demanded"
 
 
 @dataclass
@@ -142,9 +147,12 @@ class SignIn:
     @property
     def second_factor_required(self) -> bool:
         """Must this sign-in pass a second factor? The one answer, for the second-factor stage
-        and for signin_complete: the policy's for the zone, and always in an emergency."""
-        return self.emergency_reason is not None or self.policy.second_factor_required(
-            self.pending.zone
+        and for signin_complete: the policy's for the zone, and always in an emergency or when
+        an application asked for one (second_factor_demand)."""
+        return (
+            self.emergency_reason is not None
+            or bool(self.state.get(SECOND_FACTOR_DEMANDED))
+            or self.policy.second_factor_required(self.pending.zone)
         )
 
 
@@ -193,6 +201,18 @@ def stage_classes() -> tuple[type[SignInStage], ...]:
 
 def stage_keys() -> list[str]:
     return [cls.key for cls in stage_classes()]
+
+
+def second_factor_demand(request: HttpRequest) -> None:
+    """The next sign-in begun in this browser (within PENDING_MAX_AGE_SECONDS) must pass a
+    second factor, whatever the zone and the practice's policy say."""
+    request.session[SECOND_FACTOR_DEMAND_KEY] = time.time()
+
+
+def _second_factor_demanded(request: HttpRequest) -> bool:
+    # Kept until a sign-in completes (signin_complete): a mistyped password does not lose it.
+    asked_at = request.session.get(SECOND_FACTOR_DEMAND_KEY)
+    return isinstance(asked_at, int | float) and time.time() - asked_at <= PENDING_MAX_AGE_SECONDS
 
 
 def pending_get(request: HttpRequest) -> PendingSignIn | None:
@@ -326,6 +346,8 @@ def signin_start(
         username=username,
         next_url=next_url,
     )
+    if _second_factor_demanded(request):
+        pending.state[SECOND_FACTOR_DEMANDED] = True
     credentials = {"practice": practice, "password": password, "staff": staff}
     return _run(SignIn(request, pending), credentials)
 
@@ -362,6 +384,7 @@ def signin_complete(signin: SignIn) -> HttpResponse | Refused:
     """Every stage passed: sign the user in, stamp and record the session, audit it."""
     request, pending, user = signin.request, signin.pending, signin.user
     pending_clear(request)
+    request.session.pop(SECOND_FACTOR_DEMAND_KEY, None)
     device = _verified_device(signin)
     # SECURITY: whatever the list of stages says, a sign-in that needed a second factor does not
     # complete without one, and none completes with a stage left out.

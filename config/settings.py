@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.signing_key import local_signing_key, pem_blocks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,12 +67,15 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
     "django_otp_webauthn",
+    "oauth2_provider",
     # Layers, each importing only those above it in this list: the tenant core, phone codes,
-    # users and sign-in, second factors, and the administrators' console on top.
+    # users and sign-in, second factors, single sign-on for the practice's applications, and
+    # the administrators' console on top.
     "practice",
     "phonecodes",
     "accounts",
     "mfa",
+    "oidc",
     "practice.console",
 ]
 
@@ -176,6 +180,20 @@ SIGNIN_STAGES = [
     "accounts.stages.RequiredActionsStage",
 ]
 
+# Where the end of a user's access reaches the layers above accounts, which accounts does not
+# import (as SIGNIN_STAGES does for the second factor): each function is called once the change
+# commits, with the user, the sessions whose access ended and why. The applications signed in
+# through those sessions (OpenID Connect, oidc.endings) end with them.
+ACCESS_END_HANDLERS = ["oidc.endings.sessions_access_ended"]
+# A request the session guard has just signed out, answered by a view of a layer above instead
+# of the redirect to the sign-in page: each function takes (request, user, reason) and answers
+# a response, or None when the request is not its own. The OpenID Connect authorize endpoint
+# tells the application "access_denied", and the user why.
+SESSION_ENDED_ANSWERS = ["oidc.authorize.session_ended_answer"]
+# Steps of `manage.py run_scheduled` that live above accounts: each takes `now` and answers a
+# line for its report.
+SCHEDULED_STEPS = ["oidc.backchannel.deliveries_retry_due"]
+
 # Django's database sessions, written once per request (see accounts.session_store).
 SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
@@ -278,10 +296,81 @@ OTP_EMAIL_TOKEN_VALIDITY = 600
 OTP_EMAIL_SUBJECT = "PracticeGate verification code"
 OTP_EMAIL_BODY_TEMPLATE_PATH = "emails/mfa_email_code.txt"
 
+# Single sign-on: PracticeGate is an OpenID Connect provider for the practice's own applications
+# (django-oauth-toolkit; docs/oidc.md). The issuer is SITE_URL + /o. ID tokens and back-channel
+# logout tokens are signed (RS256) with OIDC_RSA_PRIVATE_KEY, a PEM; check --deploy refuses to
+# pass without it. OIDC_RSA_PRIVATE_KEYS_INACTIVE: earlier keys (PEMs one after another), still
+# published in the JWKS so that tokens they signed verify while a rotation settles.
+# Development without one: a key generated once and kept in var/, which git ignores.
+OIDC_RSA_PRIVATE_KEY = next(iter(pem_blocks(env_str("OIDC_RSA_PRIVATE_KEY"))), "")
+if not OIDC_RSA_PRIVATE_KEY and DEBUG:
+    OIDC_RSA_PRIVATE_KEY = local_signing_key(BASE_DIR / "var" / "oidc_signing_key.pem")
+# Access tokens live 10 minutes at most; an application renews them with its refresh token
+# (rotated at each use), which works no longer than the PracticeGate session it came from.
+OIDC_ACCESS_TOKEN_SECONDS = 600
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oidc.Application"
+# Not swapped, named because oidc.ApplicationSignIn refers to it (a swappable model's name must
+# be a setting for the migrations).
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": f"{SITE_URL.rstrip('/')}/o" if SITE_URL else "",
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": pem_blocks(env_str("OIDC_RSA_PRIVATE_KEYS_INACTIVE")),
+    "OAUTH2_VALIDATOR_CLASS": "oidc.validator.PracticeValidator",
+    "SCOPES": {
+        "openid": "Sign you in",
+        "profile": "Your name, username, practice and role",
+        "email": "Your email address",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": SESSION_ABSOLUTE_SECONDS,
+    "ROTATE_REFRESH_TOKEN": True,
+    # A refresh token used twice (stolen and replayed) ends its whole family.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # The authorization code flow only: no implicit or hybrid responses, no password grant.
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    # Redirect URIs are https, or http on a loopback address (oidc.applications checks each
+    # one as it is registered); matched exactly (oidc.models.Application).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # Asked only when the ID token given is not this browser's own (OpenID RP-Initiated
+    # Logout 1.0 section 2: "MUST ask ... if an id_token_hint was not provided").
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    # RFC 9700 (OAuth 2.0 Security Best Current Practice), all of it.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    # Access and refresh tokens are kept as SHA-256 checksums only, never as themselves.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Public clients must use PKCE (S256); oidc.validator decides it per application.
+    "PKCE_REQUIRED": True,
+}
+# Back-channel logout (OpenID Back-Channel Logout 1.0): how long an application has to answer
+# one attempt, and the waits (seconds) before each retry after a failed one. The first retries
+# happen in the background right away; the longer ones by `manage.py run_scheduled`.
+OIDC_BACKCHANNEL_IN_BACKGROUND = True
+OIDC_BACKCHANNEL_TIMEOUT_SECONDS = 5
+OIDC_BACKCHANNEL_RETRY_SECONDS = [2, 10, 60, 300, 1800]
+
 SILENCED_SYSTEM_CHECKS = [
     # Usernames are unique per practice, ignoring case (a database constraint on User), not
     # globally; our authentication backend looks users up by practice and username.
     "auth.W004",
+    # django-oauth-toolkit's "http redirect URIs are allowed": oidc.applications accepts http
+    # only for a loopback address (an application on this same machine, development, tests).
+    "oauth2_provider.W008",
 ]
 
 LOGGING = {

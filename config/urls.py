@@ -20,6 +20,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("console/", include("practice.console.urls")),
+    # Single sign-on for the practice's applications (OpenID Connect): the issuer is SITE_URL/o.
+    path("o/", include("oidc.urls")),
     path("", include("accounts.urls")),
     path("", include("mfa.urls")),
 ]

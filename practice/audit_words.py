@@ -22,6 +22,7 @@ from django.core.exceptions import FieldDoesNotExist
 
 from practice.models import Practice
 from practice.vocabulary import (
+    ApplicationRefusal,
     AuditAction,
     CodePurpose,
     CodeRefusal,
@@ -109,6 +110,12 @@ KEY_LABELS = {
     "reset_links": "Reset links voided",
     "provider_kept": "Provider link kept",
     "npi": "NPI",
+    "application": "Application",
+    "client_id": "Client ID",
+    "redirect_uris": "Redirect URIs",
+    "backchannel_logout_uri": "Back-channel logout URI",
+    "attempt": "Attempt",
+    "error": "What went wrong",
 }
 # The vocabulary a "reason" holds, by action.
 REASONS = {
@@ -119,6 +126,8 @@ REASONS = {
     AuditAction.USER_LOCKED: LockChange,
     AuditAction.USER_UNLOCKED: LockChange,
     AuditAction.MFA_CODE_REFUSED: CodeRefusal,
+    AuditAction.APP_REFUSED: ApplicationRefusal,
+    AuditAction.APP_SIGNED_OUT: SessionEndReason,
 }
 LOCK_WORDS = {
     (AuditAction.USER_LOCKED, LockChange.ADMINISTRATOR): "Locked by an administrator",
@@ -250,7 +259,11 @@ def _words(value, zone: ZoneInfo, *, key: str, action: str, short: bool, depth: 
     if key == "reason" and action in REASONS:
         return label_of(REASONS[action], value)
     if key == "refused":
-        return label_of(SignInFailure, value, label_of(GatewayRefusal, value))
+        return label_of(
+            SignInFailure,
+            value,
+            label_of(GatewayRefusal, value, label_of(ApplicationRefusal, value)),
+        )
     if key == "zone":
         return label_of(Zone, value).lower()
     if key in ("second_factor", "kind"):
@@ -378,6 +391,43 @@ def _code_sent(action: str, details: dict, zone: ZoneInfo) -> Title | None:
     return f"{verb} {_CODE_WORDS[action]}{to}", ("channel", "number")
 
 
+_APPLICATION_WORDS = {
+    AuditAction.APP_SIGNED_IN: "Signed in to {}",
+    AuditAction.APP_LOGOUT_SENT: "Sign-out sent to {}",
+    AuditAction.APP_LOGOUT_FAILED: "Sign-out could not be sent to {}",
+    AuditAction.APP_CREATED: "Application added: {}",
+    AuditAction.APP_CHANGED: "Application changed: {}",
+    AuditAction.APP_SECRET_ROTATED: "New client secret for {}",
+    AuditAction.APP_SWITCHED_OFF: "Application switched off: {}",
+    AuditAction.APP_SWITCHED_ON: "Application switched on: {}",
+}
+
+
+def _application(action: str, details: dict, zone: ZoneInfo) -> Title | None:
+    name = details.get("application")
+    if not isinstance(name, str) or not name:
+        return None
+    if action == AuditAction.APP_REFUSED:
+        why = label_of(ApplicationRefusal, _reason(details) or "refused").lower()
+        return f"Sign-in to {name} refused: {why}", ("application", "reason")
+    if action == AuditAction.APP_SIGNED_OUT:
+        refused = details.get("refused")
+        reason = _reason(details)
+        if isinstance(refused, str) and refused:
+            why = f"no longer allowed ({label_of(ApplicationRefusal, refused).lower()})"
+        elif reason == "application_off":
+            why = "the application was switched off"
+        elif reason:
+            why = _lower_first(label_of(SessionEndReason, reason))
+        else:
+            return f"Signed out of {name}", ("application",)
+        return f"Signed out of {name}: {why}", ("application", "reason", "refused")
+    title = _APPLICATION_WORDS[action].format(name)
+    if action == AuditAction.APP_SIGNED_IN and details.get("zone"):
+        title += f" ({label_of(Zone, details['zone']).lower()})"
+    return title, ("application", "zone")
+
+
 # By action: one dictionary look-up per row of a long export, not a test per kind of action.
 _TITLES = {
     AuditAction.SIGNIN_SUCCEEDED: _signed_in,
@@ -392,6 +442,9 @@ _TITLES = {
     AuditAction.MFA_DEVICE_ADDED: _device_changed,
     AuditAction.MFA_DEVICE_REMOVED: _device_changed,
     **dict.fromkeys(_CODE_WORDS, _code_sent),
+    **dict.fromkeys(
+        [*_APPLICATION_WORDS, AuditAction.APP_REFUSED, AuditAction.APP_SIGNED_OUT], _application
+    ),
 }
 _SETTINGS_CHANGED = AuditAction.PRACTICE_SETTINGS_CHANGED.value
 

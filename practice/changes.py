@@ -21,6 +21,11 @@ UNCOUNTED_ACTIONS = frozenset(
         AuditAction.SIGNIN_FAILED,
         AuditAction.SIGNED_OUT,
         AuditAction.SESSIONS_ENDED,
+        AuditAction.APP_SIGNED_IN,
+        AuditAction.APP_REFUSED,
+        AuditAction.APP_SIGNED_OUT,
+        AuditAction.APP_LOGOUT_SENT,
+        AuditAction.APP_LOGOUT_FAILED,
     }
 )
 

@@ -19,7 +19,7 @@ PERMISSION_GROUPS: list[tuple[str, list[Permission]]] = [
         "Sign-in and access",
         [P.UNLOCK, P.TEMPORARY_PASSWORD, P.REMOTE_ACCESS, P.LOGIN_TIMES, P.RESET_PAIRING],
     ),
-    ("Practice", [P.SETTINGS, P.AUDIT, P.REVIEWS, P.MANAGE_ROLES]),
+    ("Practice", [P.SETTINGS, P.AUDIT, P.REVIEWS, P.MANAGE_ROLES, P.MANAGE_APPS]),
     ("Their own account", [P.RESET_OWN_PAIRING]),
 ]
 

@@ -99,6 +99,17 @@ class AuditAction(models.TextChoices):
     PROVIDER_ADDED = "provider.added", "Provider added"
     PROVIDER_CHANGED = "provider.changed", "Provider changed"
     PROVIDER_REMOVED = "provider.removed", "Provider removed"
+    # The practice's applications (single sign-on, OpenID Connect)
+    APP_CREATED = "app.created", "Application added"
+    APP_CHANGED = "app.changed", "Application changed"
+    APP_SECRET_ROTATED = "app.secret_rotated", "Application's client secret replaced"
+    APP_SWITCHED_OFF = "app.switched_off", "Application switched off"
+    APP_SWITCHED_ON = "app.switched_on", "Application switched on"
+    APP_SIGNED_IN = "app.signed_in", "Signed in to an application"
+    APP_REFUSED = "app.refused", "Sign-in to an application refused"
+    APP_SIGNED_OUT = "app.signed_out", "Signed out of an application"
+    APP_LOGOUT_SENT = "app.logout_sent", "Sign-out sent to an application"
+    APP_LOGOUT_FAILED = "app.logout_failed", "Sign-out not delivered to an application"
 
 
 class Permission(models.TextChoices):
@@ -119,6 +130,7 @@ class Permission(models.TextChoices):
     AUDIT = "audit.read", "Read the audit log and export it"
     REVIEWS = "reviews.run", "Run access reviews"
     MANAGE_ROLES = "roles.manage", "Manage roles"
+    MANAGE_APPS = "apps.manage", "Manage applications"
     RESET_OWN_PAIRING = "self.reset_pairing", "Reset their own 2FA pairing (self-service)"
 
 
@@ -142,6 +154,7 @@ AUDIT_ACTION_AREAS = (
     ("Second factors", ("mfa.",)),
     ("Practice", ("practice.", "provider.")),
     ("Roles", ("role.",)),
+    ("Applications", ("app.",)),
 )
 
 
@@ -298,6 +311,20 @@ class GatewayRefusal(models.TextChoices):
     EXPIRED = "expired", "Session ended"
 
 
+class ApplicationRefusal(models.TextChoices):
+    """Why a signed-in user may not sign in to one of the practice's applications now (OpenID
+    Connect): the "reason" of app.refused and of the refusal page. The application itself hears
+    only `error=access_denied`."""
+
+    OTHER_PRACTICE = "other-practice", "The application belongs to another practice"
+    REMOTE_ACCESS = "remote-access", "Remote access is not allowed"
+    LOGIN_TIMES = "login-times", "Outside login times"
+    LOCKED = "locked", "Account locked"
+    INACTIVE = "inactive", "Account not active"
+    ACCESS_ENDED = "access-ended", "Access ended"
+    SECOND_FACTOR = "second-factor", "No second factor"
+
+
 class ActedOn(models.TextChoices):
     """What someone else did to a user's sign-in that the user is always emailed about (the
     notice's words: "<who> <label> on <when>")."""
@@ -310,3 +337,4 @@ class ActedOn(models.TextChoices):
     PAIRING_RESET = "pairing_reset", "reset your two-factor authentication"
     ROLE_CHANGED = "role_changed", "changed your role"
     SESSIONS_ENDED = "sessions_ended", "signed you out"
+    APPLICATIONS_SIGNED_OUT = "applications_signed_out", "signed you out of your applications"

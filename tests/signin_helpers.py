@@ -12,6 +12,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import UserSession
 from accounts.sessions import session_stamp
+from mfa.selectors import factor_kind
 
 
 class _SessionRequest:
@@ -23,7 +24,10 @@ def sign_in(client, user, *, zone: str = "office", device=None) -> None:
     client.force_login(user)
     session = client.session
     session_stamp(
-        _SessionRequest(session), zone=zone, second_factor=device.persistent_id if device else ""
+        _SessionRequest(session),
+        zone=zone,
+        second_factor=device.persistent_id if device else "",
+        second_factor_kind=factor_kind(device) if device else "",
     )
     if device is not None:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id

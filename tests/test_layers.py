@@ -1,7 +1,7 @@
 """The apps depend on each other one way, and no modules import each other in a circle.
 
-From the bottom: practice (the tenant core) <- phonecodes <- accounts <- mfa <- practice.console,
-and the bench (development tooling, outside the product) on top of everything.
+From the bottom: practice (the tenant core) <- phonecodes <- accounts <- mfa <- oidc <-
+practice.console, and the bench (development tooling, outside the product) on top of everything.
 A module may import its own app and the apps below it, never one above (accounts never imports
 mfa: the second factor joins the sign-in as a stage named in settings). Imports inside functions
 count too: a late import is still a dependency.
@@ -11,10 +11,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["practice", "phonecodes", "accounts", "mfa", "practice.console", "bench"]
+LAYERS = ["practice", "phonecodes", "accounts", "mfa", "oidc", "practice.console", "bench"]
 # Where the layers' modules live; and the product's packages (its apps and config/).
-PACKAGES = ("practice", "phonecodes", "accounts", "mfa", "bench")
-PRODUCT_PACKAGES = ("practice", "phonecodes", "accounts", "mfa", "config")
+PACKAGES = ("practice", "phonecodes", "accounts", "mfa", "oidc", "bench")
+PRODUCT_PACKAGES = ("practice", "phonecodes", "accounts", "mfa", "oidc", "config")
 
 
 def module_name(path: Path) -> str:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jwcrypto import jwk
+
 PRINT = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps([s.OTP_WEBAUTHN_RP_ID, s.OTP_WEBAUTHN_ALLOWED_ORIGINS, s.SMS_BACKEND]))"
@@ -42,6 +44,11 @@ def test_text_codes_are_off_in_production_until_twilio_is_configured():
     )
 
 
+SIGNING_KEY = (
+    jwk.JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
+)
+
+
 def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
     """manage.py check --deploy with the production settings, as a fresh deployment sets them."""
     env = {
@@ -60,6 +67,8 @@ def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="gate.example.org",
         SITE_URL="https://gate.example.org",
+        # Single sign-on's signing key (docs/oidc.md), which production must have.
+        OIDC_RSA_PRIVATE_KEY=SIGNING_KEY,
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
@@ -79,6 +88,12 @@ def test_check_deploy_is_clean_with_a_real_secret_host_and_site_url(tmp_path):
     result = check_deploy(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_a_deployment_without_its_signing_key(tmp_path):
+    result = check_deploy(tmp_path, OIDC_RSA_PRIVATE_KEY="")
+    assert result.returncode != 0
+    assert "oidc.E001" in result.stdout + result.stderr
 
 
 def test_check_deploy_refuses_a_missing_or_plain_http_site_url(tmp_path):

@@ -20,12 +20,12 @@ from collections.abc import Callable
 
 from django.db import connection
 
-from bench.measures import audit, export, plans, request_checks, rush, signin, user_list
+from bench.measures import audit, export, oidc, plans, request_checks, rush, signin, user_list
 from bench.measures.base import MAIN_PRACTICE, Bench, Options, scale_label
 
 # In the order they run and their rows show. A measure with `wanted(options)` runs only when
 # that says so (the rush, with --rush).
-MEASURES = [signin, user_list, audit, export, request_checks, rush]
+MEASURES = [signin, user_list, audit, export, request_checks, oidc, rush]
 
 
 def measures_wanted(options: Options) -> list:

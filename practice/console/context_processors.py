@@ -11,6 +11,7 @@ ENTRIES = [
     (Permission.SETTINGS, "console:settings"),
     (Permission.AUDIT, "console:audit"),
     (Permission.REVIEWS, "console:reviews"),
+    (Permission.MANAGE_APPS, "console:applications"),
 ]
 
 

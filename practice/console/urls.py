@@ -3,6 +3,7 @@
 from django.urls import path
 
 from practice.console.views import (
+    applications,
     audit,
     invitations,
     lifecycle,
@@ -44,6 +45,11 @@ urlpatterns = [
     path("users/<int:user_id>/invitation/", invitations.user_invitation, name="user_invitation"),
     path("users/<int:user_id>/offboard/", lifecycle.user_offboard_view, name="user_offboard"),
     path("users/<int:user_id>/deactivate/", lifecycle.user_deactivate_view, name="user_deactivate"),
+    path(
+        "users/<int:user_id>/applications/sign-out/",
+        applications.user_applications_sign_out,
+        name="user_applications_sign_out",
+    ),
     path("sign-out-everyone/", lifecycle.sign_out_everyone_view, name="sign_out_everyone"),
     path("reviews/", lifecycle.reviews_view, name="reviews"),
     path("reviews/start/", lifecycle.review_start_view, name="review_start"),
@@ -51,6 +57,19 @@ urlpatterns = [
     path("roles/", roles.roles_list, name="roles"),
     path("roles/new/", roles.role_new, name="role_new"),
     path("roles/<int:role_id>/", roles.role_detail, name="role"),
+    path("apps/", applications.applications_list, name="applications"),
+    path("apps/new/", applications.application_new, name="application_new"),
+    path("apps/<int:application_id>/", applications.application_detail, name="application"),
+    path(
+        "apps/<int:application_id>/secret/",
+        applications.application_secret,
+        name="application_secret",
+    ),
+    path(
+        "apps/<int:application_id>/switch/",
+        applications.application_switch_view,
+        name="application_switch",
+    ),
     path("settings/", settings.practice_settings, name="settings"),
     path("providers/", providers.providers_list, name="providers"),
     path("providers/new/", providers.provider_new, name="provider_new"),

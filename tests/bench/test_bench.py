@@ -49,6 +49,10 @@ REQUIRED = [
     "rush_ratio",
     "rush_p95_ms",
     "rush_errors",
+    "oidc_token_ms",
+    "oidc_token_queries",
+    "oidc_userinfo_ms",
+    "oidc_userinfo_queries",
 ]
 
 

@@ -24,6 +24,7 @@ from accounts.reauth import REAUTH_SESSION_KEY
 from accounts.remote_access import remote_access_grant
 from accounts.roles import role_create
 from accounts.tokens import email_change_token, password_reset_tokens
+from oidc.applications import application_create
 from phonecodes import senders
 from practice.vocabulary import LockChange, Permission
 from tests.factories import PASSWORD, OfficeNetworkFactory, ProviderFactory, UserFactory
@@ -426,9 +427,53 @@ def _console_new_pages(page, base_url: str, site: Site):
             yield f"{path} as {name}"
 
 
+def application_pages(page, base_url: str, site: Site):
+    """Single sign-on: the practice's applications in the console, and the pages a user meets
+    on the way to one (the refusal, a request that cannot be used, the sign-out question)."""
+    registered = application_create(
+        practice=site.practice,
+        actor=site.admin,
+        name="Charts",
+        redirect_uris=["https://charts.example.test/oidc/callback"],
+        backchannel_logout_uri="https://charts.example.test/oidc/logout",
+    )
+    sign_in_as(page.context, base_url, site.admin)
+    for path in (
+        "/console/apps/",
+        "/console/apps/new/",
+        f"/console/apps/{registered.application.pk}/",
+    ):
+        page.goto(f"{base_url}{path}")
+        yield path
+    page.goto(f"{base_url}/console/apps/new/")
+    page.get_by_label("Application name").fill("Notes")
+    page.get_by_label("Redirect URIs").fill("http://notes.example.test/callback")
+    page.get_by_role("button", name="Save application").click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    yield "add application, failed save"
+    page.get_by_label("Redirect URIs").fill("https://notes.example.test/callback")
+    page.get_by_role("button", name="Save application").click()
+    expect(page.get_by_label("Client secret")).to_be_visible()
+    yield "application added, secret shown"
+    page.goto(f"{base_url}/o/logout/")
+    yield "/o/logout/, asked to confirm"
+    page.goto(f"{base_url}/o/authorize/?client_id=unknown&response_type=code")
+    yield "/o/authorize/, a request that cannot be used"
+    sign_in_as(page.context, base_url, site.member)
+    user_lock(user=site.member, actor=site.admin, reason=LockChange.ADMINISTRATOR)
+    page.goto(
+        f"{base_url}/o/authorize/?response_type=code&scope=openid&state=s"
+        f"&client_id={registered.application.client_id}"
+        "&redirect_uri=https://charts.example.test/oidc/callback"
+    )
+    expect(page.get_by_role("link", name="Back to Charts")).to_be_visible()
+    yield "/o/authorize/, refused"
+
+
 TOURS = {
     "signed-out": signed_out_pages,
     "sign-in steps": signin_step_pages,
     "my account": my_account_pages,
     "console": console_pages,
+    "applications": application_pages,
 }

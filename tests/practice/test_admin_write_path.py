@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.lockout import user_lock
 from accounts.models import User
 from accounts.remote_access import remote_access_grant
+from oidc.models import Application
 from practice.console.admin import UserAdmin
 from practice.models import AuditEvent, Practice, PracticeRole, Provider
 from tests.factories import PASSWORD
@@ -47,6 +48,7 @@ OFFERED = {
     PracticeRole: "read-only; support copies a role to another practice through role_copy",
     AuditEvent: "read-only, append-only",
     Group: "Django's staff permission groups; no practice user's access",
+    Application: "read-only; switched off and on through application_switch (audited)",
 }
 
 

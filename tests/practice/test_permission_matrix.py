@@ -16,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccessReview, UserSession
 from accounts.reviews import review_start
+from oidc.applications import application_create
+from oidc.models import Application
 from practice.console import urls as console_urls
 from practice.models import PracticeRole, Provider
 from practice.roles import effective_permissions, roles_seed
@@ -81,6 +83,14 @@ PERMISSION_LIST = {
     ("provider_remove", "POST"): {P.SETTINGS},
     ("audit", "GET"): {P.AUDIT},
     ("audit_export", "GET"): {P.AUDIT},
+    ("applications", "GET"): {P.MANAGE_APPS},
+    ("application_new", "GET"): {P.MANAGE_APPS},
+    ("application_new", "POST"): {P.MANAGE_APPS},
+    ("application", "GET"): {P.MANAGE_APPS},
+    ("application", "POST"): {P.MANAGE_APPS},
+    ("application_secret", "POST"): {P.MANAGE_APPS},
+    ("application_switch", "POST"): {P.MANAGE_APPS},
+    ("user_applications_sign_out", "POST"): {P.ACTIVATE},
 }
 
 
@@ -171,6 +181,13 @@ def _url(route: Route, practice, admin) -> str:
         kwargs["provider_id"] = Provider.objects.create(
             practice=practice, name=f"Dr. Matrix {npi}", npi=npi
         ).pk
+    if "application_id" in route.arguments:
+        kwargs["application_id"] = application_create(
+            practice=practice,
+            actor=None,
+            name=f"Application {Application.objects.count()}",
+            redirect_uris=["https://app.example.test/callback"],
+        ).application.pk
     if route.name == "reviews":
         _open_review(practice, admin)  # its POST finishes the open review
     return reverse(f"console:{route.name}", kwargs=kwargs)

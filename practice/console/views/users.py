@@ -33,6 +33,7 @@ from practice.console.forms.users import (
 )
 from practice.console.selectors import overview, user_page
 from practice.console.selectors import user_list as listing
+from practice.console.selectors.applications import user_applications
 from practice.console.selectors.gateway_reach import gateway_reach
 from practice.console.selectors.statuses import user_status
 from practice.console.views.common import REAUTH_WRONG_MESSAGE, add_errors, query_string
@@ -143,6 +144,7 @@ def _user_page(request, user, *, form=None, password_form=None, status=200):
         "time_zone": user.practice.time_zone,
         "second_factor": user_page.user_second_factor(user),
         "gateway": gateway_reach(user, timezone.now()),
+        "applications": user_applications(user),
         "console_section": "users",
     }
     return render(request, "console/user_detail.html", context, status=status)

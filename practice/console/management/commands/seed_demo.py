@@ -1,6 +1,10 @@
-"""The demo practice: an administrator and users in the states worth showing. Idempotent."""
+"""The demo practice: an administrator and users in the states worth showing, and an example
+application of single sign-on. Idempotent."""
 
+import base64
+import hashlib
 from datetime import time
+from urllib.parse import urlencode
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -12,6 +16,9 @@ from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
 from accounts.users import user_create
+from oidc.applications import application_create
+from oidc.discovery import discovery_url, issuer
+from oidc.models import Application
 from practice.models import Practice, Provider
 from practice.providers import provider_create
 from practice.services import practice_create
@@ -23,6 +30,13 @@ DEMO_PASSWORD = "Harbor-Light-42!"  # noqa: S105
 DEMO_TEMPORARY = "Welcome-Aboard-7!"  # noqa: S105
 # The demo's provider (CMS's example NPI, whose check digit is right), linked to "doctor".
 DEMO_PROVIDER = ("Dr. Dana Okafor", "1234567893", "doctor")
+
+# The example application (single sign-on, docs/oidc.md): nothing listens at its redirect URI;
+# the browser shows the code there, and the printed command exchanges it.
+DEMO_APPLICATION = "Demo notes"
+DEMO_REDIRECT = "http://127.0.0.1:8001/callback"
+# PKCE's verifier for trying it by hand (a demo value: it protects nothing but the demo).
+DEMO_VERIFIER = "demo-verifier-for-trying-single-sign-on-by-hand-0123456789"
 
 USERS = [
     # username, first, last, role, state
@@ -73,6 +87,54 @@ class Command(BaseCommand):
         self.stdout.write(f"{'username':<12} {'password':<18} state")
         for username, password, state in rows:
             self.stdout.write(f"{username:<12} {password:<18} {state}")
+        self._application(practice)
+
+    def _application(self, practice: Practice) -> None:
+        """The example application: public (no secret, so each run prints the same), signed in
+        with PKCE and the demo's fixed verifier."""
+        application = Application.objects.filter(practice=practice, name=DEMO_APPLICATION).first()
+        if application is None:
+            application = application_create(
+                practice=practice,
+                actor=None,
+                name=DEMO_APPLICATION,
+                redirect_uris=[DEMO_REDIRECT],
+                public=True,
+            ).application
+        client_id = application.client_id
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(DEMO_VERIFIER.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        authorize = f"{issuer()}/authorize/?" + urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": DEMO_REDIRECT,
+                "scope": "openid profile email",
+                "state": "demo",
+                "nonce": "demo",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        write = self.stdout.write
+        write(f"\nSingle sign-on (OpenID Connect): the example application {DEMO_APPLICATION}")
+        write(f"discovery:    {discovery_url()}")
+        write(f"client_id:    {client_id}  (public: no secret, PKCE)")
+        write(f"redirect URI: {DEMO_REDIRECT}")
+        write("Try it: open this, sign in (nurse), and copy the code from the address the")
+        write("browser is sent to (nothing answers there):")
+        write(f"  {authorize}")
+        write(
+            "then exchange it for the tokens (the ID token is a JWT: its middle part, the claims):"
+        )
+        write(
+            f"  curl -s -d grant_type=authorization_code -d client_id={client_id} "
+            f"-d code_verifier={DEMO_VERIFIER} -d redirect_uri={DEMO_REDIRECT} "
+            f"-d code=CODE {issuer()}/token/"
+        )
 
     def _apply_state(self, user: User, state: str) -> None:
         # The same services as the console, with the demo's administrator as the actor.
