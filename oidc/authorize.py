@@ -65,6 +65,10 @@ REFUSAL_FOR_END = {
     End.ACCESS_ENDED: ApplicationRefusal.ACCESS_ENDED,
     End.LOGIN_TIMES: ApplicationRefusal.LOGIN_TIMES,
     End.REMOTE_ACCESS: ApplicationRefusal.REMOTE_ACCESS,
+    # An office session used from outside (accounts.zones) ends there: the application hears
+    # what the rule refused.
+    End.OUTSIDE_OFFICE: ApplicationRefusal.REMOTE_ACCESS,
+    End.OUTSIDE_WITHOUT_SECOND_FACTOR: ApplicationRefusal.SECOND_FACTOR,
 }
 
 # The refusal page's words: the gateway's where the reason is the same.

@@ -24,6 +24,7 @@ from accounts.sessions import AUTH_SESSION_KEY
 from oidc.claims import amr_of
 from oidc.models import Application, ApplicationSignIn
 from practice.audit import audit_record
+from practice.network import client_ip
 from practice.vocabulary import ApplicationRefusal, AuditAction, GatewayRefusal
 
 # The gateway's words for the reasons both share.
@@ -51,7 +52,7 @@ def session_facts(request, user: User) -> SessionFacts:
     stamp = request.session.get(AUTH_SESSION_KEY) or {}
     at = stamp.get("at")
     return SessionFacts(
-        zone=request_zone(request, user, stamp),
+        zone=request_zone(user, stamp, client_ip(request)),
         second_factor=stamp.get("second_factor", ""),
         second_factor_kind=stamp.get("second_factor_kind", ""),
         emergency=bool(stamp.get("emergency")),

@@ -27,9 +27,11 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential, WebAuthnUserHandle
+from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
 from accounts.models import Invitation, PasswordHistory, User, UserSession
 from mfa.models import AuthenticatorApp, PhoneDevice, RecoveryCode, RecoveryCodeDevice
+from oidc.models import Application, ApplicationSignIn
 from phonecodes.models import PhoneCode
 from practice.admin_site import offered_lookups
 from practice.models import AuditEvent, Practice
@@ -161,6 +163,16 @@ SECRETS = [
     (WebAuthnAttestation, "data"),
     (WebAuthnAttestation, "client_data_json"),
     (WebAuthnUserHandle, "handle_hex"),
+    # Single sign-on (OpenID Connect): client secrets, codes and tokens.
+    (Application, "client_secret"),
+    (ApplicationSignIn, "token_family"),
+    (Grant, "code"),
+    (Grant, "code_challenge"),
+    (AccessToken, "token"),
+    (AccessToken, "token_checksum"),
+    (RefreshToken, "token"),
+    (RefreshToken, "token_checksum"),
+    (RefreshToken, "token_family"),
 ]
 SECRET_FIELDS = {model._meta.get_field(name) for model, name in SECRETS}
 # Fields whose names sound like a secret's and are not (a policy, a date).
@@ -172,6 +184,7 @@ NOT_SECRETS = {
     (User, "password_changed_at"),
     (User, "must_change_password"),
     (User, "temporary_password_expires_at"),
+    (Application, "hash_client_secret"),  # whether the secret is kept hashed: always
 }
 SOUNDS_SECRET = re.compile(r"password|key|token|secret|hash|salt|session_data|credential_id|data")
 LOOKUPS = ["", "__exact", "__gte", "__startswith", "__regex"]
