@@ -18,8 +18,7 @@ accounts never imports mfa: the second factor is a stage listed in settings, and
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property, wraps
 
 from django.conf import settings
@@ -36,6 +35,14 @@ from django_otp.models import Device
 
 from accounts.lockout import attempt_refund, lock_refresh
 from accounts.models import User
+from accounts.pending import (
+    SECOND_FACTOR_DEMAND_KEY,
+    PendingSignIn,
+    pending_clear,
+    pending_get,
+    pending_save,
+    second_factor_demanded,
+)
 from accounts.sessions import (
     session_end_current,
     session_key_rotate,
@@ -51,9 +58,6 @@ from practice.vocabulary import AuditAction, SessionEndReason, SignInFailure
 
 logger = logging.getLogger(__name__)
 
-SESSION_KEY = "_pg_signin"
-# A pending sign-in older than this is dropped: the user starts again from the password.
-PENDING_MAX_AGE_SECONDS = 15 * 60
 SIGNIN_TIMED_OUT = "Your sign-in timed out. Please sign in again."
 INVALID = "Invalid username or password."
 
@@ -65,37 +69,10 @@ SECOND_FACTOR_STAGE = "second_factor"
 EMERGENCY_STATE = "emergency"
 # Set when the network stage let this sign-in in to set up its practice (accounts.setup_access).
 SETUP_ACCESS_STATE = "setup_access"
-# An application that asks for a second factor even where the practice would not (an OpenID
-# Connect application's "Always ask for a second factor") marks the browser's next sign-in:
-# when it was asked, in the session; then in the pending sign-in's state.
-SECOND_FACTOR_DEMAND_KEY = "_pg_second_factor_demanded"
+# An application that asks for a second factor even where the practice would not marks the
+# browser's next sign-in (accounts.pending.second_factor_demand); then the pending sign-in's
+# state says so.
 SECOND_FACTOR_DEMANDED = "second_factor_demanded"
-
-
-@dataclass
-class PendingSignIn:
-    """What the session remembers between the steps of one sign-in. JSON-serialisable."""
-
-    practice_id: int | None
-    username: str
-    user_id: int | None = None
-    zone: str = ""  # a Zone, set by the network stage
-    started_at: float = field(default_factory=time.time)
-    next_url: str = ""
-    passed: list[str] = field(default_factory=list)
-    # Per-stage state, keyed by stage key (for example the second factor's chosen device).
-    state: dict = field(default_factory=dict)
-
-    def mark_passed(self, key: str) -> None:
-        if key not in self.passed:
-            self.passed.append(key)
-
-    def has_passed(self, key: str) -> bool:
-        return key in self.passed
-
-    @property
-    def expired(self) -> bool:
-        return time.time() - self.started_at > PENDING_MAX_AGE_SECONDS
 
 
 class SignIn:
@@ -201,38 +178,6 @@ def stage_classes() -> tuple[type[SignInStage], ...]:
 
 def stage_keys() -> list[str]:
     return [cls.key for cls in stage_classes()]
-
-
-def second_factor_demand(request: HttpRequest) -> None:
-    """The next sign-in begun in this browser (within PENDING_MAX_AGE_SECONDS) must pass a
-    second factor, whatever the zone and the practice's policy say."""
-    request.session[SECOND_FACTOR_DEMAND_KEY] = time.time()
-
-
-def _second_factor_demanded(request: HttpRequest) -> bool:
-    # Kept until a sign-in completes (signin_complete): a mistyped password does not lose it.
-    asked_at = request.session.get(SECOND_FACTOR_DEMAND_KEY)
-    return isinstance(asked_at, int | float) and time.time() - asked_at <= PENDING_MAX_AGE_SECONDS
-
-
-def pending_get(request: HttpRequest) -> PendingSignIn | None:
-    """The sign-in in progress on this browser, or None (also when it has gone stale)."""
-    raw = request.session.get(SESSION_KEY)
-    if not raw:
-        return None
-    pending = PendingSignIn(**raw)
-    if pending.expired:
-        pending_clear(request)
-        return None
-    return pending
-
-
-def pending_save(request: HttpRequest, pending: PendingSignIn) -> None:
-    request.session[SESSION_KEY] = asdict(pending)
-
-
-def pending_clear(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
 
 
 def login_url_for(pending: PendingSignIn | None) -> str:
@@ -346,7 +291,7 @@ def signin_start(
         username=username,
         next_url=next_url,
     )
-    if _second_factor_demanded(request):
+    if second_factor_demanded(request):
         pending.state[SECOND_FACTOR_DEMANDED] = True
     credentials = {"practice": practice, "password": password, "staff": staff}
     return _run(SignIn(request, pending), credentials)

@@ -11,14 +11,7 @@ import secrets
 
 from django.urls import reverse
 
-from accounts.signin import (
-    SECOND_FACTOR_STAGE,
-    Passed,
-    SignIn,
-    SignInStage,
-    Step,
-    signin_refusal,
-)
+from accounts.signin import SECOND_FACTOR_STAGE, Passed, SignIn, SignInStage, Step, signin_refusal
 from mfa.identity import identity_channels
 from mfa.selectors import has_second_factor
 from mfa.verification import STATE_KEY, default_method, method_start

@@ -19,13 +19,13 @@ from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
 from accounts.forms.signin import CodeForm
 from accounts.lockout import lock_refresh
+from accounts.pending import pending_clear
 from accounts.permissions import may_reset_own_pairing
 from accounts.reauth import reauth_required
 from accounts.redirects import login_path_for
 from accounts.signin import (
     SIGNIN_TIMED_OUT,
     SignIn,
-    pending_clear,
     signin_continue,
     signin_step,
     signin_stop,

@@ -40,8 +40,8 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core.exceptions import LoginRequired
 
+from accounts.pending import second_factor_demand
 from accounts.sessions import AUTH_SESSION_KEY
-from accounts.signin import second_factor_demand
 from accounts.views.gateway import REFUSALS, Refusal
 from oidc.models import Application
 from oidc.signins import (

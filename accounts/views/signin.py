@@ -17,6 +17,7 @@ from accounts.forms.signin import CodeForm, EmergencyForm, SignInForm
 from accounts.lockout import failure_record
 from accounts.middleware import activity_touch
 from accounts.passwords import password_set
+from accounts.pending import pending_get
 from accounts.profile import phone_verify, registration_phone_pending
 from accounts.redirects import login_path_for, safe_next
 from accounts.sessions import EMERGENCY_HOURS, session_end_current
@@ -25,7 +26,6 @@ from accounts.signin import (
     Refused,
     SignIn,
     default_landing,
-    pending_get,
     signin_continue,
     signin_start,
     signin_step,
