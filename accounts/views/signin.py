@@ -34,9 +34,8 @@ from accounts.signin import (
     signin_stop,
 )
 from accounts.stages import LOCKED
-from phonecodes.codes import phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
-from phonecodes.numbers import number_ending
+from phonecodes.steps import code_step, code_step_send
 from practice.models import Practice
 from practice.policy import effective_policy
 from practice.vocabulary import SessionEndReason, SignInFailure
@@ -165,14 +164,15 @@ PHONE_STATE_KEY = "registration_phone"
 def _registration_code_send(signin: SignIn, channel: str) -> None:
     state = signin.state.setdefault(PHONE_STATE_KEY, {})
     state.setdefault("purpose", f"registration:{secrets.token_urlsafe(12)}")
-    signin.save()
-    phone_code_send_and_tell(
+    code_step_send(
         signin.request,
+        state,
         user=signin.user,
         number=signin.user.mobile_phone,
         channel=channel,
         purpose=state["purpose"],
     )
+    signin.save()
 
 
 @sensitive_post_parameters("code")
@@ -192,12 +192,17 @@ def signin_phone_view(request, signin: SignIn):
     if request.method == "POST" and action in PhoneChannel.values:
         _registration_code_send(signin, action)
         return redirect("accounts:signin_phone")
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    state = signin.state.get(PHONE_STATE_KEY, {})
+    step = code_step(state, user.mobile_phone)
+    # No code was sent for this step: nothing to check, and no failure to count.
+    form = CodeForm(request.POST if request.method == "POST" and step.sent else None)
     if form.is_bound and form.is_valid():
-        purpose = signin.state.get(PHONE_STATE_KEY, {}).get("purpose", "")
         try:
             phone_verify(
-                user=user, purpose=purpose, code=form.cleaned_data["code"], request=request
+                user=user,
+                purpose=state.get("purpose", ""),
+                code=form.cleaned_data["code"],
+                request=request,
             )
         except ValidationError as exc:
             if failure_record(user=user, request=request, reason=SignInFailure.PHONE_CODE):
@@ -208,7 +213,7 @@ def signin_phone_view(request, signin: SignIn):
             return signin_continue(signin)
     context = {
         "form": form,
-        "ending": number_ending(user.mobile_phone),
+        "step": step,
         "heading": "Verify your phone",
         "intro": "Your practice asks new users to verify their mobile phone.",
     }

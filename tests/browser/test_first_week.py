@@ -1,0 +1,71 @@
+"""Issue 24, items 4 to 10, in real Chromium: each page as a newcomer meets it, with axe-core at
+1280x900 and 360x740 on every page touched. (The same items through HTTP:
+tests/test_first_week_words.py.)"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.accessibility import axe_violations
+from tests.factories import PASSWORD
+from tests.signin_helpers import browser_signed_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
+
+
+def assert_axe_clean(page) -> None:
+    """No axe-core violation on the page as it is, at desktop and at a small phone's size."""
+    original = page.viewport_size
+    try:
+        for name, size in SIZES.items():
+            page.set_viewport_size(size)
+            found = axe_violations(page)
+            assert found == [], f"{name}: {found}"
+    finally:
+        page.set_viewport_size(original)
+
+
+def on_path(page, path: str) -> None:
+    expect(page).to_have_url(re.compile(rf"^[^?#]*{re.escape(path)}([?#].*)?$"))
+
+
+# --- 4. "Enter the code we sent" when none was sent ----------------------------------------
+
+
+def test_item4_a_second_phone_change_within_the_wait_asks_for_no_code(live_server, page, member):
+    browser_signed_in(page.context, live_server.url, member)
+    page.goto(f"{live_server.url}/account/")
+    page.get_by_label("Mobile phone").fill("+12025550143")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_role("button", name="Save").click()
+    on_path(page, "/account/phone/")
+    expect(page.get_by_text("We texted a code to your phone ending in 0143.")).to_be_visible()
+    expect(page.get_by_label("Verification code")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+
+    page.get_by_label("Mobile phone").fill("+12025550187")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_role("button", name="Save").click()
+    on_path(page, "/account/phone/")
+    expect(
+        page.get_by_text("No code has been sent to your phone ending in 0187 yet.")
+    ).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"ask for a code for this page in \d+ seconds"))
+    ).to_be_visible()
+    expect(page.get_by_label("Verification code")).to_have_count(0)
+    expect(page.get_by_text("Enter the code")).to_have_count(0)
+    expect(page.get_by_role("button", name="Text me a code")).to_be_visible()
+    assert_axe_clean(page)
+
+    # A number no code may go to is refused on My Account itself, with the reason.
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_label("Mobile phone").fill("+18762345678")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_role("button", name="Save").click()
+    on_path(page, "/account/")
+    expect(page.get_by_text("its country is Jamaica", exact=False).first).to_be_visible()
+    assert_axe_clean(page)
