@@ -175,6 +175,11 @@ SIGNIN_STAGES = [
     "mfa.stages.SecondFactorStage",
     "accounts.stages.RequiredActionsStage",
 ]
+# A second factor required while a user without one is signed in: the session guard asks this
+# function whether the user has one, and sends them to this page to set one up
+# (accounts.setup_due). Named here for the same reason as the stages.
+SECOND_FACTOR_CHECK = "mfa.selectors.has_second_factor"
+SECOND_FACTOR_SETUP_URL = "mfa:security"
 
 # Django's database sessions, written once per request (see accounts.session_store).
 SESSION_ENGINE = "accounts.session_store"

@@ -150,3 +150,95 @@ def test_item4_an_opted_out_number_is_not_asked_for_a_code(client, phone_user, f
     # Opening the page again does not text the number again by itself.
     client.get(url)
     assert len(fake_twilio.requests) == 1
+
+
+# --- 5. "Require two-factor authentication" reaches open sessions ---------------------------
+
+SETTINGS = {
+    "time_zone": "America/New_York",
+    "office_networks": "",
+    "lockout_threshold": "5",
+    "auto_unlock_minutes": "0",
+    "notify_admins_on_lock": "on",
+    "idle_timeout_minutes": "30",
+    "password_profile": "classic",
+    "password_expiry_days": "90",
+    "allow_self_pairing_reset": "on",
+    "dormant_after_days": "0",
+    "access_review_days": "0",
+}
+
+
+def require_two_factor(practice, *, office_exempt=False):
+    practice.two_factor_policy = "require"
+    practice.two_factor_office_exempt = office_exempt
+    practice.save()
+
+
+def test_item5_a_signed_in_user_without_a_second_factor_is_sent_to_set_one_up(
+    client, member, practice
+):
+    sign_in(client, member)
+    assert client.get("/account/").status_code == 200
+    require_two_factor(practice)
+
+    response = client.get("/account/")
+    assert response.status_code == 302
+    assert response["Location"] == "/account/security/"
+    page = client.get("/account/security/")
+    assert page.status_code == 200
+    assert "Your practice now requires two-factor authentication" in text_of(page)
+    assert ">Add authenticator app</a>" in page.content.decode()
+    # Every other page leads there too; the way there (the password again), the gateway's
+    # answer, static files and signing out stay open.
+    assert client.get("/account/password/")["Location"] == "/account/security/"
+    assert client.get("/account/confirm-password/").status_code == 200
+    assert client.get("/account/security/app/add/")["Location"].startswith(
+        "/account/confirm-password/"
+    )
+    assert client.get("/auth/verify").status_code == 403
+    # (No static file server under the test client: not sent to the setup page is what counts.)
+    assert client.get("/static/css/app.css").status_code == 404
+    assert client.post("/logout/")["Location"] == "/p/valley/login/"
+    assert "/login/" in client.get("/account/")["Location"]
+
+
+def test_item5_a_user_who_has_a_second_factor_or_sets_one_up_goes_on(client, member, practice):
+    from tests.mfa.helpers import app_device
+
+    sign_in(client, member)
+    require_two_factor(practice)
+    assert client.get("/account/").status_code == 302
+    app_device(member)
+    assert client.get("/account/").status_code == 200
+
+
+def test_item5_the_office_exemption_still_applies(client, member, practice):
+    sign_in(client, member, zone="office")
+    require_two_factor(practice, office_exempt=True)
+    assert client.get("/account/").status_code == 200
+
+
+def test_item5_the_administrator_who_ticks_it_keeps_the_save_and_sets_one_up(
+    console, practice, admin_user
+):
+    response = console.post(
+        "/console/settings/", {**SETTINGS, "require_two_factor": "on"}, follow=True
+    )
+    practice.refresh_from_db()
+    assert practice.two_factor_policy == "require"
+    assert response.redirect_chain[-1][0] == "/account/security/"
+    page = text_of(response)
+    assert "Your practice now requires two-factor authentication" in page
+    assert "Settings saved." in page
+    # Still signed in: the setup pages open, and nothing ended the session.
+    assert admin_user.sessions.filter(ended_at__isnull=True).count() == 1
+    assert console.get("/console/")["Location"] == "/account/security/"
+
+
+def test_item5_the_check_that_a_user_has_a_second_factor_must_be_named(settings):
+    from accounts.checks import second_factor_check_check
+
+    assert second_factor_check_check(None) == []
+    settings.SECOND_FACTOR_CHECK = "mfa.selectors.no_such_function"
+    assert [error.id for error in second_factor_check_check(None)] == ["accounts.E004"]

@@ -69,3 +69,28 @@ def test_item4_a_second_phone_change_within_the_wait_asks_for_no_code(live_serve
     on_path(page, "/account/")
     expect(page.get_by_text("its country is Jamaica", exact=False).first).to_be_visible()
     assert_axe_clean(page)
+
+
+# --- 5. "Require two-factor authentication" reaches open sessions ---------------------------
+
+
+def test_item5_ticking_require_sends_the_administrator_to_set_up_a_second_factor(
+    live_server, page, practice, admin_user
+):
+    browser_signed_in(page.context, live_server.url, admin_user)
+    page.goto(f"{live_server.url}/console/settings/")
+    page.get_by_label("Require two-factor authentication").check()
+    page.get_by_role("button", name="Save settings").click()
+    on_path(page, "/account/security/")
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    expect(
+        page.get_by_text("Your practice now requires two-factor authentication.", exact=False)
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Add authenticator app")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_axe_clean(page)
+    practice.refresh_from_db()
+    assert practice.two_factor_policy == "require"
+
+    page.goto(f"{live_server.url}/console/")
+    on_path(page, "/account/security/")
