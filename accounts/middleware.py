@@ -11,6 +11,7 @@ factor required since the sign-in does not end the session: it sends the user to
 
 import time
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -202,6 +203,27 @@ class SessionGuardMiddleware:
         path = reverse("accounts:practice_login", kwargs={"code": code})
         response["Location"] = path + (f"?{location.query}" if location.query else "")
         return response
+
+
+class ReadingTimeZoneMiddleware:
+    """Every date and time a signed-in user reads is in their zone (User.reading_time_zone):
+    what a template shows with `date`, or Python with timezone.localtime(). Console pages are
+    in the practice's zone (practice.console.access.console_view)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = None
+        if request.user.is_authenticated:
+            try:
+                zone = ZoneInfo(request.user.reading_time_zone)
+            except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+                zone = None
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)
 
 
 def _end_message(reason: str, minutes: int) -> str:

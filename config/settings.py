@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth, django-otp and messages: it ends sessions that are no longer allowed.
     "accounts.middleware.SessionGuardMiddleware",
+    # Dates and times in the zone the signed-in user reads in (the practice's, or their own).
+    "accounts.middleware.ReadingTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "practice.middleware.SecurityHeadersMiddleware",
 ]

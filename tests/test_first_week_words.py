@@ -242,3 +242,337 @@ def test_item5_the_check_that_a_user_has_a_second_factor_must_be_named(settings)
     assert second_factor_check_check(None) == []
     settings.SECOND_FACTOR_CHECK = "mfa.selectors.no_such_function"
     assert [error.id for error in second_factor_check_check(None)] == ["accounts.E004"]
+
+
+# --- 6. Dates in the practice's zone; a last day is the day typed ----------------------------
+
+# 02:00 in London on Dec 6 is still Dec 5 (21:00) in New York, the practice's zone.
+LATE_EVENING_IN_NEW_YORK = "2026-12-06T02:00:00+00:00"
+
+
+def test_item6_the_security_page_says_device_dates_in_the_practice_zone(client, member):
+    from tests.mfa.helpers import app_device
+
+    with time_machine.travel(LATE_EVENING_IN_NEW_YORK, tick=False):
+        app_device(member, name="Nina's phone")
+        sign_in(client, member)
+        page = text_of(client.get("/account/security/"))
+    assert "added Dec 5, 2026" in page
+    assert "Dec 6" not in page
+
+
+def grant_until(member, admin_user, day):
+    from datetime import datetime, time
+
+    from accounts.remote_access import remote_access_grant
+
+    member.pm_username = "NREYES"
+    member.save()
+    # As the user page stores "until Dec 20": the midnight after it, in the practice's zone.
+    until = datetime.combine(day + timedelta(days=1), time.min, tzinfo=member.practice.zone)
+    remote_access_grant(user=member, actor=admin_user, until=until)
+
+
+def test_item6_remote_access_until_a_day_is_logged_as_that_day(client, member, admin_user):
+    from datetime import date
+
+    console = client
+    with time_machine.travel("2026-12-01T15:00:00+00:00", tick=False):
+        sign_in(console, admin_user)
+        grant_until(member, admin_user, date(2026, 12, 20))
+        page = text_of(console.get("/console/audit/"))
+        assert "Remote access granted until 20 Dec" in page
+        assert "21 Dec" not in page
+        listed = text_of(console.get("/console/"))
+        assert "remote access until Dec 20, 2026" in listed
+    with time_machine.travel("2026-12-21T05:30:00+00:00", tick=False):
+        from accounts.remote_access import remote_access_lapse_due
+
+        remote_access_lapse_due()
+        sign_in(console, admin_user)
+        page = text_of(console.get("/console/audit/"))
+    assert "Until: 20 Dec 2026" in page
+    assert "21 Dec" not in page
+
+
+def test_item6_the_access_review_says_the_last_day_and_its_csv_the_practice_offset(
+    client, member, admin_user
+):
+    from datetime import date
+
+    console = client
+    with time_machine.travel(LATE_EVENING_IN_NEW_YORK, tick=False):
+        sign_in(console, admin_user)
+        grant_until(member, admin_user, date(2026, 12, 20))
+        member.last_login = timezone.now()
+        member.save()
+        console.post("/console/reviews/start/")
+        page = text_of(console.get("/console/reviews/"))
+        assert "remote access until Dec 20, 2026" in page
+        assert "2026-12-21" not in page
+        review = admin_user.practice.access_reviews.get()
+        data = {f"item-{item.pk}": "keep" for item in review.items.all()}
+        console.post("/console/reviews/", data)
+        export = console.get(f"/console/reviews/{review.pk}/export.csv")
+    text = export.content.decode()
+    assert "2026-12-05T21:00:00-05:00" in text  # the last sign-in, as the audit CSV says times
+    assert "+00:00" not in text
+
+
+def test_item6_the_audit_export_is_named_for_the_practice_time(client, admin_user):
+    with time_machine.travel(LATE_EVENING_IN_NEW_YORK, tick=False):
+        sign_in(client, admin_user)
+        response = client.get("/console/audit/export.csv")
+    assert 'filename="audit-valley-20261205-2100.csv"' in response["Content-Disposition"]
+
+
+def test_item6_the_dormant_digest_names_the_day_in_the_practice_zone(practice, admin_user):
+    from accounts.dormancy import dormant_digests_due
+    from tests.factories import UserFactory as Users
+
+    practice.dormant_after_days = 30
+    practice.save()
+    with time_machine.travel("2026-11-10T02:00:00+00:00", tick=False):
+        Users(practice=practice, username="kim", last_login=timezone.now())
+    # Kim reaches 30 days on Dec 10 at 02:00 UTC: Dec 9, 21:00 in New York.
+    with time_machine.travel("2026-12-01T15:00:00+00:00", tick=False):
+        mail.outbox.clear()
+        dormant_digests_due()
+    (digest,) = [m for m in mail.outbox if "unused" in m.subject]
+    assert "(kim), on December 9" in digest.body
+
+
+# --- 8. Words from the code in the audit log -------------------------------------------------
+
+SOURCE_DIRS = ("accounts", "mfa", "phonecodes", "practice")
+
+
+def _details_keys_written() -> set[str]:
+    """Every detail key the code writes: the string keys of each dict literal given to
+    audit_record as `details`, of the dicts assigned to a `details` variable or item, and of the
+    dicts returned by helpers whose name says they make details."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    keys: set[str] = set()
+
+    def literal_keys(node):
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Dict):
+                keys.update(k.value for k in inner.keys if isinstance(k, ast.Constant))
+
+    for folder in SOURCE_DIRS:
+        for path in (root / folder).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "id", getattr(node.func, "attr", "")) == "audit_record"
+                ):
+                    for keyword in node.keywords:
+                        if keyword.arg == "details":
+                            literal_keys(keyword.value)
+                elif isinstance(node, ast.Assign | ast.AugAssign):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        name = target.value if isinstance(target, ast.Subscript) else target
+                        if getattr(name, "id", "") == "details":
+                            literal_keys(node.value)
+                            if isinstance(target, ast.Subscript) and isinstance(
+                                target.slice, ast.Constant
+                            ):
+                                keys.add(target.slice.value)
+                elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "update":
+                    if getattr(node.func.value, "id", "") == "details":
+                        literal_keys(node)
+                elif isinstance(node, ast.FunctionDef) and node.name.endswith("details"):
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.Return) and inner.value is not None:
+                            literal_keys(inner.value)
+    return {key for key in keys if isinstance(key, str)}
+
+
+def _samples() -> dict:
+    """Values as the code writes them, for each key (typed text as people type it)."""
+    from practice.vocabulary import (
+        CodeRefusal,
+        DeactivationReason,
+        LockChange,
+        Permission,
+        RemoteAccessRemoval,
+        ReviewDecision,
+        ReviewItemKind,
+        SessionEndReason,
+        SignInFailure,
+        Zone,
+    )
+
+    permissions = list(Permission.values)
+    settings_before = {
+        "two_factor_policy": "prompt",
+        "two_factor_office_exempt": False,
+        "password_profile": "classic",
+        "time_zone": "America/New_York",
+        "sms_regions": "US, CA",
+        "lockout_threshold": 5,
+        "office_networks": ["10.0.0.0/24"],
+    }
+    settings_after = {
+        **settings_before,
+        "two_factor_policy": "require",
+        "password_profile": "nist",
+        "time_zone": "America/Los_Angeles",
+    }
+    sides = [
+        None,
+        "2026-12-31",
+        "NREYES",
+        "Front desk",
+        "Dr. Ada Park",
+        "require",
+        "",
+        True,
+        {"email": "nina@example.test", "mobile_phone": "+12025550143"},
+        {"name": "Front desk", "permissions": permissions},
+        settings_before,
+        settings_after,
+    ]
+    return {
+        "reason": [
+            *SignInFailure.values,
+            *SessionEndReason.values,
+            *RemoteAccessRemoval.values,
+            *LockChange.values,
+            *CodeRefusal.values,
+            "Covering the night shift",
+        ],
+        "refused": SignInFailure.values,
+        "zone": Zone.values,
+        "second_factor": [
+            "otp_totp.totpdevice",
+            "mfa.phonedevice",
+            "django_otp_webauthn.webauthncredential",
+            "mfa.recoverycodedevice",
+            "otp_email.emaildevice",
+            "",
+        ],
+        "emergency": ["The EHR is down and a patient is waiting"],
+        "username_length": [12],
+        "username_fingerprint": ["3f9a0c2d4b5e6f70"],
+        "count": [1, 3],
+        "until": ["2026-12-21T05:00:00+00:00", None],
+        "grant_reason": ["Covering the night shift"],
+        "expires_at": ["2026-12-04T18:02:00+00:00"],
+        "ends_on": ["2026-12-31"],
+        "before": sides,
+        "after": sides,
+        "before_permissions": [permissions, []],
+        "after_permissions": [permissions],
+        "threshold": [5],
+        "role": ["Practice administrator"],
+        "permissions": [permissions],
+        "first_user": [True],
+        "from": ["nreyes", "Nina's phone"],
+        "to": ["Front desk phone"],
+        "from_practice": ["valley"],
+        "from_role": ["Front desk"],
+        "role_id": [4],
+        "days": [90],
+        "why": DeactivationReason.values,
+        "items": [3],
+        "due_on": ["2026-12-31"],
+        "kind": [*ReviewItemKind.values, "app", "text", "voice", "key", "recovery", "email"],
+        "held": ["remote access until Dec 20, 2026", "Practice administrator"],
+        "decision": ReviewDecision.values,
+        "kept": [2],
+        "removed": [1, 3],
+        "lapsed": [1],
+        "during": ["password_reset"],
+        "fields": [["first_name", "last_name", "other_phone", "time_zone", "npi", "ada_number"]],
+        "new_email": ["nina.reyes@example.test"],
+        "old_email": ["nina@example.test"],
+        "ending": ["0143"],
+        "old": ["+12025550143"],
+        "new": ["+12025550187"],
+        "verified": [True, False],
+        "restricted": [True],
+        "windows": [{"Monday": "07:00-12:00, 13:00-19:00"}],
+        "codes_left": [9],
+        "replaced": [True],
+        "kinds": [["app", "text", "voice", "key"]],
+        "setup_required": [True],
+        "name": ["Nina's phone"],
+        "last": [False],
+        "channel": ["sms", "voice", "email"],
+        "number": ["+1••••••0143"],
+        "purpose": [
+            "signin",
+            "signin-setup",
+            "password-reset",
+            "enroll",
+            "registration",
+            "phone-change",
+        ],
+        "provider_code": [21610],
+        "limit": [200],
+        "code": ["valley"],
+        "office_networks": [["10.0.0.0/24"]],
+        "roles": [{"Practice administrator": permissions, "User": []}],
+        "sessions": [2],
+        "remote_access": [True],
+        "second_factors": [2],
+        "invitations": [1],
+        "reset_links": [True],
+        "provider_kept": ["Dr. Ada Park"],
+    }
+
+
+EMAIL = re.compile(r"\S+@\S+")
+DOTTED_CODE = re.compile(r"\b[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\b")
+SNAKE_CASE = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9_]+\b")
+BARE_ID = re.compile(r"\bids?\b", re.IGNORECASE)
+
+
+def _words_from_the_code(text: str) -> list[str]:
+    text = EMAIL.sub("", text)
+    return DOTTED_CODE.findall(text) + SNAKE_CASE.findall(text) + BARE_ID.findall(text)
+
+
+def test_item8_every_detail_the_code_writes_has_a_sample_here():
+    missing = _details_keys_written() - set(_samples())
+    assert not missing, f"Give these detail keys sample values in _samples(): {sorted(missing)}"
+
+
+def test_item8_every_action_with_every_detail_reads_in_plain_words():
+    from practice.audit_words import audit_describe
+    from practice.vocabulary import AuditAction
+
+    found = set()
+    for action in AuditAction.values:
+        for key, values in _samples().items():
+            for value in values:
+                said = audit_describe(action, {key: value}, time_zone="America/New_York")
+                for word in _words_from_the_code(said.text):
+                    found.add(f"{action} {key}={value!r:.60}: {word!r} in {said.text!r:.200}")
+    assert not found, "\n".join(sorted(found)[:200])
+
+
+def test_item8_support_staff_are_named_as_support_in_the_log(console, member, practice):
+    from accounts.lockout import user_unlock
+    from practice.vocabulary import LockChange
+    from tests.factories import UserFactory as Users
+
+    support = Users(practice=None, username="support", is_staff=True, is_superuser=True)
+    member.failed_logins = 2
+    member.save()
+    user_unlock(user=member, actor=support, reason=LockChange.SUPPORT)
+    page = text_of(console.get("/console/audit/"))
+    assert "PracticeGate support (support)" in page
+    assert "support: support" not in page
+    user_page = text_of(console.get(f"/console/users/{member.pk}/"))
+    assert "PracticeGate support (support)" in user_page
+    export = b"".join(console.get("/console/audit/export.csv").streaming_content).decode()
+    assert "PracticeGate support (support)" in export

@@ -47,11 +47,6 @@ from practice.vocabulary import SessionEndReason, SignInFailure
 PHONE_CHANGE_SESSION_KEY = "_pg_phone_change"
 
 
-def _display_time_zone(user) -> str:
-    """Times on My Account read in the user's own zone, else the practice's."""
-    return user.time_zone or (user.practice.time_zone if user.practice_id else "UTC")
-
-
 # --- My Account ------------------------------------------------------------------------------
 
 
@@ -93,7 +88,7 @@ def account_view(request):
             "other_sessions": sum(not session.is_current for session in sessions),
             "signins": signin_activity(user),
             "password_expires_at": password_expires_at(user),
-            "display_time_zone": _display_time_zone(user),
+            "display_time_zone": user.reading_time_zone,
         },
     )
 

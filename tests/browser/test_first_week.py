@@ -94,3 +94,55 @@ def test_item5_ticking_require_sends_the_administrator_to_set_up_a_second_factor
 
     page.goto(f"{live_server.url}/console/")
     on_path(page, "/account/security/")
+
+
+# --- 6. Dates in the practice's zone ---------------------------------------------------------
+
+
+def test_item6_the_security_page_says_when_a_device_was_added_in_the_practice_zone(
+    live_server, page, member
+):
+    import time_machine
+
+    from tests.mfa.helpers import app_device
+
+    # 02:00 in London on Dec 6 is 21:00 on Dec 5 in New York, the practice's zone.
+    with time_machine.travel("2026-12-06T02:00:00+00:00", tick=False):
+        app_device(member, name="Nina's phone")
+    browser_signed_in(page.context, live_server.url, member)
+    page.goto(f"{live_server.url}/account/security/")
+    expect(page.get_by_text("Authenticator app · added Dec 5, 2026")).to_be_visible()
+    assert_axe_clean(page)
+
+
+# --- 8. Words from the code in the audit log -------------------------------------------------
+
+
+def test_item8_the_audit_log_says_permissions_reasons_and_support_in_words(
+    live_server, page, practice, admin_user, member
+):
+    from accounts.lockout import user_unlock
+    from accounts.roles import role_create
+    from practice.vocabulary import LockChange, Permission
+    from tests.factories import UserFactory
+
+    role_create(
+        practice=practice,
+        actor=admin_user,
+        name="Front desk",
+        permissions=[Permission.VIEW_USERS, Permission.UNLOCK],
+    )
+    support = UserFactory(practice=None, username="support", is_staff=True, is_superuser=True)
+    member.failed_logins = 2
+    member.save()
+    user_unlock(user=member, actor=support, reason=LockChange.SUPPORT)
+    browser_signed_in(page.context, live_server.url, admin_user)
+    page.goto(f"{live_server.url}/console/audit/")
+    table = page.get_by_role("table")
+    expect(table.get_by_text("Role added: Front desk")).to_be_visible()
+    expect(table.get_by_text(re.compile("permissions: .*unlock users"))).to_be_visible()
+    expect(table.get_by_text(re.compile("permissions: .*see the user list"))).to_be_visible()
+    expect(table.get_by_role("cell", name="PracticeGate support (support)")).to_be_visible()
+    for code in ("users.unlock", "users.view", "Role id", "support: support"):
+        expect(table.get_by_text(code)).to_have_count(0)
+    assert_axe_clean(page)

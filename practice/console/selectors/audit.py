@@ -17,6 +17,7 @@ from practice.audit_words import (
     audit_describe,
     details_parse,
     event_describe,
+    who_words,
 )
 from practice.models import AuditEvent, Practice
 from practice.vocabulary import (
@@ -147,10 +148,8 @@ class AuditPage:
 
 def _person(user: User | None) -> str:
     if user is None:
-        return "system"
-    if user.practice_id is None:
-        return f"support: {user.username}"
-    return user.get_full_name() or user.username
+        return who_words(None, support=False)
+    return who_words(user.username, support=user.practice_id is None, name=user.get_full_name())
 
 
 def audit_page(
@@ -282,12 +281,7 @@ def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
             created_at = created_at.replace(tzinfo=UTC)
         details = details_parse(stored)
         description = audit_describe(action, details, time_zone=time_zone)
-        if actor is None:
-            actor_text = "system"
-        elif actor_practice is None:
-            actor_text = f"support: {actor}"
-        else:
-            actor_text = actor
+        actor_text = who_words(actor, support=actor is not None and actor_practice is None)
         cells = (
             created_at.astimezone(zone).isoformat(),
             action,

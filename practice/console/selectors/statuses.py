@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.access_end import SHOW_DAYS, access_days_left
 from accounts.models import Invitation, User
+from practice.days import last_day
 from practice.policy import EXPIRY_WARNING_DAYS, Policy
 
 
@@ -40,8 +41,8 @@ def remote_access_badge(user: User, now: datetime) -> Badge | None:
     if user.remote_access_until <= now:
         return Badge("remote access ended", "warn")
     # "until" is the moment access ends: midnight after the last allowed day.
-    last_day = user.practice.today(user.remote_access_until - timedelta(microseconds=1))
-    return Badge(f"remote access until {last_day:%b %-d, %Y}", "ok")
+    day = last_day(user.remote_access_until, user.practice.zone)
+    return Badge(f"remote access until {day:%b %-d, %Y}", "ok")
 
 
 def registration_status(user: User) -> Badge:

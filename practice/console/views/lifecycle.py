@@ -172,6 +172,11 @@ def review_export(request, review_id):
     writer = csv.writer(buffer)
     writer.writerow(["user", "username", "holds", "granted by", "last sign-in", "decision",
                      "decided by", "decided at"])  # fmt: skip
+    zone = review.practice.zone  # times as the audit CSV gives them: the practice's, its offset
+
+    def when(moment) -> str:
+        return moment.astimezone(zone).isoformat() if moment else ""
+
     for item in review.items.select_related("user", "decided_by").order_by("kind", "id"):
         writer.writerow(
             csv_safe(value)
@@ -180,10 +185,10 @@ def review_export(request, review_id):
                 item.user.username,
                 item.held,
                 item.granted_by,
-                item.last_login.isoformat() if item.last_login else "",
+                when(item.last_login),
                 item.get_decision_display(),
                 item.decided_by.username if item.decided_by else "",
-                item.decided_at.isoformat() if item.decided_at else "",
+                when(item.decided_at),
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
