@@ -576,3 +576,165 @@ def test_item8_support_staff_are_named_as_support_in_the_log(console, member, pr
     assert "PracticeGate support (support)" in user_page
     export = b"".join(console.get("/console/audit/export.csv").streaming_content).decode()
     assert "PracticeGate support (support)" in export
+
+
+# --- 7. Messages that contradict the state ---------------------------------------------------
+
+
+@pytest.fixture
+def office(practice):
+    from tests.factories import OfficeNetworkFactory
+
+    return OfficeNetworkFactory(practice=practice, cidr="127.0.0.0/8")
+
+
+def sign_in_post(client, username, password=PASSWORD, *, follow=True):
+    return client.post(
+        "/p/valley/login/", {"username": username, "password": password}, follow=follow
+    )
+
+
+def test_item7_an_account_an_administrator_locked_is_not_told_of_failed_attempts(
+    client, office, member, admin_user
+):
+    from accounts.lockout import user_lock
+
+    user_lock(user=member, actor=admin_user)
+    page = text_of(sign_in_post(client, "nina")).lower()
+    assert "your account is locked" in page
+    assert "failed" not in page
+    assert "invalid username or password" not in page
+
+
+def test_item7_the_attempt_that_locks_says_why(client, office, member):
+    for _ in range(4):
+        assert "invalid username or password" in text_of(sign_in_post(client, "nina", "x")).lower()
+    page = text_of(sign_in_post(client, "nina", "x")).lower()
+    assert "now locked after too many failed sign-in attempts" in page
+    assert "invalid username or password" not in page
+    # And a name that matches nobody says the same at the same attempt.
+    for _ in range(4):
+        sign_in_post(client, "nobody", "x")
+    assert (
+        "now locked after too many failed" in text_of(sign_in_post(client, "nobody", "x")).lower()
+    )
+
+
+def test_item7_a_locked_user_manager_is_not_asked_to_unlock_themselves(
+    client, office, practice, admin_user
+):
+    from accounts.models import Role
+
+    manager = UserFactory(practice=practice, username="mo", role=Role.USER_MANAGER)
+    for _ in range(5):
+        sign_in_post(client, "mo", "x")
+    manager.refresh_from_db()
+    assert manager.locked_at is not None
+    told = [message.to for message in mail.outbox if "is locked" in message.subject]
+    assert told == [[admin_user.email]]
+
+
+def test_item7_an_offboarded_account_is_listed_as_offboarded(console, member, admin_user):
+    from accounts.access_end import access_end_set
+    from mfa.offboarding import user_offboard
+
+    access_end_set(
+        user=member,
+        actor=admin_user,
+        ends_on=member.practice.today() + timedelta(days=5),
+    )
+    assert "ends in 5 days" in text_of(console.get("/console/"))
+    user_offboard(user=member, actor=admin_user)
+    row = text_of(console.get("/console/?filtered=1")).split("Nina Reyes", 1)[1][:200]
+    assert "offboarded" in row
+    assert "ends in 5 days" not in row
+    assert "invitation expired" not in row
+
+
+def test_item7_an_emergency_account_without_login_times_is_told_so(client, office, member):
+    member.emergency_access = True
+    member.login_times_restricted = True
+    member.save()
+    page = text_of(sign_in_post(client, "nina"))
+    assert "Declare an emergency" in page
+    assert "not allowed at this time" in page
+    assert "no times are set" in page
+    assert "never" not in page
+
+
+def _at_the_code_step(client, member):
+    from tests.mfa.helpers import app_device
+
+    device = app_device(member)
+    response = sign_in_post(client, "nina", follow=False)
+    assert response["Location"] == "/login/verify/"
+    return device
+
+
+def test_item7_one_wrong_code_is_not_too_many(client, office, member):
+    from tests.mfa.helpers import app_code
+
+    device = _at_the_code_step(client, member)
+    with time_machine.travel(timezone.now(), tick=False):
+        client.post("/login/verify/", {"code": "000000" if app_code(device) != "000000" else "1"})
+        page = text_of(client.post("/login/verify/", {"code": app_code(device)}))
+    assert "Too many wrong codes" not in page
+    assert "Wait 1 second before you enter a code again" in page
+
+
+def test_item7_a_code_used_already_says_so(client, office, member):
+    from tests.mfa.helpers import app_code
+
+    device = _at_the_code_step(client, member)
+    code = app_code(device)
+    assert client.post("/login/verify/", {"code": code})["Location"] == "/account/"
+    client.post("/logout/")
+    sign_in_post(client, "nina", follow=False)
+    page = text_of(client.post("/login/verify/", {"code": code}))
+    assert "Invalid code: that code was already used. Wait for the next code in your app." in page
+
+
+def test_item7_an_expired_password_is_said_in_the_past(client, member):
+    member.password_changed_at = timezone.now() - timedelta(days=100)
+    member.save()
+    sign_in(client, member)
+    page = text_of(client.get("/account/"))
+    assert "Your password has expired." in page
+    assert "Your password expired on" in page
+    assert "Your password expires on" not in page
+
+
+def test_item7_a_wrong_current_password_is_not_logged_as_a_sign_in(client, member, console):
+    member_client = client.__class__()
+    sign_in(member_client, member)
+    member_client.post(
+        "/account/password/",
+        {"current_password": "wrong", "new_password1": "x", "new_password2": "x"},
+    )
+    page = text_of(console.get("/console/audit/"))
+    assert "Password change refused: wrong current password" in page
+    assert "Sign-in refused: wrong current password" not in page
+
+
+def test_item7_the_refusal_page_opens_its_sentences_with_a_capital(client):
+    page = text_of(client.get("/auth/refused?reason=whatever"))
+    assert "Your practice did not let this request through." in page
+    assert " your practice did not" not in page
+
+
+def test_item7_django_admin_counts_users_in_words(client, member):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.lockout import user_lock
+    from tests.factories import StaffFactory
+
+    staff = StaffFactory(username="support")
+    sign_in(client, staff, device=TOTPDevice.objects.create(user=staff, name="Key", confirmed=True))
+    user_lock(user=member, actor=None)
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "unlock_users", "_selected_action": [member.pk], "confirmed": "yes"},
+        follow=True,
+    )
+    assert "Unlocked 1 user." in text_of(response)
+    assert "(s)" not in text_of(response)

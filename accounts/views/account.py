@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -79,6 +80,7 @@ def account_view(request):
         if not form.errors:
             return _profile_save(request, form)
     sessions = sessions_active(user, current_key=request.session.session_key)
+    expires_at = password_expires_at(user)
     return render(
         request,
         "accounts/account/account.html",
@@ -87,7 +89,8 @@ def account_view(request):
             "sessions": sessions,
             "other_sessions": sum(not session.is_current for session in sessions),
             "signins": signin_activity(user),
-            "password_expires_at": password_expires_at(user),
+            "password_expires_at": expires_at,
+            "password_expired": expires_at is not None and expires_at <= timezone.now(),
             "display_time_zone": user.reading_time_zone,
         },
     )

@@ -25,7 +25,7 @@ from practice.audit_words.labels import (
 )
 from practice.days import last_day
 from practice.models import Practice
-from practice.time_zones import COMMON_ZONES, time_zone_label
+from practice.time_zones import time_zone_words
 from practice.vocabulary import AuditAction, GatewayRefusal, SignInFailure, Zone
 
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -123,7 +123,7 @@ def _text(value: str, zone: ZoneInfo, *, key: str, action: str, short: bool) -> 
     if key == "until":
         return _until(value, zone, short=short)
     if key == "time_zone":
-        return dict(COMMON_ZONES).get(value) or time_zone_label(value)
+        return time_zone_words(value)
     return when(value, zone, short=short)
 
 

@@ -146,3 +146,80 @@ def test_item8_the_audit_log_says_permissions_reasons_and_support_in_words(
     for code in ("users.unlock", "users.view", "Role id", "support: support"):
         expect(table.get_by_text(code)).to_have_count(0)
     assert_axe_clean(page)
+
+
+# --- 7. Messages that contradict the state ---------------------------------------------------
+
+
+@pytest.fixture
+def office(practice):
+    from tests.factories import OfficeNetworkFactory
+
+    return OfficeNetworkFactory(practice=practice, cidr="127.0.0.0/8")
+
+
+def sign_in(page, base_url, username, password=PASSWORD):
+    page.goto(f"{base_url}/p/valley/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_item7_sign_in_pages_say_what_is_true(live_server, page, office, member, admin_user):
+    from datetime import timedelta
+
+    from accounts.lockout import user_lock, user_unlock
+
+    user_lock(user=member, actor=admin_user)
+    sign_in(page, live_server.url, "nina")
+    expect(page.get_by_text("Your account is locked.", exact=False)).to_be_visible()
+    expect(page.get_by_text("failed sign-in attempts", exact=False)).to_have_count(0)
+    assert_axe_clean(page)
+    user_unlock(user=member, actor=admin_user)
+
+    member.emergency_access = True
+    member.login_times_restricted = True
+    member.save()
+    sign_in(page, live_server.url, "nina")
+    on_path(page, "/login/emergency/")
+    expect(page.get_by_text("no times are set", exact=False)).to_be_visible()
+    expect(page.get_by_text("never", exact=False)).to_have_count(0)
+    assert_axe_clean(page)
+
+    member.emergency_access = False
+    member.login_times_restricted = False
+    member.password_changed_at = member.password_changed_at - timedelta(days=100)
+    member.save()
+    browser_signed_in(page.context, live_server.url, member)
+    page.goto(f"{live_server.url}/account/")
+    expect(page.get_by_text("Your password has expired.")).to_be_visible()
+    expect(page.get_by_text("Your password expired on", exact=False)).to_be_visible()
+    expect(page.get_by_text("Your password expires on", exact=False)).to_have_count(0)
+    assert_axe_clean(page)
+
+
+def test_item7_one_wrong_code_asks_for_a_moment_not_too_many(live_server, page, office, member):
+    from tests.mfa.helpers import app_code, app_device
+
+    device = app_device(member)
+    sign_in(page, live_server.url, "nina")
+    on_path(page, "/login/verify/")
+    wrong = "000000" if app_code(device) != "000000" else "111111"
+    page.get_by_label("Verification code").fill(wrong)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("Invalid code", exact=False).first).to_be_visible()
+    page.get_by_label("Verification code").fill(app_code(device))
+    page.get_by_role("button", name="Verify").click()
+    # Within the second django-otp waits after a wrong code, or past it and signed in.
+    expect(
+        page.get_by_text("before you enter a code again", exact=False).or_(
+            page.get_by_role("heading", name="My Account")
+        )
+    ).to_be_visible()
+    expect(page.get_by_text("Too many wrong codes")).to_have_count(0)
+
+
+def test_item7_the_refusal_page_opens_with_a_capital(live_server, page):
+    page.goto(f"{live_server.url}/auth/refused?reason=whatever")
+    expect(page.get_by_text("Your practice did not let this request through.")).to_be_visible()
+    assert_axe_clean(page)

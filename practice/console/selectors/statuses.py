@@ -49,6 +49,9 @@ def registration_status(user: User) -> Badge:
     if not user.has_usable_password():
         if getattr(user, "has_open_invitation", False):
             return Badge("invited", "warn")
+        if user.password_changed_at is not None and not user.is_active:
+            # Registered once, then closed: offboarding removes the password (only it does).
+            return Badge("offboarded")
         return Badge("invitation expired", "danger")
     if user.verify_phone_at_registration and user.mobile_phone_verified_at is None:
         return Badge("phone not verified", "warn")
@@ -88,9 +91,10 @@ def user_status(user: User, now: datetime) -> list[Badge]:
 
 
 def access_end_badge(user: User, now: datetime) -> Badge | None:
-    """ "access ended", or "ends in N days" in the last SHOW_DAYS days before the end date."""
+    """ "access ended", or "ends in N days" in the last SHOW_DAYS days before the end date (not
+    for an inactive account, whose access has ended already)."""
     days = access_days_left(user, now)
-    if days is None or days > SHOW_DAYS:
+    if days is None or days > SHOW_DAYS or (days > 0 and not user.is_active):
         return None
     if days <= 0:
         return Badge("access ended", "danger")
