@@ -738,3 +738,47 @@ def test_item7_django_admin_counts_users_in_words(client, member):
     )
     assert "Unlocked 1 user." in text_of(response)
     assert "(s)" not in text_of(response)
+
+
+# --- 9. Failed actions that do not look failed -----------------------------------------------
+
+
+def _open_review(console, member, admin_user):
+    from datetime import date
+
+    grant_until(member, admin_user, date(2030, 1, 31))
+    console.post("/console/reviews/start/")
+    return admin_user.practice.access_reviews.get(finished_at__isnull=True)
+
+
+def test_item9_a_review_finished_with_unmarked_lines_says_so_at_the_top_and_marks_them(
+    console, member, admin_user
+):
+    review = _open_review(console, member, admin_user)
+    items = list(review.items.order_by("kind", "id"))
+    assert len(items) == 2  # Nina's remote access, Avery's administrator role
+    marked, unmarked = items
+    response = console.post("/console/reviews/", {f"item-{marked.pk}": "keep"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'role="alert"' in page and "data-error-summary" in page
+    assert "The review was not finished: 1 problem" in text_of(response)
+    assert f'href="#item-{unmarked.pk}-keep"' in page
+    assert f'id="item-{unmarked.pk}-keep"' in page
+    assert f'aria-describedby="item-{unmarked.pk}-error"' in page
+    assert "Not marked: choose Keep or Remove." in page
+    # The line marked stays marked, and is not called unmarked.
+    assert f'id="item-{marked.pk}-keep" name="item-{marked.pk}" value="keep" checked' in page
+    assert f'id="item-{marked.pk}-error"' not in page
+    review.refresh_from_db()
+    assert review.finished_at is None
+
+
+def test_item9_the_audit_filters_say_at_the_top_that_nothing_was_filtered(console):
+    response = console.get("/console/audit/?date_from=2026-12-10&date_to=2026-12-01")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "data-error-summary" in page
+    assert "The log was not filtered: 1 problem" in text_of(response)
+    assert 'href="#id_date_to"' in page
+    assert "No events are shown until the filters above are fixed." in page

@@ -223,3 +223,50 @@ def test_item7_the_refusal_page_opens_with_a_capital(live_server, page):
     page.goto(f"{live_server.url}/auth/refused?reason=whatever")
     expect(page.get_by_text("Your practice did not let this request through.")).to_be_visible()
     assert_axe_clean(page)
+
+
+# --- 9. Failed actions that do not look failed -----------------------------------------------
+
+FOCUSED_SUMMARY = (
+    "() => document.activeElement && document.activeElement.matches('[data-error-summary]')"
+)
+
+
+def test_item9_finishing_a_review_with_unmarked_lines_shows_them(
+    live_server, page, member, admin_user
+):
+    from accounts.remote_access import remote_access_grant
+
+    member.pm_username = "NREYES"
+    member.save()
+    remote_access_grant(user=member, actor=admin_user)
+    browser_signed_in(page.context, live_server.url, admin_user)
+    page.goto(f"{live_server.url}/console/reviews/")
+    page.get_by_role("button", name="Start review").click()
+    page.get_by_role("group", name=re.compile("Nina Reyes")).get_by_label("Keep").check()
+    page.get_by_role("button", name="Finish review").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("The review was not finished: 1 problem")
+    page.wait_for_function(FOCUSED_SUMMARY)
+    expect(page.get_by_text("Not marked: choose Keep or Remove.")).to_be_visible()
+    unmarked = page.get_by_role("group", name=re.compile("Avery Admin"))
+    expect(unmarked.get_by_label("Keep")).to_have_attribute("aria-invalid", "true")
+    expect(
+        page.get_by_role("group", name=re.compile("Nina Reyes")).get_by_label("Keep")
+    ).to_be_checked()
+    assert_axe_clean(page)
+    summary.get_by_role("link").click()
+    expect(unmarked.get_by_label("Keep")).to_be_focused()
+
+
+def test_item9_the_audit_filters_show_their_errors_at_the_top(live_server, page, admin_user):
+    browser_signed_in(page.context, live_server.url, admin_user)
+    page.goto(f"{live_server.url}/console/audit/")
+    page.get_by_label("From").fill("2026-12-10")
+    page.get_by_label("To").fill("2026-12-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("alert")).to_contain_text("The log was not filtered: 1 problem")
+    page.wait_for_function(FOCUSED_SUMMARY)
+    expect(page.get_by_text("The end date is before the start date.")).to_be_visible()
+    assert_axe_clean(page)

@@ -115,6 +115,7 @@ def reviews_view(request):
     practice = request.user.practice
     review = review_open(practice)
     status = 200
+    refused = None
     if request.method == "POST":
         if review is None:
             raise Http404("No review is open.")
@@ -127,7 +128,8 @@ def reviews_view(request):
             review_decide(review=review, decisions=decisions, actor=request.user, request=request)
             result = review_finish(review=review, actor=request.user, request=request)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            # The lines marked are kept; the page says what stopped the review, at the top.
+            refused = exc
             status = 400
         else:
             kept, removed = result.kept, result.removed
@@ -138,6 +140,7 @@ def reviews_view(request):
     context = {
         "review": review,
         "items": items,
+        "problems": _review_problems(refused, items) if refused is not None else [],
         "undecided": sum(1 for item in items if not item.decision),
         "due_on": review_due_on(practice),
         "today": practice.today(),
@@ -145,6 +148,21 @@ def reviews_view(request):
         "console_section": "reviews",
     }
     return render(request, "console/reviews.html", context, status=status)
+
+
+def _review_problems(refused: ValidationError, items) -> list[dict]:
+    """The error summary of a review that did not finish: each line still to mark, linked to
+    its choice (and the line marked as such), or the reason it gave."""
+    if getattr(refused, "code", "") == "review_undecided":
+        problems = []
+        for item in items:
+            item.unmarked = not item.decision
+            if item.unmarked:
+                text = f"{item.user}: {item.held}: mark it Keep or Remove"
+                problems.append({"text": text, "href": f"#item-{item.pk}-keep"})
+        if problems:
+            return problems
+    return [{"text": message, "href": ""} for message in refused.messages]
 
 
 @never_cache
