@@ -782,3 +782,46 @@ def test_item9_the_audit_filters_say_at_the_top_that_nothing_was_filtered(consol
     assert "The log was not filtered: 1 problem" in text_of(response)
     assert 'href="#id_date_to"' in page
     assert "No events are shown until the filters above are fixed." in page
+
+
+# --- 10. Dead ends ---------------------------------------------------------------------------
+
+
+def test_item10_the_forced_second_factor_setup_has_a_way_out(client, office, member, practice):
+    require_two_factor(practice)
+    response = sign_in_post(client, "nina", follow=False)
+    assert response["Location"] == "/login/setup/"
+    page = client.get("/login/setup/").content.decode()
+    assert "Not now" not in page
+    assert 'action="/logout/"' in page and ">Sign out</button>" in page
+    left = client.post("/logout/", follow=True)
+    assert left.redirect_chain[-1][0] == "/p/valley/login/"
+    assert "You are signed out." in text_of(left)
+    # The pending sign-in is gone: its step page does not open any more.
+    assert client.get("/login/setup/")["Location"] == "/login/"
+
+
+def test_item10_right_after_signing_in_adding_a_second_factor_needs_no_password_again(
+    client, office, member
+):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        assert sign_in_post(client, "nina", follow=False)["Location"] == "/account/"
+        page = client.get("/account/security/app/add/")
+        assert page.status_code == 200
+        assert ">Title for authenticator</label>" in page.content.decode()
+        # Minutes later the password counts as typed long ago: asked again.
+        traveller.shift(timedelta(minutes=6))
+        again = client.get("/account/security/app/add/")
+        assert again["Location"].startswith("/account/confirm-password/")
+
+
+def test_item10_without_self_reset_the_security_page_says_whom_to_ask(client, member, practice):
+    from tests.mfa.helpers import app_device
+
+    practice.allow_self_pairing_reset = False
+    practice.save()
+    app_device(member)
+    sign_in(client, member)
+    page = text_of(client.get("/account/security/"))
+    assert "Reset my 2FA pairing" not in page
+    assert "ask your practice administrator to reset your two-factor authentication" in page

@@ -27,6 +27,7 @@ from accounts.signin import (
     Refused,
     SignIn,
     default_landing,
+    login_url_for,
     pending_get,
     signin_continue,
     signin_start,
@@ -224,7 +225,11 @@ def signin_phone_view(request, signin: SignIn):
 @csrf_protect
 def logout_view(request):
     user = request.user
-    login_path = login_path_for(user if user.is_authenticated else None)
+    if user.is_authenticated:
+        login_path = login_path_for(user)
+    else:
+        # Half-way through a sign-in (a step page's "Sign out"): back to its practice's page.
+        login_path = login_url_for(pending_get(request))
     session_end_current(request, reason=SessionEndReason.SIGNED_OUT, actor=user)
     messages.success(request, "You are signed out.")
     return redirect(login_path)

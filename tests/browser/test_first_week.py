@@ -270,3 +270,53 @@ def test_item9_the_audit_filters_show_their_errors_at_the_top(live_server, page,
     page.wait_for_function(FOCUSED_SUMMARY)
     expect(page.get_by_text("The end date is before the start date.")).to_be_visible()
     assert_axe_clean(page)
+
+
+# --- 10. Dead ends ---------------------------------------------------------------------------
+
+
+def test_item10_the_forced_setup_can_be_left_and_a_fresh_sign_in_sets_up_at_once(
+    live_server, page, office, practice, member
+):
+    practice.two_factor_policy = "require"
+    practice.allow_self_pairing_reset = False
+    practice.save()
+    sign_in(page, live_server.url, "nina")
+    on_path(page, "/login/setup/")
+    expect(page.get_by_role("button", name="Not now")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_axe_clean(page)
+    page.get_by_role("button", name="Sign out").click()
+    on_path(page, "/p/valley/login/")
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+    # Signed in at the office without a second factor (not required there yet), then adding
+    # one: the password typed a moment ago counts, and is not asked for again.
+    practice.two_factor_policy = "none"
+    practice.save()
+    sign_in(page, live_server.url, "nina")
+    on_path(page, "/account/")
+    page.goto(f"{live_server.url}/account/security/")
+    page.get_by_role("link", name="Add authenticator app").click()
+    expect(page.get_by_label("Title for authenticator")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm your password")).to_have_count(0)
+
+
+def test_item10_without_self_reset_the_security_page_says_whom_to_ask(
+    live_server, page, practice, member
+):
+    from tests.mfa.helpers import app_device
+
+    practice.allow_self_pairing_reset = False
+    practice.save()
+    app_device(member)
+    browser_signed_in(page.context, live_server.url, member)
+    page.goto(f"{live_server.url}/account/security/")
+    expect(page.get_by_role("link", name="Reset my 2FA pairing")).to_have_count(0)
+    expect(
+        page.get_by_text(
+            "ask your practice administrator to reset your two-factor authentication",
+            exact=False,
+        )
+    ).to_be_visible()
+    assert_axe_clean(page)
