@@ -30,7 +30,7 @@ from accounts.permissions import may_act_on, uses_console
 from accounts.remote_access import remote_access_revoke
 from accounts.roles import role_for_kind, user_role_set
 from practice.audit import audit_record
-from practice.audit_words import who_words
+from practice.audit_words import actor_words
 from practice.days import last_day
 from practice.models import AuditEvent, Practice
 from practice.vocabulary import AuditAction, Permission, RemoteAccessRemoval
@@ -60,8 +60,7 @@ def _granted_by(user: User, action: AuditAction) -> str:
     )
     if event is None or event.actor is None:
         return ""
-    actor = event.actor
-    return who_words(actor.username, support=actor.practice_id is None, name=actor.get_full_name())
+    return actor_words(event.actor)
 
 
 @transaction.atomic

@@ -51,6 +51,7 @@ def setup_url() -> str:
 def second_factor_setup_due(user, stamp: dict, zone: str) -> bool:
     """Must this signed-in session set up a second factor before it goes on? `stamp` is the
     session's (accounts.sessions.session_stamp), `zone` this request's."""
+    stamp = stamp or {}
     if user.practice_id is None or stamp.get("second_factor"):
         # Support staff always sign in with one; a session that passed one has one.
         return False

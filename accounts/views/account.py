@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -24,7 +23,7 @@ from accounts.forms.account import CurrentPasswordForm, ProfileForm
 from accounts.forms.passwords import CHECKLIST_ID, PasswordChangeForm, password_checklist
 from accounts.forms.signin import CodeForm
 from accounts.lockout import failure_record
-from accounts.passwords import password_change, password_expires_at
+from accounts.passwords import password_change, password_expires_at, password_is_expired
 from accounts.profile import (
     email_change_confirm,
     email_change_request,
@@ -90,7 +89,7 @@ def account_view(request):
             "other_sessions": sum(not session.is_current for session in sessions),
             "signins": signin_activity(user),
             "password_expires_at": expires_at,
-            "password_expired": expires_at is not None and expires_at <= timezone.now(),
+            "password_expired": password_is_expired(user),
             "display_time_zone": user.reading_time_zone,
         },
     )

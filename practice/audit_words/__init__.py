@@ -30,6 +30,7 @@ __all__ = [
     "KEY_LABELS",
     "AuditDescription",
     "action_label",
+    "actor_words",
     "audit_describe",
     "details_parse",
     "event_describe",
@@ -99,3 +100,10 @@ def who_words(username: str | None, *, support: bool, name: str = "") -> str:
     if support:
         return f"PracticeGate support ({username})"
     return name or username
+
+
+def actor_words(user) -> str:
+    """who_words for a user (or None: nobody, the system)."""
+    if user is None:
+        return who_words(None, support=False)
+    return who_words(user.username, support=user.practice_id is None, name=user.get_full_name())

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Concat
 from accounts.models import User
 from practice.audit_words import (
     AuditDescription,
+    actor_words,
     audit_describe,
     details_parse,
     event_describe,
@@ -146,12 +147,6 @@ class AuditPage:
     newer: str = ""  # cursor of the next newer page, "" at the newest
 
 
-def _person(user: User | None) -> str:
-    if user is None:
-        return who_words(None, support=False)
-    return who_words(user.username, support=user.practice_id is None, name=user.get_full_name())
-
-
 def audit_page(
     events: QuerySet,
     *,
@@ -189,7 +184,7 @@ def audit_page(
     rows = [
         AuditRow(
             event=event,
-            actor=_person(event.actor),
+            actor=actor_words(event.actor),
             target=event.target,
             description=event_describe(event, time_zone=time_zone),
         )
