@@ -320,3 +320,72 @@ def test_item10_without_self_reset_the_security_page_says_whom_to_ask(
         )
     ).to_be_visible()
     assert_axe_clean(page)
+
+
+def test_item4_the_reset_phone_step_within_the_wait_asks_for_no_code(live_server, page, practice):
+    from django.core import mail
+    from django.utils import timezone
+
+    from phonecodes.codes import phone_code_send
+    from tests.account_helpers import link_secret
+    from tests.factories import UserFactory
+
+    pat = UserFactory(
+        practice=practice,
+        username="pat",
+        mobile_phone="+12025550143",
+        mobile_phone_verified_at=timezone.now(),
+    )
+    # A code went to the phone a moment ago, for a sign-in.
+    phone_code_send(user=pat, number=pat.mobile_phone, channel="sms", purpose="signin:elsewhere")
+    page.goto(f"{live_server.url}/password-reset/?practice=valley")
+    page.get_by_label("Username or email").fill("pat")
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(f"{live_server.url}/password-reset/link/#{link_secret(mail.outbox[-1].body)}")
+    on_path(page, "/password-reset/set-password/")
+    expect(
+        page.get_by_text("No code has been sent to your phone ending in 0143 yet.")
+    ).to_be_visible()
+    expect(page.get_by_label("Verification code")).to_have_count(0)
+    expect(page.get_by_role("button", name="Text me a code")).to_be_visible()
+    assert_axe_clean(page)
+
+
+def test_item10_the_other_forced_steps_of_a_sign_in_have_a_way_out(
+    live_server, page, practice, member, admin_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.remote_access import remote_access_grant
+
+    # From outside the office (no office network here), a required first setup proves who
+    # the user is first: that step has a way out too.
+    practice.two_factor_policy = "require"
+    practice.save()
+    member.pm_username = "NREYES"
+    member.save()
+    remote_access_grant(user=member, actor=admin_user)
+    sign_in(page, live_server.url, "nina")
+    on_path(page, "/login/setup/")
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_axe_clean(page)
+    page.get_by_role("button", name="Sign out").click()
+    on_path(page, "/p/valley/login/")
+
+    # At the office, a temporary password to change first.
+    from tests.factories import OfficeNetworkFactory
+
+    practice.two_factor_policy = "none"
+    practice.save()
+    OfficeNetworkFactory(practice=practice, cidr="127.0.0.0/8")
+    member.must_change_password = True
+    member.temporary_password_expires_at = timezone.now() + timedelta(hours=1)
+    member.save()
+    sign_in(page, live_server.url, "nina")
+    on_path(page, "/login/password/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_axe_clean(page)
