@@ -221,7 +221,9 @@ def test_item7_one_wrong_code_asks_for_a_moment_not_too_many(live_server, page, 
 
 def test_item7_the_refusal_page_opens_with_a_capital(live_server, page):
     page.goto(f"{live_server.url}/auth/refused?reason=whatever")
-    expect(page.get_by_text("Your practice did not let this request through.")).to_be_visible()
+    expect(
+        page.get_by_text("Your practice did not let this request through.", exact=True)
+    ).to_be_visible()
     assert_axe_clean(page)
 
 
