@@ -148,6 +148,7 @@ def access_end_notices_due(*, now: datetime | None = None) -> int:
                 subject=f"PracticeGate: {user}'s access ends in {NOTICE_DAYS} days",
                 template="emails/access_ends_soon_admin.txt",
                 context={"ending_user": user, "days": NOTICE_DAYS},
+                about=user,
             )
             sent += 1
     return sent

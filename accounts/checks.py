@@ -43,6 +43,30 @@ def signin_stages_check(app_configs, **kwargs):
 
 
 @register(Tags.security)
+def second_factor_check_check(app_configs, **kwargs):
+    """SECOND_FACTOR_CHECK must name a function of the user (accounts.setup_due).
+
+    SECURITY: without it, "Require two-factor authentication" would not reach the users who are
+    signed in when it is ticked; this refuses to start rather than let them go on.
+    """
+    path = getattr(settings, "SECOND_FACTOR_CHECK", "")
+    try:
+        check = import_string(path)
+    except ImportError as exc:
+        return [
+            Error(
+                f"SECOND_FACTOR_CHECK: cannot import {path!r} ({exc}).",
+                hint="Name the function that says whether a user has a second factor, e.g. "
+                '"mfa.selectors.has_second_factor".',
+                id="accounts.E005",
+            )
+        ]
+    if not callable(check):
+        return [Error(f"SECOND_FACTOR_CHECK: {path!r} is not callable.", id="accounts.E005")]
+    return []
+
+
+@register(Tags.security)
 def gateway_cookie_check(app_configs, **kwargs):
     """Each GATEWAY_ALLOWED_HOSTS host must receive the session cookie (SESSION_COOKIE_DOMAIN):
     without it the application's requests reach /auth/verify signed out, and the browser goes

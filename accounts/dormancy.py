@@ -22,9 +22,9 @@ from accounts.notices import admins_notify, notice_send
 from accounts.permissions import has_permission, role_managers
 from practice.audit import audit_record
 from practice.models import AuditEvent, Practice
-from practice.vocabulary import AuditAction, Permission
+from practice.vocabulary import AuditAction, DeactivationReason, Permission
 
-DORMANT = "dormant"
+DORMANT = DeactivationReason.DORMANT
 UPCOMING_DAYS = 14
 DIGEST_DAYS = 7
 
@@ -172,8 +172,14 @@ def dormant_digests_due(*, now: datetime | None = None) -> int:
             template="emails/dormant_digest.txt",
             context={
                 "deactivated": deactivated,
+                # The day each is deactivated, in the practice's zone (this runs from cron).
                 "upcoming": [
-                    (user, user.last_activity + timedelta(days=practice.dormant_after_days))
+                    (
+                        user,
+                        practice.today(
+                            user.last_activity + timedelta(days=practice.dormant_after_days)
+                        ),
+                    )
                     for user in upcoming
                 ],
                 "days": practice.dormant_after_days,

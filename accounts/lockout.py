@@ -154,6 +154,7 @@ def _notify_admins(user: User) -> None:
         practice_id=user.practice_id,
         subject=f"PracticeGate: {user.username}'s account is locked",
         template="emails/account_locked_admin.txt",
+        about=user,
         context={
             "locked_user": user,
             # The user's page in the console, where "Login locked" is unticked.

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import LoginWindow, User, Weekday
 from accounts.permissions import authority_check
 from practice.audit import audit_record
+from practice.time_zones import time_zone_words
 from practice.vocabulary import AuditAction
 
 # A split shift (07:00 to 12:00 and 13:00 to 19:00) is two windows on one day.
@@ -146,14 +147,32 @@ def _pairs_text(pairs: list[Pair]) -> str:
     )
 
 
+NO_LOGIN_TIMES = (
+    "Sign-in is not allowed at this time: your account's login times are restricted, and no "
+    "times are set. Ask your practice administrator to set them."
+)
+
+
+def login_times_refusal(user: User) -> str:
+    """What a sign-in refused by the login times says: when it is allowed (in the practice's
+    zone), or that no time is."""
+    if not user_windows_by_day(user):
+        return NO_LOGIN_TIMES
+    zone = time_zone_words(user.practice.time_zone)
+    return (
+        f"Sign-in is not allowed at this time. You may sign in {login_times_text(user)} "
+        f"({zone} time)."
+    )
+
+
 def login_times_text(user: User) -> str:
     """When sign-in is allowed, for a message: "Monday to Friday 07:00–12:00 and 13:00–19:00".
 
-    Consecutive days with the same windows are named as one range.
+    Consecutive days with the same windows are named as one range; none, "at no time".
     """
     days = user_windows_by_day(user)
     if not days:
-        return "never (no login times are set)"
+        return "at no time"
     groups: list[tuple[int, int, list[Pair]]] = []
     for day, pairs in sorted(days.items()):
         if groups and groups[-1][1] == day - 1 and groups[-1][2] == pairs:

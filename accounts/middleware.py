@@ -4,12 +4,15 @@ On every request of a signed-in user: idle too long, past the absolute limit, ou
 times, deactivated, locked, no longer an emergency access account (an emergency session), or
 used from outside the office without what a sign-in from outside needs (accounts.zones).
 Changes to someone's access therefore take effect on their next click, not at their next
-sign-in, and `/auth/verify` hears the same answer as every page (accounts.gateway).
+sign-in, and `/auth/verify` hears the same answer as every page (accounts.gateway). A second
+factor required since the sign-in does not end the session: it sends the user to set one up
+(accounts.setup_due).
 """
 
 import time
 from functools import cache
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +33,12 @@ from accounts.sessions import (
     AUTH_SESSION_KEY,
     EMERGENCY_HOURS,
     session_end_current,
+)
+from accounts.setup_due import (
+    SETUP_DUE_MESSAGE,
+    reachable_before_setup,
+    second_factor_setup_due,
+    setup_url,
 )
 from accounts.zones import request_zone, zone_end_reason
 from practice.network import client_ip
@@ -142,18 +151,21 @@ class SessionGuardMiddleware:
             self.tell_why_ended(request)
             return None
         user = request.user
+        stamp = session.get(AUTH_SESSION_KEY)
+        address = client_ip(request)
         reason = end_reason(
-            user,
-            session.get(AUTH_SESSION_KEY),
-            session.get(ACTIVITY_SESSION_KEY),
-            now,
-            address=client_ip(request),
-            request=request,
+            user, stamp, session.get(ACTIVITY_SESSION_KEY), now, address=address, request=request
         )
         if reason:
             return self.end(request, user, reason)
         if now - session.get(ACTIVITY_SESSION_KEY, 0) >= ACTIVITY_WRITE_SECONDS:
             activity_touch(request, now)
+        if second_factor_setup_due(
+            user, stamp, request_zone(user, stamp, address)
+        ) and not reachable_before_setup(request.path):
+            # Required since this session signed in: set it up now (accounts.setup_due).
+            messages.warning(request, SETUP_DUE_MESSAGE)
+            return redirect(setup_url())
         return None
 
     def end(self, request, user, reason: End):
@@ -209,6 +221,27 @@ class SessionGuardMiddleware:
 @cache
 def session_ended_answers() -> tuple:
     return tuple(import_string(path) for path in getattr(settings, "SESSION_ENDED_ANSWERS", []))
+
+
+class ReadingTimeZoneMiddleware:
+    """Every date and time a signed-in user reads is in their zone (User.reading_time_zone):
+    what a template shows with `date`, or Python with timezone.localtime(). Console pages are
+    in the practice's zone (practice.console.access.console_view)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = None
+        if request.user.is_authenticated:
+            try:
+                zone = ZoneInfo(request.user.reading_time_zone)
+            except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+                zone = None
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)
 
 
 def _end_message(reason: str, minutes: int) -> str:

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from accounts.usernames import validate_username
 from phonecodes.numbers import validate_e164
 from practice.models import Practice, PracticeRole, Provider, TwoFactorPolicy
-from practice.vocabulary import RoleKind
+from practice.vocabulary import ReviewDecision, ReviewItemKind, RoleKind
 
 # The tier a user's role amounts to (User.role); what they may do is their practice_role's.
 Role = RoleKind
@@ -221,6 +221,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.username
 
     @property
+    def reading_time_zone(self) -> str:
+        """The zone this user reads dates and times in: the one they chose on My Account, else
+        the practice's (support staff, of no practice: UTC). The console shows the practice's."""
+        return self.time_zone or (self.practice.time_zone if self.practice_id else "UTC")
+
+    @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
 
@@ -350,18 +356,6 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"Invitation for {self.user} ({self.created_at:%Y-%m-%d})"
-
-
-class ReviewItemKind(models.TextChoices):
-    REMOTE_ACCESS = "remote_access", "Remote access"
-    ROLE = "role", "Role"
-
-
-class ReviewDecision(models.TextChoices):
-    UNDECIDED = "", "Not reviewed"
-    KEEP = "keep", "Keep"
-    REMOVE = "remove", "Remove"
-    LAPSED = "lapsed", "Removed: not reviewed in time"
 
 
 class AccessReview(models.Model):

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import users_with_permission
+from accounts.permissions import may_act_on, users_with_permission
 from practice.models import AuditEvent
 from practice.vocabulary import ActedOn, AuditAction, Permission
 
@@ -59,19 +59,26 @@ def admins_notify(
     template: str,
     context: dict,
     exclude: User | None = None,
+    about: User | None = None,
 ) -> int:
     """Email every active, registered user of the practice who holds `permission` (whoever can
     act on the news: unlock, offboard, run the review); returns how many.
 
-    Registered only: an invitation's address is not yet proven to be the administrator's.
+    Registered only: an invitation's address is not yet proven to be the administrator's. News
+    `about` one user goes to those who may act on that user (the authority rule), never to the
+    user: a locked user manager is not asked to unlock themselves.
     """
     admins = (
         users_with_permission(practice_id, permission)
         .exclude(email="")
         .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
     )
-    if exclude is not None:
-        admins = admins.exclude(pk=exclude.pk)
+    for left_out in (exclude, about):
+        if left_out is not None:
+            admins = admins.exclude(pk=left_out.pk)
+    if about is not None:
+        within = admins.select_related("practice_role")
+        admins = [admin for admin in within if may_act_on(admin, about)]
     return sum(
         notice_send(user=admin, subject=subject, template=template, context=context)
         for admin in admins

@@ -2,8 +2,8 @@
 
 Adding or removing a second factor, ending sessions, changing one's email or phone, or an
 administrator resetting someone's 2FA pairing or setting one up at the desk, needs the password
-typed again. Every page that asks for it checks it through password_again_checked: one
-behaviour, whoever asks.
+typed in the last five minutes: at the sign-in itself, or again. Every page that asks for it
+checks it through password_again_checked: one behaviour, whoever asks.
 """
 
 import time
@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from accounts.lockout import failure_record
 from accounts.redirects import login_path_for
-from accounts.sessions import session_key_rotate, sessions_end
+from accounts.sessions import AUTH_SESSION_KEY, session_key_rotate, sessions_end
 from practice.vocabulary import SessionEndReason, SignInFailure
 
 LOCKED_MESSAGE = (
@@ -31,8 +31,13 @@ REAUTH_SECONDS = 5 * 60
 
 
 def reauth_is_recent(request, max_age: int = REAUTH_SECONDS) -> bool:
-    at = request.session.get(REAUTH_SESSION_KEY)
-    return at is not None and time.time() - at <= max_age
+    """The password was typed in the last `max_age` seconds: again, on a "Confirm your
+    password" page, or to sign in to this very session (its stamp's time, when that sign-in
+    completed). Someone who has just signed in is not asked for it again at once."""
+    now = time.time()
+    confirmed = request.session.get(REAUTH_SESSION_KEY)
+    signed_in = (request.session.get(AUTH_SESSION_KEY) or {}).get("at")
+    return any(at is not None and now - at <= max_age for at in (confirmed, signed_in))
 
 
 def reauth_with_password(request, password: str) -> bool:

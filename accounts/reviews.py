@@ -30,6 +30,8 @@ from accounts.permissions import may_act_on, uses_console
 from accounts.remote_access import remote_access_revoke
 from accounts.roles import role_for_kind, user_role_set
 from practice.audit import audit_record
+from practice.audit_words import actor_words
+from practice.days import last_day
 from practice.models import AuditEvent, Practice
 from practice.vocabulary import AuditAction, Permission, RemoteAccessRemoval
 
@@ -58,9 +60,7 @@ def _granted_by(user: User, action: AuditAction) -> str:
     )
     if event is None or event.actor is None:
         return ""
-    actor = event.actor
-    name = actor.get_full_name() or actor.username
-    return f"support: {actor.username}" if actor.practice_id is None else name
+    return actor_words(event.actor)
 
 
 @transaction.atomic
@@ -91,8 +91,11 @@ def review_start(*, practice: Practice, actor: User | None, request=None) -> Acc
     items = []
     for user in users:
         if user.remote_access:
+            # The last day, as it was typed (the grant ends at the midnight after it).
             until = (
-                f" until {user.remote_access_until:%Y-%m-%d}" if user.remote_access_until else ""
+                f" until {last_day(user.remote_access_until, practice.zone):%b %-d, %Y}"
+                if user.remote_access_until
+                else ""
             )
             items.append(
                 AccessReviewItem(

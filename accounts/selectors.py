@@ -96,7 +96,8 @@ def signin_activity(user: User, *, limit: int = SIGNIN_ACTIVITY_LIMIT) -> list[S
     events = AuditEvent.objects.filter(target=user, action__in=SIGNIN_ACTIONS).order_by(
         "-created_at", "-id"
     )[:limit]
-    time_zone = user.practice.time_zone if user.practice_id else "UTC"
+    # The times of the words ("expires 4 Dec, 13:02") in the zone the page shows its own in.
+    time_zone = user.reading_time_zone
     rows = []
     for event in events:
         result, succeeded = _result(event, time_zone)

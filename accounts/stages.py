@@ -21,7 +21,7 @@ from accounts.lockout import (
     unknown_name_failure_record,
     unknown_name_locked,
 )
-from accounts.login_times import login_allowed, login_times_text
+from accounts.login_times import login_allowed, login_times_refusal
 from accounts.models import User
 from accounts.passwords import password_is_expired
 from accounts.profile import registration_phone_pending
@@ -42,9 +42,18 @@ from practice.models import Practice
 from practice.network import client_ip
 from practice.vocabulary import SignInFailure, Zone
 
+# SECURITY: the same words for an account locked by failed attempts, one an administrator
+# locked, and a name that matches nobody answered as locked (accounts.lockout): saying which
+# would tell a stranger that the name exists. The attempt that reaches the threshold is the
+# one that knows why, and says so (a name that matches nobody says it at the same attempt).
 LOCKED = (
-    "Your account is locked after too many failed sign-in attempts. Ask your practice "
-    "administrator to unlock it, or reset your password with “Forgot your password?”."
+    "Your account is locked. Ask your practice administrator to unlock it, or reset your "
+    "password with “Forgot your password?”: a completed reset unlocks it."
+)
+LOCKED_NOW = (
+    "Your account is now locked after too many failed sign-in attempts. Ask your practice "
+    "administrator to unlock it, or reset your password with “Forgot your password?”: a "
+    "completed reset unlocks it."
 )
 SLOWED = "Too many failed sign-in attempts from your network. Wait 15 minutes, then try again."
 TEMPORARY_EXPIRED = (
@@ -115,12 +124,13 @@ class CredentialsStage(SignInStage):
             # turns to "locked" at the same attempt (accounts.lockout, names that match nobody).
             make_password(password)
             address_failure_record(request=request, office_networks=networks)
-            locked = unknown_name_locked(practice=practice, username=username)
-            if not locked:
-                locked = unknown_name_failure_record(practice=practice, username=username)
-            return signin_refusal(
-                signin, reason=SignInFailure.UNKNOWN_USER, message=LOCKED if locked else INVALID
-            )
+            if unknown_name_locked(practice=practice, username=username):
+                message = LOCKED
+            elif unknown_name_failure_record(practice=practice, username=username):
+                message = LOCKED_NOW
+            else:
+                message = INVALID
+            return signin_refusal(signin, reason=SignInFailure.UNKNOWN_USER, message=message)
 
         if lock_refresh(user=user, request=request):
             # SECURITY: the same hashing work as a wrong password, so a locked account cannot
@@ -137,14 +147,16 @@ class CredentialsStage(SignInStage):
             failure_record(
                 user=user, request=request, reason=SignInFailure.THRESHOLD, reserved=True
             )
-            return Refused(message=LOCKED, code=SignInFailure.LOCKED)
+            return Refused(message=LOCKED_NOW, code=SignInFailure.LOCKED)
 
         if not user.check_password(password):
             address_failure_record(request=request, office_networks=networks)
             locked = failure_record(
                 user=user, request=request, reason=SignInFailure.WRONG_PASSWORD, reserved=True
             )
-            return Refused(message=LOCKED if locked else INVALID, code=SignInFailure.WRONG_PASSWORD)
+            return Refused(
+                message=LOCKED_NOW if locked else INVALID, code=SignInFailure.WRONG_PASSWORD
+            )
 
         # The password was right: the reserved attempt does not count (given back at the end of
         # the request). Earlier failures (wrong second-factor codes) stay counted until a
@@ -191,10 +203,7 @@ class LoginTimesStage(SignInStage):
         user = signin.user
         if login_allowed(user):
             return Passed()
-        message = (
-            f"Sign-in is not allowed at this time. You may sign in {login_times_text(user)} "
-            f"({user.practice.time_zone.replace('_', ' ')} time)."
-        )
+        message = login_times_refusal(user)
         return emergency_or_refuse(
             signin, stage=self.key, reason=SignInFailure.LOGIN_TIMES, message=message
         )

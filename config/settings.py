@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth, django-otp and messages: it ends sessions that are no longer allowed.
     "accounts.middleware.SessionGuardMiddleware",
+    # Dates and times in the zone the signed-in user reads in (the practice's, or their own).
+    "accounts.middleware.ReadingTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "practice.middleware.SecurityHeadersMiddleware",
 ]
@@ -179,6 +181,11 @@ SIGNIN_STAGES = [
     "mfa.stages.SecondFactorStage",
     "accounts.stages.RequiredActionsStage",
 ]
+# A second factor required while a user without one is signed in: the session guard asks this
+# function whether the user has one, and sends them to this page to set one up
+# (accounts.setup_due). Named here for the same reason as the stages.
+SECOND_FACTOR_CHECK = "mfa.selectors.has_second_factor"
+SECOND_FACTOR_SETUP_URL = "mfa:security"
 
 # Where the end of a user's access reaches the layers above accounts, which accounts does not
 # import (as SIGNIN_STAGES does for the second factor): each function is called once the change

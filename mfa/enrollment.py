@@ -31,12 +31,11 @@ from mfa.selectors import recovery_codes_left
 from mfa.stages import SETUP_OPTIONAL, SETUP_REQUIRED
 from mfa.verification import (
     STATE_KEY,
-    THROTTLED_MESSAGE,
     WRONG_CODE_MESSAGE,
     second_factor_mark,
     second_factor_passed,
-    seconds_text,
     throttle_seconds,
+    throttled_message,
 )
 
 RECOVERY_CODES_OFFER = (
@@ -80,7 +79,7 @@ class Enrollment:
         """
         seconds = throttle_seconds(device)
         if seconds:
-            form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+            form.add_error("code", throttled_message(device, seconds))
             return None
         code = form.cleaned_data["code"]
         if not check(device=device, code=code, actor=self.actor, request=request):

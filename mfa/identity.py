@@ -11,16 +11,15 @@ from mfa.email.flows import EmailCodeError, email_code_send, email_device
 from mfa.verification import (
     EMAIL_METHOD,
     STATE_KEY,
-    THROTTLED_MESSAGE,
     CheckResult,
     device_code_verify,
     email_code_is_ours,
     email_code_ours,
     mask_email,
     second_factor_failed,
-    seconds_text,
     signin_purpose,
     throttle_seconds,
+    throttled_message,
 )
 from phonecodes.codes import PhoneCodeError, phone_code_send, phone_code_verify
 from phonecodes.models import PhoneChannel
@@ -80,7 +79,7 @@ def identity_code_check(signin: SignIn, code: str) -> CheckResult:
     if device is not None:
         seconds = throttle_seconds(device)
         if seconds:
-            return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+            return CheckResult(message=throttled_message(device, seconds))
         ok = (
             email_code_is_ours(signin, device)
             and device_code_verify(device, code, purpose="") is not None

@@ -33,6 +33,7 @@ from phonecodes.codes import (
     phone_code_verify,
 )
 from phonecodes.models import RESEND_COOLDOWN_SECONDS, PhoneChannel
+from practice.vocabulary import FactorKind
 
 # Authenticator apps: a code of the previous 30-second step is still accepted (RFC 6238 5.2).
 ALLOWED_STEPS_BACK = 1
@@ -78,6 +79,21 @@ class AuthenticatorApp(TOTPDevice):
         self.set_last_used_timestamp(commit=False)
         self.save(update_fields=["last_t", *THROTTLE_FIELDS, "last_used_at"])
         return True
+
+    def code_already_used(self, token) -> str:
+        """ "app" when `token` is the code of a step this app already used (a replay, refused),
+        else "". For the words of the refusal only."""
+        token = str(token).strip().replace(" ", "")
+        last_t = type(self).objects.filter(pk=self.pk).values_list("last_t", flat=True).first()
+        if last_t is None or not (token.isdigit() and len(token) == self.digits):
+            return ""
+        now_t = (int(time.time()) - self.t0) // self.step
+        for t in (now_t, now_t - ALLOWED_STEPS_BACK):
+            if t <= last_t and constant_time_compare(
+                str(hotp(self.bin_key, t, digits=self.digits)).zfill(self.digits), token
+            ):
+                return FactorKind.APP
+        return ""
 
 
 class PhoneDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
@@ -187,6 +203,12 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         self.set_last_used_timestamp(commit=False)
         self.save(update_fields=[*THROTTLE_FIELDS, "last_used_at"])
         return True
+
+    def code_already_used(self, token) -> str:
+        """ "recovery" when `token` is one of these codes, already spent; else "". For the words
+        of the refusal only."""
+        used = self.codes.filter(code_hash=self.code_hash(str(token)), used_at__isnull=False)
+        return FactorKind.RECOVERY if used.exists() else ""
 
     def code_hash(self, code: str) -> str:
         normalized = re.sub(r"[^0-9A-Z]", "", code.upper())

@@ -19,7 +19,7 @@ from accounts.permissions import authority_check
 from mfa.pairing import devices_remove_all
 from mfa.selectors import user_factors
 from practice.audit import audit_record
-from practice.vocabulary import AuditAction
+from practice.vocabulary import AuditAction, DeactivationReason
 
 
 @dataclass
@@ -57,7 +57,7 @@ def user_offboard(*, user: User, actor: User, request=None) -> OffboardPlan:
     with transaction.atomic():
         user = locked_row(user)
         done = offboard_plan(user)
-        user_deactivate(user=user, actor=actor, request=request, why="offboarded")
+        user_deactivate(user=user, actor=actor, request=request, why=DeactivationReason.OFFBOARDED)
         devices_remove_all(user=user, actor=actor, request=request)
         invitations_void(user=user, actor=actor, request=request)
         password_clear(user=user, actor=actor, request=request)

@@ -37,9 +37,18 @@ EMAIL_METHOD = FactorKind.EMAIL.value
 RECOVERY_METHOD = FactorKind.RECOVERY.value
 
 WRONG_CODE_MESSAGE = "Invalid code. Check the code and try again."
+USED_CODE_MESSAGES = {
+    FactorKind.APP: "Invalid code: that code was already used. Wait for the next code in your app.",
+    FactorKind.RECOVERY: "Invalid code: that recovery code was already used. Each one works once.",
+}
 # From this many tries left, a wrong code says how many remain before the account locks.
 FEW_TRIES_LEFT = 2
-THROTTLED_MESSAGE = "Too many wrong codes in a row. Wait {seconds}, then try again."
+THROTTLED_MESSAGE = "{count} wrong codes in a row. Wait {seconds}, then try again."
+# After one wrong code django-otp checks the next only after a moment (longer after each).
+WAIT_MESSAGE = (
+    "Wait {seconds} before you enter a code again: after a wrong code, the next one is checked "
+    "only after a moment."
+)
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,15 @@ def throttle_seconds(device: Device) -> int:
     return max(1, math.ceil((wait - timezone.now()).total_seconds())) if wait else 1
 
 
+def throttled_message(device: Device, seconds: int) -> str:
+    """Why a code is not checked now, and for how long: after one wrong code, a short wait (not
+    "too many"); after several, how many."""
+    count = getattr(device, "throttling_failure_count", 0) or 0
+    if count <= 1:
+        return WAIT_MESSAGE.format(seconds=seconds_text(seconds))
+    return THROTTLED_MESSAGE.format(count=count, seconds=seconds_text(seconds))
+
+
 def countdown(signin: SignIn) -> dict | None:
     """What the page shows as "Time left" (the script counts it down)."""
     seconds = seconds_left(signin)
@@ -330,13 +348,14 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
     seconds = throttle_seconds(device)
     if seconds:
         # Not counted as a failure: the code was not even looked at.
-        return CheckResult(message=THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+        return CheckResult(message=throttled_message(device, seconds))
+    checked = device
     if email and not email_code_is_ours(signin, device):
         device = None
     else:
         device = device_code_verify(device, code, purpose=signin_purpose(signin))
     if device is None:
-        return second_factor_failed(signin)
+        return second_factor_failed(signin, used=_already_used(checked, code))
     if method.kind == FactorKind.RECOVERY:
         audit_record(
             action=AuditAction.MFA_RECOVERY_CODE_USED,
@@ -350,26 +369,36 @@ def code_check(signin: SignIn, method: Method, code: str) -> CheckResult:
 
 
 def second_factor_failed(
-    signin: SignIn, *, reason: SignInFailure = SignInFailure.SECOND_FACTOR
+    signin: SignIn, *, reason: SignInFailure = SignInFailure.SECOND_FACTOR, used: str = ""
 ) -> CheckResult:
     """A wrong code, or a security key's answer that does not check out: one more failure on
     the sign-in failure counter, which locks the account at the practice's threshold (and only
     a completed sign-in clears). Locked now (by this failure, or by another meanwhile), or what
-    to tell the user."""
+    to tell the user (`used`: the kind of code already used, when it was one)."""
     request, user = signin.request, signin.user
     locked = failure_record(user=user, request=request, reason=reason)
     if locked or lock_refresh(user=user, request=request):
         return CheckResult(locked=True)
-    return CheckResult(message=wrong_code_message(user))
+    return CheckResult(message=wrong_code_message(user, used=used))
 
 
-def wrong_code_message(user: User) -> str:
-    """ "Invalid code", and how many tries are left when few are."""
+def _already_used(device: Device, code: str) -> str:
+    """What the code was, if it is one the device already accepted ("" otherwise): a code an
+    app showed for a step already used, or a recovery code already spent. Asked only after the
+    code failed, and counted as failed all the same; it only changes the words."""
+    used = getattr(device, "code_already_used", None)
+    return used(code) if used is not None else ""
+
+
+def wrong_code_message(user: User, *, used: str = "") -> str:
+    """ "Invalid code" (why, when it is a code already used), and how many tries are left when
+    few are."""
+    said = USED_CODE_MESSAGES.get(used, WRONG_CODE_MESSAGE)
     left = attempts_left(user=user)
     if left > FEW_TRIES_LEFT:
-        return WRONG_CODE_MESSAGE
+        return said
     tries = "1 try" if left == 1 else f"{left} tries"
-    return f"{WRONG_CODE_MESSAGE} {tries} left before your account is locked."
+    return f"{said} {tries} left before your account is locked."
 
 
 def device_code_verify(device: Device, code: str, *, purpose: str) -> Device | None:

@@ -2,11 +2,11 @@
 
 The one door for every phone code, below both accounts and mfa: the text/voice second factor, its
 enrollment, the remote first-setup check, the registration phone step, password reset and the
-profile's phone change all send with `phone_code_send` (or `phone_code_send_and_tell`, which also
-says on the next page what happened) and check with `phone_code_verify`. Callers bind a code to
-what asked for it with `purpose`, made by `code_purpose` from a CodePurpose and a nonce
-("signin:<nonce>", "password-reset:<nonce>", ...): a code only verifies for the purpose it was
-sent for.
+profile's phone change all send with `phone_code_send` (the pages that send a code as they open
+through phonecodes.steps, which remembers what was sent or why nothing was) and check with
+`phone_code_verify`. Callers bind a code to what asked for it with `purpose`, made by
+`code_purpose` from a CodePurpose and a nonce ("signin:<nonce>", "password-reset:<nonce>", ...):
+a code only verifies for the purpose it was sent for.
 
 Rules:
 - 6 digits, valid 10 minutes, single use; a new code for the same purpose replaces the old one
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -215,24 +214,6 @@ def phone_code_send(
         raise PhoneCodeError("send_failed", SEND_FAILED_MESSAGE) from exc
     _record_sent(row=row, request=request)
     return SentCode(channel=channel, number=number, expires_at=row.expires_at)
-
-
-def phone_code_send_and_tell(
-    request, *, user, number: str, channel: str, purpose: str
-) -> SentCode | None:
-    """phone_code_send, and a message for the next page: what was sent, or why nothing was."""
-    if channel not in PhoneChannel.values:
-        messages.error(request, "Choose a text message or a call.")
-        return None
-    try:
-        sent = phone_code_send(
-            user=user, number=number, channel=channel, purpose=purpose, request=request
-        )
-    except PhoneCodeError as exc:
-        messages.error(request, exc.message)
-        return None
-    messages.info(request, sent.message)
-    return sent
 
 
 def phone_code_verify(*, user, purpose: str, code: str, request=None) -> bool:

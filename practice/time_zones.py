@@ -27,6 +27,12 @@ def time_zone_label(name: str) -> str:
     return " / ".join(part.replace("_", " ") for part in name.split("/"))
 
 
+def time_zone_words(name: str) -> str:
+    """A zone as a message or the audit log says it: "Eastern (New York)" for the common ones,
+    else time_zone_label's words."""
+    return dict(COMMON_ZONES).get(name) or time_zone_label(name)
+
+
 @cache
 def _regions() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     groups: dict[str, list[tuple[str, str]]] = {}

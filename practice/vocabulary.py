@@ -298,6 +298,28 @@ class LockChange(models.TextChoices):
     DEMO = "demo", "Demo data"
 
 
+class DeactivationReason(models.TextChoices):
+    """Why an account was deactivated by something other than a plain "Active" untick (the
+    "why" of user.deactivated)."""
+
+    DORMANT = "dormant", "No sign-in for too long"
+    OFFBOARDED = "offboarded", "Offboarded"
+
+
+class ReviewItemKind(models.TextChoices):
+    """What a line of an access review is about."""
+
+    REMOTE_ACCESS = "remote_access", "Remote access"
+    ROLE = "role", "Role"
+
+
+class ReviewDecision(models.TextChoices):
+    UNDECIDED = "", "Not reviewed"
+    KEEP = "keep", "Keep"
+    REMOVE = "remove", "Remove"
+    LAPSED = "lapsed", "Removed: not reviewed in time"
+
+
 class GatewayRefusal(models.TextChoices):
     """Why the gateway refuses a signed-in user: `/auth/verify`'s X-Auth-Reason on a 403, the
     refusal page's `reason`, and the console's "Through the gateway". The values are part of

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import UserSession
-from accounts.sessions import session_stamp
+from accounts.sessions import AUTH_SESSION_KEY, session_stamp
 from mfa.selectors import factor_kind
 
 
@@ -20,7 +20,9 @@ class _SessionRequest:
         self.session = session
 
 
-def sign_in(client, user, *, zone: str = "office", device=None) -> None:
+def sign_in(client, user, *, zone: str = "office", device=None, minutes_ago: int = 0) -> None:
+    """`minutes_ago`: when the sign-in happened (its password counts as typed recently for five
+    minutes, accounts.reauth)."""
     client.force_login(user)
     session = client.session
     session_stamp(
@@ -29,6 +31,7 @@ def sign_in(client, user, *, zone: str = "office", device=None) -> None:
         second_factor=device.persistent_id if device else "",
         second_factor_kind=factor_kind(device) if device else "",
     )
+    session[AUTH_SESSION_KEY]["at"] -= minutes_ago * 60
     if device is not None:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
@@ -43,16 +46,20 @@ def sign_in(client, user, *, zone: str = "office", device=None) -> None:
     )
 
 
-def signed_in_client(user, *, zone: str = "office", user_agent: str = "", device=None) -> Client:
+def signed_in_client(
+    user, *, zone: str = "office", user_agent: str = "", device=None, minutes_ago: int = 0
+) -> Client:
     """Another browser, signed in as `user` (its own session and UserSession row)."""
     client = Client(HTTP_USER_AGENT=user_agent) if user_agent else Client()
-    sign_in(client, user, zone=zone, device=device)
+    sign_in(client, user, zone=zone, device=device, minutes_ago=minutes_ago)
     return client
 
 
-def browser_signed_in(context, base_url: str, user, *, zone: str = "office", device=None) -> None:
+def browser_signed_in(
+    context, base_url: str, user, *, zone: str = "office", device=None, minutes_ago: int = 0
+) -> None:
     """Sign a Playwright browser context in as `user` through a test client's session."""
-    client = signed_in_client(user, zone=zone, device=device)
+    client = signed_in_client(user, zone=zone, device=device, minutes_ago=minutes_ago)
     context.add_cookies(
         [
             {

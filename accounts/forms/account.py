@@ -6,6 +6,8 @@ from accounts.forms.fields import password_field
 from accounts.models import User
 from accounts.password_rules import MAX_PASSWORD_LENGTH
 from accounts.profile import PROFILE_FIELDS
+from phonecodes.codes import PhoneCodeError, number_check, phone_codes_available
+from phonecodes.models import PhoneChannel
 from phonecodes.numbers import normalize_phone
 from practice.time_zones import time_zone_choices
 from practice.validators import validate_npi
@@ -57,7 +59,16 @@ class ProfileForm(forms.Form):
         ]
 
     def clean_mobile_phone(self):
-        return normalize_phone(self.cleaned_data["mobile_phone"])
+        number = normalize_phone(self.cleaned_data["mobile_phone"])
+        if number and number != self.user.mobile_phone and phone_codes_available():
+            # A number no code may go to (a country the practice does not allow, a premium-rate
+            # line) is refused here, with the reason, rather than on a page asking for a code
+            # that could never be sent.
+            try:
+                number_check(user=self.user, number=number, channel=PhoneChannel.SMS)
+            except PhoneCodeError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+        return number
 
     def clean_other_phone(self):
         return normalize_phone(self.cleaned_data["other_phone"])

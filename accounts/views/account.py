@@ -23,7 +23,7 @@ from accounts.forms.account import CurrentPasswordForm, ProfileForm
 from accounts.forms.passwords import CHECKLIST_ID, PasswordChangeForm, password_checklist
 from accounts.forms.signin import CodeForm
 from accounts.lockout import failure_record
-from accounts.passwords import password_change, password_expires_at
+from accounts.passwords import password_change, password_expires_at, password_is_expired
 from accounts.profile import (
     email_change_confirm,
     email_change_request,
@@ -38,17 +38,13 @@ from accounts.redirects import login_path_for, safe_next
 from accounts.selectors import sessions_active, signin_activity
 from accounts.sessions import sessions_end
 from accounts.tokens import email_change_read
-from phonecodes.codes import phone_code_send_and_tell, phone_codes_available
+from phonecodes.codes import phone_codes_available
 from phonecodes.models import PhoneChannel
+from phonecodes.steps import code_step, code_step_send, code_step_tried
 from practice.vocabulary import SessionEndReason, SignInFailure
 
 # The session key of the phone change's steps.
 PHONE_CHANGE_SESSION_KEY = "_pg_phone_change"
-
-
-def _display_time_zone(user) -> str:
-    """Times on My Account read in the user's own zone, else the practice's."""
-    return user.time_zone or (user.practice.time_zone if user.practice_id else "UTC")
 
 
 # --- My Account ------------------------------------------------------------------------------
@@ -83,6 +79,7 @@ def account_view(request):
         if not form.errors:
             return _profile_save(request, form)
     sessions = sessions_active(user, current_key=request.session.session_key)
+    expires_at = password_expires_at(user)
     return render(
         request,
         "accounts/account/account.html",
@@ -91,8 +88,9 @@ def account_view(request):
             "sessions": sessions,
             "other_sessions": sum(not session.is_current for session in sessions),
             "signins": signin_activity(user),
-            "password_expires_at": password_expires_at(user),
-            "display_time_zone": _display_time_zone(user),
+            "password_expires_at": expires_at,
+            "password_expired": password_is_expired(user),
+            "display_time_zone": user.reading_time_zone,
         },
     )
 
@@ -125,23 +123,21 @@ def _profile_save(request, form):
             request.session[PHONE_CHANGE_SESSION_KEY] = {
                 "number": number,
                 "purpose": phone_change_purpose(),
-                "sent_to": "",
             }
             return redirect("accounts:account_phone")
     return redirect("accounts:account")
 
 
 def _phone_change_send(request, pending: dict, channel: str) -> None:
-    sent = phone_code_send_and_tell(
+    code_step_send(
         request,
+        pending,
         user=request.user,
         number=pending["number"],
         channel=channel,
         purpose=pending["purpose"],
     )
-    if sent is not None:
-        pending["sent_to"] = pending["number"]
-        request.session[PHONE_CHANGE_SESSION_KEY] = pending
+    request.session[PHONE_CHANGE_SESSION_KEY] = pending
 
 
 @sensitive_post_parameters("code")
@@ -149,7 +145,8 @@ def _phone_change_send(request, pending: dict, channel: str) -> None:
 @never_cache
 @login_required
 def account_phone_view(request):
-    """Confirm a new mobile number with a code sent to it (sent as the page opens)."""
+    """Confirm a new mobile number with a code sent to it (sent as the page opens). The page
+    asks for a code only once one was sent; otherwise it says why not, and when one can be."""
     pending = request.session.get(PHONE_CHANGE_SESSION_KEY)
     if not pending:
         return redirect("accounts:account")
@@ -161,31 +158,29 @@ def account_phone_view(request):
     if request.method == "POST" and action in PhoneChannel.values:
         _phone_change_send(request, pending, action)
         return redirect("accounts:account_phone")
-    if request.method == "GET" and pending["sent_to"] != pending["number"]:
+    if request.method == "GET" and not code_step_tried(pending):
         _phone_change_send(request, pending, PhoneChannel.SMS)
-    form = CodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        if pending["sent_to"] != pending["number"]:
-            form.add_error("code", "Send a code to the new number first.")
+    step = code_step(pending, pending["number"])
+    form = CodeForm(request.POST if request.method == "POST" and step.sent else None)
+    if form.is_bound and form.is_valid():
+        try:
+            phone_change_confirm(
+                user=request.user,
+                number=pending["number"],
+                purpose=pending["purpose"],
+                code=form.cleaned_data["code"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc)
         else:
-            try:
-                phone_change_confirm(
-                    user=request.user,
-                    number=pending["number"],
-                    purpose=pending["purpose"],
-                    code=form.cleaned_data["code"],
-                    request=request,
-                )
-            except ValidationError as exc:
-                form.add_error("code", exc)
-            else:
-                del request.session[PHONE_CHANGE_SESSION_KEY]
-                messages.success(request, "Your new mobile phone number is verified and saved.")
-                return redirect("accounts:account")
+            del request.session[PHONE_CHANGE_SESSION_KEY]
+            messages.success(request, "Your new mobile phone number is verified and saved.")
+            return redirect("accounts:account")
     return render(
         request,
         "accounts/account/phone.html",
-        {"form": form, "number": pending["number"]},
+        {"form": form, "number": pending["number"], "step": step},
     )
 
 

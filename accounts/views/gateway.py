@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -110,8 +111,9 @@ def gateway_refused_view(request):
     context = {
         "reason": reason,
         "title": text.title,
-        "why": text.why % name,
-        "what_next": text.what_next % name,
+        # "%(practice)s" may open a sentence, and be "your practice".
+        "why": capfirst(text.why % name),
+        "what_next": capfirst(text.what_next % name),
         "practice": practice,
         "signin_url": signin,
         "reset_url": reverse("accounts:password_reset")

@@ -24,9 +24,8 @@ from accounts.password_reset import (
     reset_token_valid,
 )
 from accounts.redirects import login_path_for
-from phonecodes.codes import phone_code_send_and_tell
 from phonecodes.models import PhoneChannel
-from phonecodes.numbers import number_ending
+from phonecodes.steps import code_step, code_step_send, code_step_tried
 from practice.models import Practice
 
 INVALID_CODE_MESSAGE = "Invalid code. Enter the latest code we sent, or send a new one."
@@ -104,12 +103,9 @@ def password_reset_confirm_view(request):
 
 
 def _reset_code_send(request, user, state: dict, channel: str) -> None:
-    sent = phone_code_send_and_tell(
-        request, user=user, number=user.mobile_phone, channel=channel, purpose=state["purpose"]
-    )
-    if sent is not None:
-        state["sent"] = channel
-        link_state_save(request, PASSWORD_RESET, state)
+    number, purpose = user.mobile_phone, state["purpose"]
+    code_step_send(request, state, user=user, number=number, channel=channel, purpose=purpose)
+    link_state_save(request, PASSWORD_RESET, state)
 
 
 def _reset_phone_step(request, user, state: dict):
@@ -117,11 +113,13 @@ def _reset_phone_step(request, user, state: dict):
     if request.method == "POST" and action in PhoneChannel.values:
         _reset_code_send(request, user, state, action)
         return redirect(request.path)
-    if request.method == "GET" and not state.get("sent"):
+    if request.method == "GET" and not code_step_tried(state):
         # The code is sent as the step opens (by text; the page offers a call instead).
         _reset_code_send(request, user, state, PhoneChannel.SMS)
-    form = CodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    step = code_step(state, user.mobile_phone)
+    # No code was sent for this step: there is nothing to check (and no failure to count).
+    form = CodeForm(request.POST if request.method == "POST" and step.sent else None)
+    if form.is_bound and form.is_valid():
         try:
             verified = reset_code_verify(
                 user=user, purpose=state["purpose"], code=form.cleaned_data["code"], request=request
@@ -135,11 +133,7 @@ def _reset_phone_step(request, user, state: dict):
             link_state_save(request, PASSWORD_RESET, state)
             return redirect(request.path)
         form.add_error("code", INVALID_CODE_MESSAGE)
-    return render(
-        request,
-        "accounts/password_reset/phone.html",
-        {"form": form, "ending": number_ending(user.mobile_phone)},
-    )
+    return render(request, "accounts/password_reset/phone.html", {"form": form, "step": step})
 
 
 def _reset_password_step(request, user, token: str):

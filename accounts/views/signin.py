@@ -26,15 +26,16 @@ from accounts.signin import (
     Refused,
     SignIn,
     default_landing,
+    login_url_for,
     signin_continue,
     signin_start,
     signin_step,
     signin_stop,
 )
 from accounts.stages import LOCKED
-from phonecodes.codes import code_purpose, phone_code_send_and_tell
+from phonecodes.codes import code_purpose
 from phonecodes.models import PhoneChannel
-from phonecodes.numbers import number_ending
+from phonecodes.steps import code_step, code_step_send
 from practice.models import Practice
 from practice.policy import effective_policy
 from practice.vocabulary import CodePurpose, SessionEndReason, SignInFailure
@@ -163,14 +164,15 @@ PHONE_STATE_KEY = "registration_phone"
 def _registration_code_send(signin: SignIn, channel: str) -> None:
     state = signin.state.setdefault(PHONE_STATE_KEY, {})
     state.setdefault("purpose", code_purpose(CodePurpose.REGISTRATION))
-    signin.save()
-    phone_code_send_and_tell(
+    code_step_send(
         signin.request,
+        state,
         user=signin.user,
         number=signin.user.mobile_phone,
         channel=channel,
         purpose=state["purpose"],
     )
+    signin.save()
 
 
 @sensitive_post_parameters("code")
@@ -190,12 +192,17 @@ def signin_phone_view(request, signin: SignIn):
     if request.method == "POST" and action in PhoneChannel.values:
         _registration_code_send(signin, action)
         return redirect("accounts:signin_phone")
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    state = signin.state.get(PHONE_STATE_KEY, {})
+    step = code_step(state, user.mobile_phone)
+    # No code was sent for this step: nothing to check, and no failure to count.
+    form = CodeForm(request.POST if request.method == "POST" and step.sent else None)
     if form.is_bound and form.is_valid():
-        purpose = signin.state.get(PHONE_STATE_KEY, {}).get("purpose", "")
         try:
             phone_verify(
-                user=user, purpose=purpose, code=form.cleaned_data["code"], request=request
+                user=user,
+                purpose=state.get("purpose", ""),
+                code=form.cleaned_data["code"],
+                request=request,
             )
         except ValidationError as exc:
             if failure_record(user=user, request=request, reason=SignInFailure.PHONE_CODE):
@@ -206,7 +213,7 @@ def signin_phone_view(request, signin: SignIn):
             return signin_continue(signin)
     context = {
         "form": form,
-        "ending": number_ending(user.mobile_phone),
+        "step": step,
         "heading": "Verify your phone",
         "intro": "Your practice asks new users to verify their mobile phone.",
     }
@@ -217,7 +224,11 @@ def signin_phone_view(request, signin: SignIn):
 @csrf_protect
 def logout_view(request):
     user = request.user
-    login_path = login_path_for(user if user.is_authenticated else None)
+    if user.is_authenticated:
+        login_path = login_path_for(user)
+    else:
+        # Half-way through a sign-in (a step page's "Sign out"): back to its practice's page.
+        login_path = login_url_for(pending_get(request))
     session_end_current(request, reason=SessionEndReason.SIGNED_OUT, actor=user)
     messages.success(request, "You are signed out.")
     return redirect(login_path)

@@ -14,6 +14,7 @@ This module sits with the console, on top of accounts and mfa, because its actio
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -66,7 +67,9 @@ def unlock_users(modeladmin, request, queryset):
         if user.locked_at is not None or user.failed_logins:
             user_unlock(user=user, actor=request.user, request=request, reason=LockChange.SUPPORT)
             unlocked += 1
-    modeladmin.message_user(request, f"Unlocked {unlocked} user(s).", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Unlocked {unlocked} user{pluralize(unlocked)}.", messages.SUCCESS
+    )
 
 
 @admin.action(description="Activate selected users (remote access stays off)")
@@ -75,7 +78,9 @@ def activate_users(modeladmin, request, queryset):
         user_activate(user=user, actor=request.user, request=request)
         for user in _practice_users(queryset)
     )
-    modeladmin.message_user(request, f"Activated {activated} user(s).", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Activated {activated} user{pluralize(activated)}.", messages.SUCCESS
+    )
 
 
 @admin.action(description="Deactivate selected users (ends their sessions and remote access)")
@@ -94,7 +99,9 @@ def deactivate_users(modeladmin, request, queryset):
         return page
     for user in users:
         user_deactivate(user=user, actor=request.user, request=request)
-    modeladmin.message_user(request, f"Deactivated {len(users)} user(s).", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Deactivated {len(users)} user{pluralize(len(users))}.", messages.SUCCESS
+    )
 
 
 @admin.action(description="Reset 2FA pairing of selected users")
@@ -124,7 +131,9 @@ def reset_pairing(modeladmin, request, queryset):
     for user in users:
         pairing_reset(user=user, actor=request.user, request=request)
     modeladmin.message_user(
-        request, f"Reset the 2FA pairing of {len(users)} user(s).", messages.SUCCESS
+        request,
+        f"Reset the 2FA pairing of {len(users)} user{pluralize(len(users))}.",
+        messages.SUCCESS,
     )
     return None
 
@@ -140,7 +149,7 @@ def send_password_reset_link(modeladmin, request, queryset):
             modeladmin.message_user(
                 request, f"{user.username}: {exc.messages[0]}", messages.WARNING
             )
-    modeladmin.message_user(request, f"Sent a password reset link to {sent} user(s).")
+    modeladmin.message_user(request, f"Sent a password reset link to {sent} user{pluralize(sent)}.")
 
 
 @admin.register(User)
@@ -238,7 +247,9 @@ def copy_roles(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{role.name}: {exc.messages[0]}", messages.WARNING)
         else:
             copied += 1
-    modeladmin.message_user(request, f"Copied {copied} role(s) to {target}.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Copied {copied} role{pluralize(copied)} to {target}.", messages.SUCCESS
+    )
     return None
 
 

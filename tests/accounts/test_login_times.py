@@ -76,7 +76,7 @@ def test_sign_in_outside_the_window_says_when_it_is_allowed(client, office, week
     text = response.content.decode()
     assert "not allowed at this time" in text.lower()
     assert "Monday to Friday 07:00–19:00" in text
-    assert "America/New York" in text
+    assert "(Eastern (New York) time)" in text
     assert SESSION_KEY not in client.session
     assert AuditEvent.objects.get(action="signin.failed").details["reason"] == "login_times"
 

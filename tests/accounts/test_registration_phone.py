@@ -80,7 +80,7 @@ def test_call_me_instead_reads_the_code(client, invited):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         client.get("/login/phone/")
         page = client.post("/login/phone/", {"action": "voice"}, follow=True).content.decode()
-        assert "A code was sent a moment ago" in page  # the resend cooldown
+        assert "You can ask for a new code in 30 seconds." in page  # the resend cooldown
         traveller.shift(timedelta(seconds=31))
         page = client.post("/login/phone/", {"action": "voice"}, follow=True).content.decode()
         assert "We are calling your phone ending in 0143" in page

@@ -150,10 +150,12 @@ def make_site(practice, admin_user, member) -> Site:
     )
 
 
-def sign_in_as(context, base_url: str, user, *, reauth: bool = False, device=None) -> None:
+def sign_in_as(
+    context, base_url: str, user, *, reauth: bool = False, device=None, minutes_ago: int = 0
+) -> None:
     """A signed-in browser (and, for the second-factor pages, a password typed just now; with
-    `device`, a session that passed that second factor)."""
-    client = signed_in_client(user, device=device)
+    `device`, a session that passed that second factor; `minutes_ago`, signed in that long ago)."""
+    client = signed_in_client(user, device=device, minutes_ago=minutes_ago)
     if reauth:
         session = client.session
         session[REAUTH_SESSION_KEY] = time.time()
@@ -296,7 +298,8 @@ def my_account_pages(page, base_url: str, site: Site):
     page.get_by_role("button", name="Change password").click()
     page.wait_for_load_state()
     yield "/account/password/, failed save"
-    sign_in_as(page.context, base_url, site.member)
+    # Signed in a while ago: the password typed then no longer counts, and is asked again.
+    sign_in_as(page.context, base_url, site.member, minutes_ago=10)
     page.goto(f"{base_url}/account/security/app/add/")
     yield "/account/confirm-password/"
     page.goto(f"{base_url}/account/email/link/#{site.email_token}")

@@ -40,7 +40,8 @@ def test_changes_need_the_password_again(client, member):
         reauth_url = reverse("accounts:reauth")
     except NoReverseMatch:
         pytest.skip("the password confirmation page (accounts:reauth) is not on main yet")
-    sign_in(client, member)
+    # Signed in a while ago: the password typed then no longer counts as recent.
+    sign_in(client, member, minutes_ago=10)
     device = app_device(member)
     for url in [
         "/account/security/app/add/",
@@ -57,7 +58,7 @@ def test_changes_need_the_password_again(client, member):
 
 
 def test_the_security_key_api_refuses_without_recent_password(client, member):
-    sign_in(client, member)
+    sign_in(client, member, minutes_ago=10)
     response = client.post("/account/security/key/begin/")
     assert response.status_code == 403
     assert "Confirm your password" in response.json()["detail"]

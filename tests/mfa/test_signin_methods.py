@@ -223,7 +223,7 @@ def test_remote_first_setup_is_confirmed_by_email_then_the_app_is_added(
     assert member.failed_logins == 1
     # Right after a wrong code django-otp asks for a second's patience, and says so.
     response = client.post("/login/setup/", {"code": code}, REMOTE_ADDR=REMOTE)
-    assert "Wait 1 second," in page_text(response)
+    assert "Wait 1 second before you enter a code again" in page_text(response)
     clock.shift(timedelta(seconds=2))
     response = client.post("/login/setup/", {"code": code}, REMOTE_ADDR=REMOTE)
     assert response["Location"] == "/login/setup/"

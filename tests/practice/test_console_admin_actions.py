@@ -32,7 +32,7 @@ def test_unlock_is_audited_under_the_staff_member(staff_client, staff, member, s
     user_lock(user=member, actor=None)
     user_lock(user=stranger, actor=None)
     response = act(staff_client, "unlock_users", member, stranger)
-    assert "Unlocked 2 user(s)." in response.content.decode()
+    assert "Unlocked 2 users." in response.content.decode()
     member.refresh_from_db()
     assert member.locked_at is None
     event = AuditEvent.objects.get(target=member, action="user.unlocked")
@@ -61,7 +61,7 @@ def test_reset_pairing_needs_a_staff_session_with_its_own_second_factor(client, 
 def test_reset_pairing_with_a_verified_staff_session(staff_client, staff, member):
     TOTPDevice.objects.create(user=member, name="Phone", confirmed=True)
     response = act(staff_client, "reset_pairing", member)
-    assert "Reset the 2FA pairing of 1 user(s)." in response.content.decode()
+    assert "Reset the 2FA pairing of 1 user." in response.content.decode()
     assert not TOTPDevice.objects.filter(user=member).exists()
     assert AuditEvent.objects.get(target=member, action="mfa.pairing_reset").actor == staff
 
@@ -69,7 +69,7 @@ def test_reset_pairing_with_a_verified_staff_session(staff_client, staff, member
 def test_support_staff_rows_are_left_alone(staff_client, staff):
     other = StaffFactory(username="colleague")
     response = act(staff_client, "deactivate_users", other)
-    assert "Deactivated 0 user(s)." in response.content.decode()
+    assert "Deactivated 0 users." in response.content.decode()
     other.refresh_from_db()
     assert other.is_active
 

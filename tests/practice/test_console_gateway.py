@@ -110,7 +110,11 @@ def test_the_same_reasons_as_the_gateway(console, admin_user, change, words):
         assert rows(reach(console, user))["ehr.valley.test"] == f"{words} | {words}"
 
 
-def test_a_practice_requiring_a_second_factor_says_so_for_the_office(console, member):
+def test_a_practice_requiring_a_second_factor_says_so_for_the_office(console, member, admin_user):
+    from tests.mfa.helpers import app_device
+
+    # The administrator has one: without, the console would send them to set one up first.
+    app_device(admin_user)
     practice = member.practice
     practice.two_factor_policy = "require"
     practice.save()

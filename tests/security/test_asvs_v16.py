@@ -225,7 +225,7 @@ def test_v16_3_1_a_wrong_code_during_a_password_reset_is_logged(client, member, 
     failed = AuditEvent.objects.get(action="signin.failed", target=member)
     assert failed.details == {"reason": "phone_code", "during": "password_reset"}
     assert (
-        "Sign-in refused: wrong code (phone verification)"
+        "Password reset refused: wrong code sent to the phone"
         in signed_in_client(member).get("/account/").content.decode()
     )
 

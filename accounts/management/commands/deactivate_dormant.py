@@ -2,6 +2,7 @@
 `run_scheduled` does this too)."""
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
 from accounts.dormancy import dormant_digests_due, dormant_due
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         run = dormant_due()
         digests = dormant_digests_due()
+        deactivated, warned = len(run.deactivated), len(run.warned)
         self.stdout.write(
-            f"Deactivated {len(run.deactivated)} user(s); warned {len(run.warned)}; "
-            f"sent {digests} weekly digest(s)."
+            f"Deactivated {deactivated} user{pluralize(deactivated)}; warned {warned}; "
+            f"sent {digests} weekly digest{pluralize(digests)}."
         )

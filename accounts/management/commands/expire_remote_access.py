@@ -5,6 +5,7 @@ Sign-in and the per-request session check end a user's grant when that user come
 """
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
 from accounts.remote_access import remote_access_lapse_due
 
@@ -14,4 +15,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         lapsed = remote_access_lapse_due()
-        self.stdout.write(f"Remote access ended for {lapsed} user(s).")
+        self.stdout.write(f"Remote access ended for {lapsed} user{pluralize(lapsed)}.")

@@ -8,7 +8,7 @@ the services, which the views call and whose refusals land on the matching field
 """
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -21,6 +21,7 @@ from accounts.models import TwoFactorSetup, User, Weekday
 from accounts.permissions import may_act_on, may_give_role, permissions_of
 from practice.console.forms.fields import BoundedDateField
 from practice.console.selectors.user_list import SORTS
+from practice.days import day_end, last_day
 from practice.models import PracticeRole, Provider
 from practice.vocabulary import FactorKind, Permission
 
@@ -100,15 +101,11 @@ class UserListForm(forms.Form):
 
 def _until_to_date(until: datetime | None, zone: ZoneInfo) -> date | None:
     """The last day of a time-limited grant (the grant ends at the midnight after it)."""
-    if until is None:
-        return None
-    return (until - timedelta(microseconds=1)).astimezone(zone).date()
+    return last_day(until, zone) if until is not None else None
 
 
 def _date_to_until(day: date | None, zone: ZoneInfo) -> datetime | None:
-    if day is None:
-        return None
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return day_end(day, zone) if day is not None else None
 
 
 class UserForm(forms.Form):

@@ -14,9 +14,11 @@ from django.db.models.functions import Cast, Concat
 from accounts.models import User
 from practice.audit_words import (
     AuditDescription,
+    actor_words,
     audit_describe,
     details_parse,
     event_describe,
+    who_words,
 )
 from practice.models import AuditEvent, Practice
 from practice.vocabulary import (
@@ -157,14 +159,6 @@ class AuditPage:
     newer: str = ""  # cursor of the next newer page, "" at the newest
 
 
-def _person(user: User | None) -> str:
-    if user is None:
-        return "system"
-    if user.practice_id is None:
-        return f"support: {user.username}"
-    return user.get_full_name() or user.username
-
-
 def audit_page(
     events: QuerySet,
     *,
@@ -202,7 +196,7 @@ def audit_page(
     rows = [
         AuditRow(
             event=event,
-            actor=_person(event.actor),
+            actor=actor_words(event.actor),
             target=event.target,
             description=event_describe(event, time_zone=time_zone),
         )
@@ -294,12 +288,7 @@ def audit_csv_rows(events: QuerySet, *, time_zone: str) -> Iterator[list[str]]:
             created_at = created_at.replace(tzinfo=UTC)
         details = details_parse(stored)
         description = audit_describe(action, details, time_zone=time_zone)
-        if actor is None:
-            actor_text = "system"
-        elif actor_practice is None:
-            actor_text = f"support: {actor}"
-        else:
-            actor_text = actor
+        actor_text = who_words(actor, support=actor is not None and actor_practice is None)
         cells = (
             created_at.astimezone(zone).isoformat(),
             action,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.access_end import SHOW_DAYS, access_days_left
 from accounts.models import Invitation, User
+from practice.days import last_day
 from practice.policy import EXPIRY_WARNING_DAYS, Policy
 
 
@@ -40,14 +41,17 @@ def remote_access_badge(user: User, now: datetime) -> Badge | None:
     if user.remote_access_until <= now:
         return Badge("remote access ended", "warn")
     # "until" is the moment access ends: midnight after the last allowed day.
-    last_day = user.practice.today(user.remote_access_until - timedelta(microseconds=1))
-    return Badge(f"remote access until {last_day:%b %-d, %Y}", "ok")
+    day = last_day(user.remote_access_until, user.practice.zone)
+    return Badge(f"remote access until {day:%b %-d, %Y}", "ok")
 
 
 def registration_status(user: User) -> Badge:
     if not user.has_usable_password():
         if getattr(user, "has_open_invitation", False):
             return Badge("invited", "warn")
+        if user.password_changed_at is not None and not user.is_active:
+            # Registered once, then closed: offboarding removes the password (only it does).
+            return Badge("offboarded")
         return Badge("invitation expired", "danger")
     if user.verify_phone_at_registration and user.mobile_phone_verified_at is None:
         return Badge("phone not verified", "warn")
@@ -87,9 +91,10 @@ def user_status(user: User, now: datetime) -> list[Badge]:
 
 
 def access_end_badge(user: User, now: datetime) -> Badge | None:
-    """ "access ended", or "ends in N days" in the last SHOW_DAYS days before the end date."""
+    """ "access ended", or "ends in N days" in the last SHOW_DAYS days before the end date (not
+    for an inactive account, whose access has ended already)."""
     days = access_days_left(user, now)
-    if days is None or days > SHOW_DAYS:
+    if days is None or days > SHOW_DAYS or (days > 0 and not user.is_active):
         return None
     if days <= 0:
         return Badge("access ended", "danger")

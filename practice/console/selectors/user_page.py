@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, User, UserSession
 from mfa.selectors import second_factor_kinds
-from practice.audit_words import event_describe
+from practice.audit_words import actor_words, event_describe
 from practice.console.selectors.statuses import Badge, registration_status, second_factor_text
 from practice.models import AuditEvent
 
@@ -18,6 +18,7 @@ def user_recent_events(user: User, limit: int = 20) -> list[AuditEvent]:
     )
     for event in events:
         event.description = event_describe(event, time_zone=user.practice.time_zone)
+        event.by = actor_words(event.actor)
     return events
 
 

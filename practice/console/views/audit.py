@@ -80,6 +80,6 @@ def audit_export(request):
         selectors.audit_csv_chunks(events, time_zone=practice.time_zone),
         content_type="text/csv; charset=utf-8",
     )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    stamp = timezone.localtime(timezone.now(), practice.zone).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{practice.code}-{stamp}.csv"'
     return response

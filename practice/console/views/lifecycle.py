@@ -115,6 +115,7 @@ def reviews_view(request):
     practice = request.user.practice
     review = review_open(practice)
     status = 200
+    refused = None
     if request.method == "POST":
         if review is None:
             raise Http404("No review is open.")
@@ -127,7 +128,8 @@ def reviews_view(request):
             review_decide(review=review, decisions=decisions, actor=request.user, request=request)
             result = review_finish(review=review, actor=request.user, request=request)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            # The lines marked are kept; the page says what stopped the review, at the top.
+            refused = exc
             status = 400
         else:
             kept, removed = result.kept, result.removed
@@ -138,6 +140,7 @@ def reviews_view(request):
     context = {
         "review": review,
         "items": items,
+        "problems": _review_problems(refused, items) if refused is not None else [],
         "undecided": sum(1 for item in items if not item.decision),
         "due_on": review_due_on(practice),
         "today": practice.today(),
@@ -145,6 +148,21 @@ def reviews_view(request):
         "console_section": "reviews",
     }
     return render(request, "console/reviews.html", context, status=status)
+
+
+def _review_problems(refused: ValidationError, items) -> list[dict]:
+    """The error summary of a review that did not finish: each line still to mark, linked to
+    its choice (and the line marked as such), or the reason it gave."""
+    if getattr(refused, "code", "") == "review_undecided":
+        problems = []
+        for item in items:
+            item.unmarked = not item.decision
+            if item.unmarked:
+                text = f"{item.user}: {item.held}: mark it Keep or Remove"
+                problems.append({"text": text, "href": f"#item-{item.pk}-keep"})
+        if problems:
+            return problems
+    return [{"text": message, "href": ""} for message in refused.messages]
 
 
 @never_cache
@@ -172,6 +190,11 @@ def review_export(request, review_id):
     writer = csv.writer(buffer)
     writer.writerow(["user", "username", "holds", "granted by", "last sign-in", "decision",
                      "decided by", "decided at"])  # fmt: skip
+    zone = review.practice.zone  # times as the audit CSV gives them: the practice's, its offset
+
+    def when(moment) -> str:
+        return moment.astimezone(zone).isoformat() if moment else ""
+
     for item in review.items.select_related("user", "decided_by").order_by("kind", "id"):
         writer.writerow(
             csv_safe(value)
@@ -180,10 +203,10 @@ def review_export(request, review_id):
                 item.user.username,
                 item.held,
                 item.granted_by,
-                item.last_login.isoformat() if item.last_login else "",
+                when(item.last_login),
                 item.get_decision_display(),
                 item.decided_by.username if item.decided_by else "",
-                item.decided_at.isoformat() if item.decided_at else "",
+                when(item.decided_at),
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

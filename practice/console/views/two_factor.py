@@ -27,7 +27,7 @@ from mfa.in_person import (
 from mfa.models import AuthenticatorApp, PhoneDevice
 from mfa.phone.views import setup_code_resend
 from mfa.totp.flows import provisioning_uri, qr_code_data_uri, secret_for_typing
-from mfa.verification import THROTTLED_MESSAGE, WRONG_CODE_MESSAGE, seconds_text, throttle_seconds
+from mfa.verification import WRONG_CODE_MESSAGE, throttle_seconds, throttled_message
 from phonecodes.codes import PhoneCodeError, phone_codes_available
 from phonecodes.numbers import mask_number
 from practice.console.access import console_view, user_for_admin
@@ -138,7 +138,7 @@ def user_two_factor_setup_code(request, user_id):
         if form.is_valid():
             seconds = throttle_seconds(device)
             if seconds:
-                form.add_error("code", THROTTLED_MESSAGE.format(seconds=seconds_text(seconds)))
+                form.add_error("code", throttled_message(device, seconds))
             elif in_person_setup_confirm(
                 device=device, code=form.cleaned_data["code"], actor=request.user, request=request
             ):
