@@ -345,7 +345,7 @@ def test_item6_the_dormant_digest_names_the_day_in_the_practice_zone(practice, a
 
 # --- 8. Words from the code in the audit log -------------------------------------------------
 
-SOURCE_DIRS = ("accounts", "mfa", "phonecodes", "practice")
+SOURCE_DIRS = ("accounts", "mfa", "oidc", "phonecodes", "practice")
 
 
 def _details_keys_written() -> set[str]:
@@ -528,17 +528,26 @@ def _samples() -> dict:
         "invitations": [1],
         "reset_links": [True],
         "provider_kept": ["Dr. Ada Park"],
+        "npi": ["1234567893"],
+        "application": ["Charts"],
+        "client_id": ["1e6hYNfWleUiCHtl50MZgAvQHy0mBGoIJgMdOSt7"],
+        "redirect_uris": [["https://charts.example.test/callback"]],
+        "backchannel_logout_uri": ["https://charts.example.test/logout"],
+        "always_second_factor": [True],
+        "attempt": [2],
     }
 
 
 EMAIL = re.compile(r"\S+@\S+")
+# An address a person reads as it is (an application's redirect URI): not a code.
+URL = re.compile(r"https?://\S+")
 DOTTED_CODE = re.compile(r"\b[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\b")
 SNAKE_CASE = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9_]+\b")
 BARE_ID = re.compile(r"\bids?\b", re.IGNORECASE)
 
 
 def _words_from_the_code(text: str) -> list[str]:
-    text = EMAIL.sub("", text)
+    text = URL.sub("", EMAIL.sub("", text))
     return DOTTED_CODE.findall(text) + SNAKE_CASE.findall(text) + BARE_ID.findall(text)
 
 

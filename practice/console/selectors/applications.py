@@ -33,7 +33,7 @@ def application_of_practice(practice: Practice, application_id) -> Application |
     return Application.objects.filter(practice=practice, pk=pk).select_related("practice").first()
 
 
-def connection_details() -> dict:
+def connection_settings() -> dict:
     """What an application's settings need besides its client ID and secret."""
     return {"issuer": issuer(), "discovery_url": discovery_url()}
 

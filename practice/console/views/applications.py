@@ -41,7 +41,7 @@ def _secret_page(request, registered, *, new: bool):
         "secret": registered.secret,
         "new": new,
         "console_section": SECTION,
-        **selectors.connection_details(),
+        **selectors.connection_settings(),
     }
     return render(request, "console/app_secret.html", context)
 
@@ -53,7 +53,7 @@ def applications_list(request):
         "rows": selectors.application_rows(request.user.practice),
         "recent_days": selectors.RECENT_DAYS,
         "console_section": SECTION,
-        **selectors.connection_details(),
+        **selectors.connection_settings(),
     }
     return render(request, "console/apps.html", context)
 
@@ -99,7 +99,7 @@ def application_detail(request, application_id):
         "form": form,
         "application": application,
         "console_section": SECTION,
-        **selectors.connection_details(),
+        **selectors.connection_settings(),
     }
     return render(request, "console/app_form.html", context, status=400 if form.is_bound else 200)
 
