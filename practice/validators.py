@@ -2,16 +2,16 @@
 and voice codes may go to."""
 
 import re
-import zoneinfo
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 
 from practice.network import parse_network
+from practice.time_zones import known_zones
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_zones():
         raise ValidationError(
             "“%(value)s” is not a time zone. Use an IANA name such as America/New_York.",
             code="invalid_time_zone",

@@ -9,7 +9,7 @@ from accounts.profile import PROFILE_FIELDS
 from phonecodes.codes import PhoneCodeError, number_check, phone_codes_available
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import normalize_phone
-from practice.time_zones import time_zone_choices
+from practice.time_zones import TimeZoneSelect, time_zone_choices
 from practice.validators import validate_npi
 
 # The id of the live checklist beside the new-password field (see password_checklist.js).
@@ -35,7 +35,9 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
-    time_zone = forms.ChoiceField(label="Time zone", required=False, choices=())
+    time_zone = forms.ChoiceField(
+        label="Time zone", required=False, choices=(), widget=TimeZoneSelect
+    )
     npi = forms.CharField(label="NPI", max_length=10, required=False)
     ada_number = forms.CharField(label="ADA number", max_length=20, required=False)
     specialties = forms.CharField(label="Specialties", max_length=200, required=False)

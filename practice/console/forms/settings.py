@@ -5,11 +5,11 @@ from django import forms
 from practice.forms import OfficeNetworksField
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
 from practice.services import SETTINGS_FIELDS
-from practice.time_zones import time_zone_choices
+from practice.time_zones import TimeZoneSelect, time_zone_choices
 
 
 class SettingsForm(forms.Form):
-    time_zone = forms.ChoiceField(label="Time zone", choices=())
+    time_zone = forms.ChoiceField(label="Time zone", choices=(), widget=TimeZoneSelect)
     office_networks = OfficeNetworksField()
     require_two_factor = forms.BooleanField(
         label="Require two-factor authentication", required=False
