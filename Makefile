@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_ENV := DEBUG=1
+# Where the demo listens; `make demo DEMO_LISTEN=0.0.0.0:8000` also answers at this machine's
+# other addresses, from outside the demo's office networks (README: trying a remote sign-in).
+DEMO_LISTEN ?= localhost:8000
 
 .PHONY: demo test bench install browser proxies lint format clean
 
@@ -68,7 +71,7 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@# localhost, not 127.0.0.1: a passkey needs a host name (an address cannot be its RP id).
-	$(DEMO_ENV) $(PY) manage.py runserver localhost:8000
+	$(DEMO_ENV) $(PY) manage.py runserver $(DEMO_LISTEN)
 
 # The performance table (seeds a database of its own; takes a few minutes).
 bench: install

@@ -11,6 +11,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.local_secret import local_secret
+from config.logs import logging_config
 from config.signing_key import local_signing_key, pem_blocks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,10 +23,12 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
-    # Local development only: a fixed key would be a secret in the repo, so make one per process.
+    # Local development only: a fixed key would be a secret in the repo, and one made per process
+    # would sign everyone out and void every emailed link and sent code at each restart. So one
+    # is made once and kept in var/, which git ignores.
     from django.core.management.utils import get_random_secret_key
 
-    SECRET_KEY = get_random_secret_key()
+    SECRET_KEY = local_secret(BASE_DIR / "var" / "secret_key", get_random_secret_key)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -256,9 +260,7 @@ STORAGES = {
 # Email: every Django email setting under its own name.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "config.console_mail.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -380,10 +382,6 @@ SILENCED_SYSTEM_CHECKS = [
     "oauth2_provider.W008",
 ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Production: each record's message as it is (the audit events one JSON object a line, for the
+# deployment's log system). DEBUG (the demo, read in a terminal): one plain line a record.
+LOGGING = logging_config(debug=DEBUG, level=env_str("LOG_LEVEL", "INFO"))

@@ -2,13 +2,15 @@
 
 In production it comes from the environment (`OIDC_RSA_PRIVATE_KEY`, a PEM; `check --deploy`
 refuses to pass without it). For local development (`make demo`, `DEBUG=1`) one is generated
-once and kept in a file that git ignores, so tokens stay valid across restarts.
+once and kept in a file that git ignores (config.local_secret), so tokens stay valid across
+restarts.
 Read by config.settings before the apps load: nothing here may import Django models.
 """
 
-import os
 import re
 from pathlib import Path
+
+from config.local_secret import local_secret
 
 _PEM_BLOCK = re.compile(
     r"-----BEGIN (?P<kind>[A-Z ]*PRIVATE KEY)-----.+?-----END (?P=kind)-----", re.DOTALL
@@ -25,28 +27,16 @@ def pem_blocks(text: str) -> list[str]:
 
 def local_signing_key(path: Path) -> str:
     """The development key kept at `path`, made on first use (RSA 2048, owner-only file)."""
-    if path.exists():
-        return path.read_text()
+    return local_secret(path, _new_private_key)
+
+
+def _new_private_key() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside, then linked into place only if no key is there yet: of two processes
-    # starting at once, one key wins and both read it (never half a file, never two keys).
-    partial = path.with_name(f"{path.name}.{os.getpid()}")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(pem)
-    try:
-        os.link(partial, path)
-    except FileExistsError:
-        pass
-    finally:
-        partial.unlink()
-    return path.read_text()

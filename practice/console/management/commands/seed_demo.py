@@ -1,5 +1,5 @@
-"""The demo practice: an administrator and users in the states worth showing, and an example
-application of single sign-on. Idempotent."""
+"""The demo practice: an administrator and users in the states worth showing, a provider, a
+support staff sign-in, and an example application of single sign-on. Idempotent."""
 
 import base64
 import hashlib
@@ -16,13 +16,17 @@ from accounts.models import Role, User
 from accounts.passwords import temporary_password_set
 from accounts.remote_access import remote_access_grant
 from accounts.users import user_create
+from mfa.devices import device_added
+from mfa.models import PhoneDevice
 from oidc.applications import application_create
 from oidc.discovery import discovery_url, issuer
 from oidc.models import Application
+from phonecodes.models import PhoneChannel
+from phonecodes.numbers import mask_number
 from practice.models import Practice, Provider
 from practice.providers import provider_create
 from practice.services import practice_create
-from practice.vocabulary import LockChange
+from practice.vocabulary import FactorKind, LockChange
 
 DEMO_CODE = "demo"
 # Demo-only credentials, printed on purpose: this command is for a laptop, never production.
@@ -30,6 +34,10 @@ DEMO_PASSWORD = "Harbor-Light-42!"  # noqa: S105
 DEMO_TEMPORARY = "Welcome-Aboard-7!"  # noqa: S105
 # The demo's provider (CMS's example NPI, whose check digit is right), linked to "doctor".
 DEMO_PROVIDER = ("Dr. Dana Okafor", "1234567893", "doctor")
+# Support staff (Django admin), with the demo password; their text codes go to a number kept
+# for fiction (555-01xx), printed in the terminal like every code of the demo.
+DEMO_SUPPORT = ("support", "Sam", "Rivera")
+DEMO_SUPPORT_PHONE = "+12025550100"
 
 # The example application (single sign-on, docs/oidc.md): nothing listens at its redirect URI;
 # the browser shows the code there, and the printed command exchanges it.
@@ -54,8 +62,31 @@ USERS = [
 class Command(BaseCommand):
     help = "Create (or refresh) the demo practice and print its sign-ins."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # Seeded in one transaction, printed once it commits: the audit events of the seeding
+        # are logged as it commits, and would bury the sign-ins printed before.
+        with transaction.atomic():
+            practice, rows = self._practice()
+            self._seed_provider(practice)
+            self._support()
+            application = self._application(practice)
+        self.stdout.write(f"\nDemo practice: {practice.name}, code “{practice.code}”")
+        self.stdout.write(f"Sign in at http://localhost:8000/p/{practice.code}/login/\n")
+        self.stdout.write(f"{'username':<12} {'password':<18} state")
+        for username, password, state in rows:
+            self.stdout.write(f"{username:<12} {password:<18} {state}")
+        self.stdout.write("\nSupport staff sign in to Django admin at http://localhost:8000/admin/")
+        self.stdout.write(f"{'username':<12} {'password':<18} second factor")
+        self.stdout.write(
+            f"{DEMO_SUPPORT[0]:<12} {DEMO_PASSWORD:<18} a text code to {DEMO_SUPPORT_PHONE}"
+        )
+        self.stdout.write(
+            "Text codes and emails are printed here. To sign in from outside the office, see "
+            "README.md, “Trying a remote sign-in”."
+        )
+        self._application_how_to(application)
+
+    def _practice(self) -> tuple[Practice, list[tuple[str, str, str]]]:
         practice = Practice.objects.filter(code=DEMO_CODE).first()
         if practice is None:
             practice = practice_create(
@@ -81,15 +112,33 @@ class Command(BaseCommand):
                 self._apply_state(user, state)
             password = DEMO_TEMPORARY if state == "temporary" else DEMO_PASSWORD
             rows.append((username, password, state))
-        self._seed_provider(practice)
-        self.stdout.write(f"\nDemo practice: {practice.name}, code “{practice.code}”")
-        self.stdout.write(f"Sign in at http://localhost:8000/p/{practice.code}/login/\n")
-        self.stdout.write(f"{'username':<12} {'password':<18} state")
-        for username, password, state in rows:
-            self.stdout.write(f"{username:<12} {password:<18} {state}")
-        self._application(practice)
+        return practice, rows
 
-    def _application(self, practice: Practice) -> None:
+    def _support(self) -> None:
+        """A support staff member (once), made as createsuperuser makes them, with a text phone
+        for their second factor (support staff always need one), whose codes print here."""
+        username, first, last = DEMO_SUPPORT
+        if User.objects.with_username(username).filter(practice__isnull=True).exists():
+            return
+        staff = User.objects.create_superuser(
+            username=username,
+            email=f"{username}@practicegate.test",
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+        )
+        # Paired here without a code (a seed, not a path any page offers: every real pairing
+        # proves the phone with one), and audited as a pairing is.
+        phone = PhoneDevice.objects.create(
+            user=staff,
+            number=DEMO_SUPPORT_PHONE,
+            method=PhoneChannel.SMS,
+            name=f"{PhoneChannel.SMS.label} to {mask_number(DEMO_SUPPORT_PHONE)}",
+            confirmed=True,
+        )
+        device_added(user=staff, device=phone, kind=FactorKind.TEXT, actor=None, request=None)
+
+    def _application(self, practice: Practice) -> Application:
         """The example application: public (no secret, so each run prints the same), signed in
         with PKCE and the demo's fixed verifier."""
         application = Application.objects.filter(practice=practice, name=DEMO_APPLICATION).first()
@@ -101,6 +150,9 @@ class Command(BaseCommand):
                 redirect_uris=[DEMO_REDIRECT],
                 public=True,
             ).application
+        return application
+
+    def _application_how_to(self, application: Application) -> None:
         client_id = application.client_id
         challenge = (
             base64.urlsafe_b64encode(hashlib.sha256(DEMO_VERIFIER.encode()).digest())
