@@ -23,6 +23,7 @@ from oidc.discovery import discovery_url, issuer
 from oidc.models import Application
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import mask_number
+from practice.links import site_link
 from practice.models import Practice, Provider
 from practice.providers import provider_create
 from practice.services import practice_create
@@ -71,11 +72,11 @@ class Command(BaseCommand):
             self._support()
             application = self._application(practice)
         self.stdout.write(f"\nDemo practice: {practice.name}, code “{practice.code}”")
-        self.stdout.write(f"Sign in at http://localhost:8000/p/{practice.code}/login/\n")
+        self.stdout.write(f"Sign in at {site_link(f'/p/{practice.code}/login/')}\n")
         self.stdout.write(f"{'username':<12} {'password':<18} state")
         for username, password, state in rows:
             self.stdout.write(f"{username:<12} {password:<18} {state}")
-        self.stdout.write("\nSupport staff sign in to Django admin at http://localhost:8000/admin/")
+        self.stdout.write(f"\nSupport staff sign in to Django admin at {site_link('/admin/')}")
         self.stdout.write(f"{'username':<12} {'password':<18} second factor")
         self.stdout.write(
             f"{DEMO_SUPPORT[0]:<12} {DEMO_PASSWORD:<18} a text code to {DEMO_SUPPORT_PHONE}"
