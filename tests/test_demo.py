@@ -195,7 +195,7 @@ def test_seed_demo_twice_gives_one_provider_and_support_staff_who_sign_in_to_dja
     # The sign-in is printed with the others.
     printed = out.getvalue()
     assert re.search(rf"^support\s+{re.escape(DEMO_PASSWORD)}\s", printed, re.MULTILINE)
-    assert "http://localhost:8000/admin/" in printed
+    assert f"{django_settings.SITE_URL}/admin/" in printed
 
     response = client.post(
         "/admin/login/?next=/admin/", {"username": "support", "password": DEMO_PASSWORD}
