@@ -333,10 +333,13 @@ def console_pages(page, base_url: str, site: Site):
         yield path
     page.goto(f"{base_url}/console/users/{member}/")
     page.get_by_label("Monday start").fill("25:00")
-    page.get_by_label("Access ends on").fill("2001-01-01")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#login_times").get_by_role("button", name="Save").click()
     page.wait_for_load_state()
     yield "user page, failed save"
+    page.get_by_label("Access ends on").fill("2001-01-01")
+    page.locator("#access").get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    yield "user page, failed save of another section"
     page.get_by_role("button", name="Set temporary password").click()
     page.wait_for_load_state()
     yield "user page, temporary password refused"
@@ -393,7 +396,7 @@ def _console_new_pages(page, base_url: str, site: Site):
     yield "add provider, failed save"
     page.goto(f"{base_url}/console/users/{split}/")
     page.get_by_label("Monday second start").fill("11:00")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#login_times").get_by_role("button", name="Save").click()
     expect(
         page.get_by_text("Monday 07:00–12:00 and Monday 11:00–19:00 overlap").first
     ).to_be_visible()

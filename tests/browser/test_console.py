@@ -71,7 +71,7 @@ def test_find_a_locked_user_and_unlock_them(live_server, page, user_page, admin,
     page.get_by_role("link", name="Lee Locke").click()
     expect(page.get_by_label("Login locked")).to_be_checked()
     page.get_by_label("Login locked").uncheck()
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#lockout").get_by_role("button", name="Save").click()
 
     expect(page.get_by_text("Saved the changes to Lee Locke.")).to_be_visible()
     expect(page.get_by_label("Login locked")).not_to_be_checked()
@@ -98,7 +98,7 @@ def test_grant_remote_access_after_linking_the_pm_username(
     expect(remote).to_be_enabled()
     remote.check()
     page.get_by_label("Reason for remote access").fill("On call")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#remote_access").get_by_role("button", name="Save").click()
 
     expect(page.get_by_text("Saved the changes to Dana Okafor.")).to_be_visible()
     expect(page.get_by_label("Allow remote access")).to_be_checked()
@@ -130,7 +130,7 @@ def test_set_login_times_and_see_the_week_picture(live_server, page, user_page, 
     page.get_by_label(f"{day} end").fill("19:00")
     page.get_by_label(f"{night} start").fill("22:00")
     page.get_by_label(f"{night} end").fill("06:00")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#login_times").get_by_role("button", name="Save").click()
 
     expect(page.get_by_text("Saved the changes to Felix Hart.")).to_be_visible()
     picture = page.get_by_role("img", name="When Felix may sign in")

@@ -147,7 +147,7 @@ def test_item2_an_administrator_manages_providers_with_the_keyboard_and_the_mous
     assert_accessible(page)
     page.goto(f"{live_server.url}/console/users/{admin_user.pk}/")
     page.get_by_label("User is this provider").select_option(label=str(provider))
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#details").get_by_role("button", name="Save").click()
     expect(page.locator("[data-error-summary]")).to_be_visible()
     expect(page.get_by_text("is already linked to Nina Reyes (nina)")).to_be_visible()
     assert_accessible(page)

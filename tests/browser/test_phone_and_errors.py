@@ -78,7 +78,7 @@ def test_a_failed_save_on_the_user_page_is_summarised_at_the_top_and_focused(
     page.get_by_label("Monday end").fill("17:00")
     page.get_by_label("Tuesday start").fill("nine")
     page.get_by_label("Tuesday end").fill("17:00")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#login_times").get_by_role("button", name="Save").click()
 
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("The changes were not saved: 2 problems")
@@ -100,7 +100,7 @@ def test_a_failed_save_on_the_user_page_is_summarised_at_the_top_and_focused(
         (
             "/console/users/{member}/",
             {"Remote access until": "2001-01-01"},
-            "Save",
+            ("#remote_access", "Save"),  # the Save of that section of the page
             "The changes were not saved: 1 problem",
         ),
         (
@@ -130,7 +130,9 @@ def test_every_form_that_fails_says_so_at_the_top(
     page.goto(f"{live_server.url}{path.format(member=site.member.pk)}")
     for label, value in fill.items():
         page.get_by_label(label, exact=True).fill(value)
-    page.get_by_role("button", name=button, exact=True).click()
+    section, button = button if isinstance(button, tuple) else (None, button)
+    scope = page.locator(section) if section else page
+    scope.get_by_role("button", name=button, exact=True).click()
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading")).to_have_text(heading)
     assert page.evaluate(FOCUSED_SUMMARY)
@@ -166,10 +168,11 @@ def test_after_a_save_focus_and_scroll_return_to_the_section_saved(live_server, 
 
     page.goto(f"{live_server.url}/console/users/{site.member.pk}/")
     page.get_by_label("Practice management username").fill("NINA.R")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url("**#access")
-    expect(page.locator("#access")).to_be_focused()
-    expect(page.locator("#access").get_by_text("Saved the changes to Nina Reyes")).to_be_visible()
+    page.locator("#remote_access").get_by_role("button", name="Save").click()
+    page.wait_for_url("**#remote_access")
+    section = page.locator("#remote_access")
+    expect(section).to_be_focused()
+    expect(section.get_by_text("Saved the changes to Nina Reyes")).to_be_visible()
 
 
 def test_the_recent_activity_table_scrolls_by_keyboard_on_a_phone(live_server, page, site):
@@ -216,7 +219,7 @@ def test_unticking_active_asks_for_the_same_confirmation(live_server, page, admi
     browser_signed_in(page.context, live_server.url, admin_user)
     page.goto(f"{live_server.url}/console/users/{member.pk}/")
     page.get_by_role("checkbox", name="Active").uncheck()
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#access").get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name=f"Deactivate {member}?")).to_be_visible()
     member.refresh_from_db()
     assert member.is_active

@@ -45,7 +45,7 @@ def test_a_front_desk_role_unlocks_and_never_sees_remote_access(live_server, pag
     page.get_by_role("link", name="Users").click()
     page.get_by_role("link", name="Fran Desk").click()
     page.get_by_label("Role").select_option(label="Front desk")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#details").get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved the changes to Fran Desk.")).to_be_visible()
     assert User.objects.get(pk=desk_user.pk).practice_role == role
 
@@ -66,7 +66,7 @@ def test_a_front_desk_role_unlocks_and_never_sees_remote_access(live_server, pag
     assert_accessible(fran)
     expect(fran.get_by_label("Login locked")).to_be_checked()
     fran.get_by_label("Login locked").uncheck()
-    fran.get_by_role("button", name="Save", exact=True).click()
+    fran.locator("#lockout").get_by_role("button", name="Save").click()
     expect(fran.get_by_text("Saved the changes to Lee Locke.")).to_be_visible()
     locked.refresh_from_db()
     assert lock_refresh(user=locked) is False

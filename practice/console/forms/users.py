@@ -108,8 +108,29 @@ def _date_to_until(day: date | None, zone: ZoneInfo) -> datetime | None:
     return day_end(day, zone) if day is not None else None
 
 
+# The user page's sections, in the page's order: each is a form of its own with its own "Save"
+# right after it, so the keyboard reaches the Save of what was changed without passing the
+# week's login-time fields, and a section's save changes only its own fields. The keys are the
+# posted `section` and the sections' ids on the page; the names are UserChanges' ("windows": the
+# days' fields).
+USER_PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "lockout": ("locked",),
+    "remote_access": (
+        "pm_username",
+        "remote_access",
+        "remote_access_until",
+        "remote_access_reason",
+        "emergency_access",
+    ),
+    "login_times": ("login_times_restricted", "windows"),
+    "access": ("active", "access_ends_on"),
+    "details": ("role", "two_factor_setup", "provider", "verify_phone_at_registration"),
+}
+
+
 class UserForm(forms.Form):
-    """The user page's "Save": access, role, second-factor setup, provider and login times."""
+    """The user page's "Save": access, role, second-factor setup, provider and login times; with
+    `section`, one section's "Save" (USER_PAGE_SECTIONS): its fields only, the rest unchanged."""
 
     active = forms.BooleanField(label="Active", required=False)
     pm_username = forms.CharField(
@@ -155,8 +176,9 @@ class UserForm(forms.Form):
         "every administrator is emailed).",
     )
 
-    def __init__(self, *args, user: User, actor: User, **kwargs):
+    def __init__(self, *args, user: User, actor: User, section: str | None = None, **kwargs):
         self.user = user
+        self.section = section
         self.zone = user.practice.zone
         windows: dict[int, list] = {}
         for window in sorted(user.login_windows.all(), key=lambda w: (w.weekday, w.start)):
@@ -204,7 +226,9 @@ class UserForm(forms.Form):
         self.fields["pm_username"].widget.attrs.update(
             {"autocomplete": "off", "data-pm-username": ""}
         )
-        linked = self.data.get("pm_username", "") if self.is_bound else user.pm_username
+        linked = (
+            self.data.get("pm_username", user.pm_username) if self.is_bound else user.pm_username
+        )
         self.remote_needs_link = not str(linked).strip()
         remote = self.fields["remote_access"]
         remote.widget.attrs.update(
@@ -222,10 +246,13 @@ class UserForm(forms.Form):
                 self.fields[name].disabled = True
         # Each part of the page is offered only to whom may change it, and nothing of a user who
         # holds more than the actor (the authority rule); what is not offered keeps its value
-        # (changes() below), and the services refuse it anyway.
+        # (changes() below), and the services refuse it anyway. A section's save reads its own
+        # fields only (an unknown section's, none): the others keep their values the same way.
         held = permissions_of(actor) if may_act_on(actor, user) else frozenset()
+        read = USER_PAGE_SECTIONS.get(section, ()) if section is not None else None
         for name in list(self.fields):
-            if field_permission(name) not in held:
+            elsewhere = read is not None and change_name(name) not in read
+            if elsewhere or field_permission(name) not in held:
                 del self.fields[name]
 
     @property
@@ -233,8 +260,10 @@ class UserForm(forms.Form):
         return "login_times_restricted" in self.fields
 
     @property
-    def offers_anything(self) -> bool:
-        return bool(self.fields)
+    def sections_offered(self) -> dict[str, bool]:
+        """Which sections have a field here (the page shows a section's Save only then)."""
+        offered = {change_name(name) for name in self.fields}
+        return {key: not offered.isdisjoint(names) for key, names in USER_PAGE_SECTIONS.items()}
 
     def day_rows(self):
         """(label, [(start field, end field) per window]) per day, Monday first."""
@@ -354,9 +383,14 @@ class UserForm(forms.Form):
 _WINDOW_FIELD = re.compile(r"[a-z]+_(start|end)(_\d+)?")
 
 
+def change_name(name: str) -> str:
+    """A field's name among UserChanges' ("windows" for every day's fields)."""
+    return "windows" if _WINDOW_FIELD.fullmatch(name) else name
+
+
 def field_permission(name: str) -> Permission:
     """The permission that offers a field of the user page (accounts.lifecycle's one map)."""
-    return CHANGE_PERMISSIONS["windows" if _WINDOW_FIELD.fullmatch(name) else name]
+    return CHANGE_PERMISSIONS[change_name(name)]
 
 
 class TemporaryPasswordForm(forms.Form):

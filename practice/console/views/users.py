@@ -18,7 +18,7 @@ from accounts.emergency import emergencies_active
 from accounts.lifecycle import USER_PAGE_PERMISSIONS, user_update
 from accounts.models import UserSession
 from accounts.passwords import temporary_password_assign, temporary_password_generate
-from accounts.permissions import has_permission, may_act_on
+from accounts.permissions import OutsideAuthority, has_permission, may_act_on
 from accounts.reauth import password_again_checked
 from accounts.sessions import sessions_end
 from mfa.pairing import pairing_reset
@@ -26,6 +26,7 @@ from mfa.selectors import has_second_factor
 from practice.console import charts
 from practice.console.access import console_view, user_for_admin
 from practice.console.forms.users import (
+    USER_PAGE_SECTIONS,
     ConfirmPasswordForm,
     TemporaryPasswordForm,
     UserForm,
@@ -126,14 +127,40 @@ def user_page_section(user, section: str):
     return redirect(f"{reverse('console:user', kwargs={'user_id': user.pk})}#{section}")
 
 
-def _user_page(request, user, *, form=None, password_form=None, status=200):
+def _common_actions(actor, user, form, *, may_act: bool) -> dict[str, bool]:
+    """The strip at the top of the user page, what the desk does most: each only where the page
+    below offers it (the same permissions and authority rule; not on one's own account)."""
+    locked = form.fields.get("locked")
+    return {
+        "unlock": user.is_locked and locked is not None and not locked.disabled,
+        "temporary_password": may_act
+        and user.pk != actor.pk
+        and has_permission(actor, Permission.TEMPORARY_PASSWORD),
+        "remote_access": "remote_access" in form.fields,
+    }
+
+
+def _user_page(request, user, *, failed=None, password_form=None, status=200):
+    """The user page; `failed`, a save's form that was refused, shown in its section(s) (all of
+    them for a save of the whole page) with its errors, the other sections as they are."""
+    form = UserForm(user=user, actor=request.user)
+    everywhere = failed is not None and failed.section is None
+    # The authority rule: whoever holds more than the viewer is shown, not offered.
+    may_act = may_act_on(request.user, user)
+    offered = form.sections_offered
     context = {
         "target": user,
         "is_self": user.pk == request.user.pk,
-        # The authority rule: whoever holds more than the viewer is shown, not offered.
-        "may_act": may_act_on(request.user, user),
+        "may_act": may_act,
         "has_second_factor": has_second_factor(user),
-        "form": form or UserForm(user=user, actor=request.user),
+        "failed": failed,
+        "sections": {
+            key: failed if everywhere or (failed is not None and failed.section == key) else form
+            for key in USER_PAGE_SECTIONS
+        },
+        "offered": offered,
+        "offers_any_section": any(offered.values()),
+        "actions": _common_actions(request.user, user, form, may_act=may_act),
         "password_form": password_form or TemporaryPasswordForm(),
         "status": user_status(user, timezone.now()),
         "registration": user_page.user_registration(user),
@@ -158,7 +185,11 @@ def user_detail(request, user_id):
     user = user_for_admin(request, user_id)
     if request.method != "POST":
         return _user_page(request, user)
-    form = UserForm(request.POST, user=user, actor=request.user)
+    # A section's own Save posts its name; without one the whole page is saved.
+    section = request.POST.get("section")
+    form = UserForm(request.POST, user=user, actor=request.user, section=section)
+    if section is not None and not form.fields:
+        return _section_refused(request, user, form)
     if form.is_valid():
         if deactivation_unconfirmed(request, user, form):
             # Unticking "Active" asks first, as "Deactivate" does; the rest of the form comes
@@ -196,8 +227,28 @@ def user_detail(request, user_id):
                     "The user is active again. Remote access is not restored automatically: "
                     "allow it again if they still need it.",
                 )
-            return user_page_section(user, "access")
-    return _user_page(request, user, form=form, status=400)
+            return user_page_section(user, section or "access")
+    return _user_page(request, user, failed=form, status=400)
+
+
+def _section_refused(request, user, form):
+    """A section posted that the actor may not change here (or that the page has not): nothing
+    is saved, and the page says why in its error summary."""
+    if form.section not in USER_PAGE_SECTIONS:
+        status = 400
+        problem = (
+            "Nothing was saved: the page sent a part of the form it does not have. Reload the "
+            "page and try again."
+        )
+    elif not may_act_on(request.user, user):
+        status, problem = 403, str(OutsideAuthority(user))
+    else:
+        status = 403
+        problem = (
+            f"Nothing was saved: your role does not let you change this part of {user}'s account."
+        )
+    form.add_error(None, problem)
+    return _user_page(request, user, failed=form, status=status)
 
 
 @sensitive_post_parameters("temporary_password", "temporary_password2")
