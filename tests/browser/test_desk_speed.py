@@ -151,3 +151,32 @@ def test_common_actions_lead_to_their_forms(live_server, page, admin_user, locke
     expect(page.locator("#remote_access")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_label("Practice management username")).to_be_focused()
+
+
+def test_every_focus_ring_stands_out_three_to_one(live_server, page, admin_user, locked):
+    # The site's ring (links, buttons, fields) was amber #f2a900: 2:1 on white, too faint to
+    # find the focus by. Each control reached by Tab on the user page draws a ring of at least
+    # 3:1 against the page and the cards it sits on.
+    open_user_page(page, live_server, admin_user, locked)
+    seen = 0
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                const style = getComputedStyle(el);
+                let behind = 'rgb(255, 255, 255)';
+                for (let node = el.parentElement; node; node = node.parentElement) {
+                    const bg = getComputedStyle(node).backgroundColor;
+                    if (bg && !bg.startsWith('rgba(0, 0, 0, 0')) { behind = bg; break; }
+                }
+                return {tag: el.tagName, id: el.id, style: style.outlineStyle,
+                        color: style.outlineColor, behind: behind};
+            }"""
+        )
+        if ring["tag"] == "BODY":
+            continue
+        seen += 1
+        assert ring["style"] != "none", ring
+        assert contrast(ring["color"], ring["behind"]) >= 3, ring
+    assert seen >= 30
