@@ -198,3 +198,54 @@ def test_a_rare_word_and_a_users_name_are_found_from_indexes_not_by_reading_ever
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert f"Bitmap Index Scan on {index}" in plan, plan
         assert "audit_practice_time" not in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_users_a_search_names_and_the_pages_users_are_read_from_indexes(
+    console, practice, member
+):
+    """At 10,000 users a search for one user's name took 63 ms against 31 for the page alone:
+    every user's names were read to find the named ones (14 ms), and the page's events were
+    joined to every user of the practice, twice (24 ms). Now the names' trigram indexes
+    (migration accounts 0014) find the users, and only the page's rows are joined."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram indexes are PostgreSQL's")
+    User = type(member)
+    User.objects.bulk_create(
+        User(
+            practice=practice,
+            practice_role=member.practice_role,
+            username=f"u{i}",
+            first_name=f"First{i}",
+            last_name=f"Last{i}",
+        )
+        for i in range(5_000)
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            practice=practice,
+            target=member if i % 50 == 0 else None,
+            action="signin.failed",
+            details={"reason": "wrong_password", "n": i},
+            created_at=START + timedelta(seconds=i),
+        )
+        for i in range(10_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE accounts_user")
+        cursor.execute("VACUUM ANALYZE practice_auditevent")
+    with CaptureQueriesContext(connection) as page:
+        body = console.get(f"/console/audit/?q={member.last_name}").content.decode()
+    assert body.count("<tr>") > 50  # a full page of the member's events, and its header
+    plans = []
+    for query in page.captured_queries:
+        if "LIKE" not in query["sql"] and "practice_auditevent" not in query["sql"]:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    users, events = plans[0], plans[-1]
+    assert "Bitmap Index Scan on user_last_name_trgm" in users, users
+    assert "Seq Scan on accounts_user" not in users, users
+    assert "Seq Scan on accounts_user" not in events, events

@@ -138,7 +138,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nSeeding took {sizes['seed_seconds']} s, the whole run {sizes['total_seconds']} s."
         )
-        load = max(sizes["load_before"], sizes["load_after"])
+        self.stdout.write(
+            f"Load average (1 minute) on {sizes['cpus']} cores: {sizes['load_before']:.2f} "
+            f"at the start, {sizes['load_after']:.2f} at the end"
+            + (" (the rush's own sign-ins)." if sizes["rush_seconds"] else ".")
+        )
+        # The rush loads every core itself: only the start says whether others were busy.
+        load = sizes["load_before"]
+        if not sizes["rush_seconds"]:
+            load = max(load, sizes["load_after"])
         if load > sizes["cpus"]:
             self.stdout.write(
                 f"The machine was busy (load {load:.1f} on {sizes['cpus']} cores): times, and "
