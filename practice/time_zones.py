@@ -6,8 +6,10 @@ zones), then one <optgroup> a region with the rest of the name as the label.
 
 The select is on My Account, every user's landing page after sign-in, so it is built once: the
 zone list is read from disk once per process (zoneinfo.available_timezones() walks the tz
-database, ~12 ms a call), the grouped choices are cached per first zone, and TimeZoneSelect
-writes its ~600 options in Python instead of one template render each (~25 ms a page).
+database, ~12 ms a call), the grouped choices are cached per first zone and handed to the field
+as they are (ZoneChoices: Django copies and re-walks a plain list on every form), and
+TimeZoneSelect writes its ~600 options in Python instead of one template render each (~25 ms a
+page).
 """
 
 import zoneinfo
@@ -15,6 +17,7 @@ from functools import cache, lru_cache
 
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -79,6 +82,25 @@ def time_zone_choices(*, first: str = "") -> tuple:
         if rest:
             choices.append((region, rest))
     return tuple(choices)
+
+
+class ZoneChoices(BaseChoiceIterator):
+    """Choices Django takes as they are: a ChoiceField normalizes any other list anew, each of
+    its ~600 options, every time a form is made."""
+
+    def __init__(self, choices: tuple):
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
+@lru_cache(maxsize=64)
+def zone_field_choices(*, first: str = "", empty_label: str = "") -> ZoneChoices:
+    """time_zone_choices for a form's field, with an empty choice first when `empty_label` is
+    given ("The practice's time zone")."""
+    grouped = time_zone_choices(first=first)
+    return ZoneChoices(((("", empty_label),) if empty_label else ()) + grouped)
 
 
 @cache

@@ -9,7 +9,7 @@ from accounts.profile import PROFILE_FIELDS
 from phonecodes.codes import PhoneCodeError, number_check, phone_codes_available
 from phonecodes.models import PhoneChannel
 from phonecodes.numbers import normalize_phone
-from practice.time_zones import TimeZoneSelect, time_zone_choices
+from practice.time_zones import TimeZoneSelect, zone_field_choices
 from practice.validators import validate_npi
 
 # The id of the live checklist beside the new-password field (see password_checklist.js).
@@ -55,10 +55,9 @@ class ProfileForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         self.user = user
         practice_zone = user.practice.time_zone if user.practice_id else ""
-        self.fields["time_zone"].choices = [
-            ("", "The practice's time zone"),
-            *time_zone_choices(first=practice_zone),
-        ]
+        self.fields["time_zone"].choices = zone_field_choices(
+            first=practice_zone, empty_label="The practice's time zone"
+        )
 
     def clean_mobile_phone(self):
         number = normalize_phone(self.cleaned_data["mobile_phone"])

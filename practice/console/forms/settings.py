@@ -5,7 +5,7 @@ from django import forms
 from practice.forms import OfficeNetworksField
 from practice.models import PasswordProfile, Practice, TwoFactorPolicy
 from practice.services import SETTINGS_FIELDS
-from practice.time_zones import TimeZoneSelect, time_zone_choices
+from practice.time_zones import TimeZoneSelect, zone_field_choices
 
 
 class SettingsForm(forms.Form):
@@ -81,7 +81,7 @@ class SettingsForm(forms.Form):
             practice.office_networks.order_by("cidr").values_list("cidr", flat=True)
         )
         super().__init__(*args, initial=initial, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices(first=practice.time_zone)
+        self.fields["time_zone"].choices = zone_field_choices(first=practice.time_zone)
 
     @property
     def asks_wide_confirmation(self) -> bool:
