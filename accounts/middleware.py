@@ -30,6 +30,7 @@ from accounts.models import User, UserSession
 from accounts.redirects import login_path_for
 from accounts.sessions import (
     ACTIVITY_SESSION_KEY,
+    ACTIVITY_WRITE_SECONDS,
     AUTH_SESSION_KEY,
     EMERGENCY_HOURS,
     session_end_current,
@@ -44,9 +45,6 @@ from accounts.zones import request_zone, zone_end_reason
 from practice.network import client_ip
 from practice.policy import effective_policy
 from practice.vocabulary import SessionEndReason as End
-
-# Last activity is written at most this often: one UPDATE a minute, not one per request.
-ACTIVITY_WRITE_SECONDS = 60
 
 END_MESSAGES = {
     End.IDLE: "You were signed out after %(minutes)d minutes without activity.",

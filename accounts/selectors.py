@@ -4,7 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from accounts.models import User, UserSession
+from accounts.models import User
+from accounts.sessions import sessions_open
 from practice.audit_words import audit_describe
 from practice.models import AuditEvent
 from practice.vocabulary import AuditAction, Zone
@@ -58,10 +59,9 @@ class SessionRow:
 
 
 def sessions_active(user: User, *, current_key: str | None = None) -> list[SessionRow]:
-    """The user's sessions that have not ended: this browser's first, then the most recent."""
-    sessions = UserSession.objects.filter(user=user, ended_at__isnull=True).order_by(
-        "-last_activity", "-id"
-    )
+    """The user's sessions that can still be used (sessions_open): this browser's first, then
+    the most recent."""
+    sessions = sessions_open(user).order_by("-last_activity", "-id")
     rows = [
         SessionRow(
             id=session.pk,

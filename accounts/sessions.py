@@ -21,7 +21,29 @@ from accounts.notices import acted_on_notify
 from accounts.permissions import authority_check, may_act_on
 from practice.audit import audit_record, clean_user_agent
 from practice.network import client_ip
+from practice.policy import effective_policy
 from practice.vocabulary import ActedOn, AuditAction, FactorKind, SessionEndReason, Zone
+
+# Last activity is written at most this often: one UPDATE a minute, not one per request.
+ACTIVITY_WRITE_SECONDS = 60
+
+
+def sessions_open(user: User, *, now=None):
+    """The user's sessions that can still be used: not ended, signed in less than the absolute
+    limit ago, and used within the practice's idle timeout (plus the minute last activity may
+    lag behind). A browser closed without signing out leaves its row open until that browser
+    comes back, maybe never: counted by their rows alone, a user's sessions would grow by one
+    a day."""
+    now = now or timezone.now()
+    idle = timedelta(
+        minutes=effective_policy(user).idle_timeout_minutes, seconds=ACTIVITY_WRITE_SECONDS
+    )
+    return UserSession.objects.filter(
+        user=user,
+        ended_at__isnull=True,
+        created_at__gt=now - timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS),
+        last_activity__gt=now - idle,
+    )
 
 
 def _store():

@@ -149,3 +149,29 @@ def test_account_page_query_count_does_not_grow_with_sessions_or_events(client, 
     with CaptureQueriesContext(connection) as many:
         assert client.get("/account/").status_code == 200
     assert len(many) == len(few) <= 6
+
+
+def test_a_session_its_browser_left_is_not_listed_as_active(client, member, admin_user):
+    """A browser closed without signing out leaves its session's row open until that browser
+    comes back, maybe never. My Account and the console's user page list only the sessions
+    that can still be used: one idle past the practice's timeout, or signed in more than the
+    absolute limit ago, is not among them (a user signing in each morning had one more listed
+    every day)."""
+    office, remote = signed_in_client(member, zone="office"), signed_in_client(member)
+    UserSession.objects.filter(pk=session_of(office).pk).update(
+        user_agent=SAFARI_IPHONE,
+        last_activity=datetime.now(tz=UTC) - timedelta(hours=3),  # idle: closed at lunch
+    )
+    UserSession.objects.filter(pk=session_of(remote).pk).update(
+        user_agent=CHROME_WINDOWS,
+        created_at=datetime.now(tz=UTC) - timedelta(hours=13),  # past the 12 hours
+    )
+    sign_in(client, member)
+    body = client.get("/account/").content.decode()
+    assert "This browser" in body
+    assert "Safari on iOS" not in body and "Chrome on Windows" not in body
+    assert 'aria-label="Sign out ' not in body
+    console = signed_in_client(admin_user)
+    page = console.get(f"/console/users/{member.pk}/").content.decode()
+    assert "Active sessions" in page
+    assert page.count('<span id="session-') == 1  # the browser signed in above, alone

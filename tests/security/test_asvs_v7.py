@@ -12,9 +12,8 @@ from django.core import mail
 from django.test import Client
 
 from accounts.lockout import user_lock
-from accounts.middleware import ACTIVITY_WRITE_SECONDS
 from accounts.models import UserSession
-from accounts.sessions import EMERGENCY_HOURS
+from accounts.sessions import ACTIVITY_WRITE_SECONDS, EMERGENCY_HOURS
 from practice.models import Practice
 from tests.account_helpers import link_open
 from tests.accounts.conftest import sign_in_post

@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from accounts.models import Invitation, User, UserSession
+from accounts.sessions import sessions_open
 from mfa.selectors import second_factor_kinds
 from practice.audit_words import actor_words, event_describe
 from practice.console.selectors.statuses import Badge, registration_status, second_factor_text
@@ -23,7 +24,7 @@ def user_recent_events(user: User, limit: int = 20) -> list[AuditEvent]:
 
 
 def user_active_sessions(user: User) -> list[UserSession]:
-    return list(UserSession.objects.filter(user=user, ended_at__isnull=True))
+    return list(sessions_open(user))
 
 
 def user_registration(user: User) -> Badge:
