@@ -70,7 +70,7 @@ class DemoFormatter(logging.Formatter):
         message = record.getMessage()
         name = record.name
         if name == AUDIT_LOGGER:
-            name, message = "audit", audit_words(message)
+            name, message = "audit", audit_line_words(message)
         when = self.formatTime(record, self.datefmt)
         line = _one_line(f"{when} {record.levelname} {name}: {message}")
         if record.exc_info and not _refused_request(record):
@@ -80,7 +80,7 @@ class DemoFormatter(logging.Formatter):
         return line
 
 
-def audit_words(line: str) -> str:
+def audit_line_words(line: str) -> str:
     """An audit event's JSON line (practice.audit.audit_line) as "action key=value ...";
     a line that is not one, as it is."""
     try:
